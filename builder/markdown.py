@@ -1,0 +1,358 @@
+"""Phase 1b: Markdown to tokens, with Pandoc's citation syntax.
+
+Parsing and rendering are two steps because citations can only be rendered
+once every citation of the book is known: :func:`parse_chapter` returns the
+token stream and the :class:`~builder.model.Cluster` of each citation (with
+its file and line); :func:`render_chapter` turns the tokens into HTML once
+:mod:`builder.citations` has rendered the clusters.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from .model import ChapterSource, CiteItem, Cluster, Position
+
+# Pandoc's citation keys: a letter, digit or _, then word characters and
+# internal punctuation (punctuation only when a word character follows).
+_KEY = r"(?:[\w](?:[\w]|[:.#$%&\-+?<>~/](?=[\w]))*|\{[^{}\n]+\})"
+_ITEM = re.compile(rf"(?P<prefix>.*?)(?P<suppress>-?)@(?P<key>{_KEY})(?P<rest>.*)", re.S)
+_NARRATIVE = re.compile(rf"@(?P<key>{_KEY})")
+
+# Locator labels as Pandoc knows them (English terms and their abbreviations).
+LOCATOR_LABELS: dict[str, str] = {}
+for _label, _terms in {
+    "book": "book books bk. bks.", "chapter": "chapter chapters chap. chaps. ch. chs.",
+    "column": "column columns col. cols.", "figure": "figure figures fig. figs.",
+    "folio": "folio folios fol. fols.", "number": "number numbers no. nos.",
+    "line": "line lines l. ll.", "note": "note notes n. nn.", "opus": "opus opera op. opp.",
+    "page": "page pages p. pp.", "paragraph": "paragraph paragraphs para. paras. ¶ ¶¶",
+    "part": "part parts pt. pts.", "section": "section sections sec. secs. § §§",
+    "sub-verbo": "s.v. s.vv.", "verse": "verse verses v. vv.",
+    "volume": "volume volumes vol. vols.", "table": "table tables tbl.",
+    "appendix": "appendix appendices app.", "article": "article articles art. arts.",
+    "equation": "equation equations eq. eqs.", "timestamp": "timestamp",
+    "algorithm": "algorithm alg.", "rule": "rule rules", "scene": "scene scenes sc.",
+    "title": "title titles tit.", "act": "act acts", "canon": "canon canons",
+}.items():
+    for _term in _terms.split():
+        LOCATOR_LABELS[_term] = _label
+_LABEL = "|".join(sorted((re.escape(t) for t in LOCATOR_LABELS), key=len, reverse=True))
+_NUMBER = r"[\w\u2013\u2014\-]*\d(?:[\w\u2013\u2014\-.:]*[\w])?|[ivxlcdmIVXLCDM]+\b"
+_LOCATOR_VALUE = rf"(?:{_NUMBER})(?:\s*(?:,|&|and)\s*(?:{_NUMBER}))*"
+_LOCATOR = re.compile(
+    rf"\s*(?:(?P<label>{_LABEL})(?!\w)\s*|(?P<nolabel>)(?=\d|\{{))"
+    rf"(?:\{{(?P<braced>[^{{}}]*)\}}|(?P<value>{_LOCATOR_VALUE}))(?P<suffix>.*)",
+    re.S | re.I,
+)
+
+
+@dataclass
+class ParsedChapter:
+    source: ChapterSource
+    tokens: list[Token]
+    env: dict[str, Any]
+    clusters: list[Cluster]
+
+
+def make_parser() -> MarkdownIt:
+    """The Markdown dialect of the builder: CommonMark, tables, footnotes, citations."""
+    md = MarkdownIt("commonmark", {"typographer": True, "html": True})
+    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.use(footnote_plugin).use(deflist_plugin).use(attrs_plugin)
+    md.use(citation_plugin)
+    md.use(_footnote_markup)
+    return md
+
+
+def citation_plugin(md: MarkdownIt) -> None:
+    """Pandoc citations: ``[see @a, p. 3; -@b]``, narrative ``@a`` and ``@a [p. 3]``."""
+    md.inline.ruler.before("link", "citation_bracket", _bracketed_citation)
+    md.inline.ruler.push("citation_narrative", _narrative_citation)
+    md.core.ruler.at("inline", _inline_with_note_context)
+    if "footnote_inline" in [r.name for r in md.inline.ruler.__rules__]:
+        md.inline.ruler.at("footnote_inline", _note_context(md.inline.ruler.__rules__[
+            md.inline.ruler.__find__("footnote_inline")].fn))
+    md.core.ruler.after("inline", "citation_positions", _resolve_positions)
+    md.add_render_rule("citation", render_citation_token)
+
+
+def _inline_with_note_context(state: StateCore) -> None:
+    """The core 'inline' step, knowing whether it is inside a footnote definition."""
+    in_note = False
+    for token in state.tokens:
+        if token.type == "footnote_reference_open":
+            in_note = True
+        elif token.type == "footnote_reference_close":
+            in_note = False
+        elif token.type == "inline":
+            state.env["_in_note"] = in_note
+            state.md.inline.parse(token.content, state.md, state.env, token.children)
+    state.env["_in_note"] = False
+
+
+def _note_context(rule: Any) -> Any:
+    """Wrap the inline-footnote rule so citations inside ``^[...]`` know it."""
+    def inline_footnote(state: StateInline, silent: bool) -> bool:
+        outer = state.env.get("_in_note", False)
+        state.env["_in_note"] = True
+        try:
+            return bool(rule(state, silent))
+        finally:
+            state.env["_in_note"] = outer
+    return inline_footnote
+
+
+def parse_locator(text: str) -> tuple[str | None, str | None, str]:
+    """Split ``", pp. 33-35, emphasis added"`` into (label, locator, suffix)."""
+    stripped = text.strip()
+    if stripped.startswith(","):
+        stripped = stripped[1:]
+    else:
+        return None, None, text.strip()
+    match = _LOCATOR.match(stripped)
+    if not match:
+        return None, None, stripped.strip()
+    term = match.group("label")
+    label = LOCATOR_LABELS[term.lower()] if term else "page"
+    value = match.group("braced") if match.group("braced") is not None else match.group("value")
+    return label, value.strip(), match.group("suffix").strip()
+
+
+def parse_cite_items(content: str) -> list[CiteItem] | None:
+    """The items of a bracketed citation, or None when it is not a citation."""
+    items = []
+    for part in content.split(";"):
+        match = _ITEM.fullmatch(part)
+        if not match or (match.group("prefix") and match.group("prefix")[-1:].isalnum()):
+            return None
+        label, locator, suffix = parse_locator(match.group("rest"))
+        items.append(CiteItem(
+            key=_bare_key(match.group("key")),
+            prefix=match.group("prefix").strip(),
+            suffix=suffix, locator=locator, label=label,
+            suppress_author=bool(match.group("suppress")),
+        ))
+    return items
+
+
+def _bare_key(key: str) -> str:
+    return key[1:-1].strip() if key.startswith("{") else key
+
+
+def _bracketed_citation(state: StateInline, silent: bool) -> bool:
+    src, start = state.src, state.pos
+    if src[start] != "[" or src.startswith("[^", start) or "@" not in src[start:start + 400]:
+        return False
+    end = _matching_bracket(src, start, state.posMax)
+    if end < 0 or src[end + 1:end + 2] in ("(", "[", ":"):
+        return False
+    items = parse_cite_items(src[start + 1:end])
+    if not items:
+        return False
+    if not silent:
+        _push_cluster(state, items, start, narrative=False)
+    state.pos = end + 1
+    return True
+
+
+def _narrative_citation(state: StateInline, silent: bool) -> bool:
+    src, start = state.src, state.pos
+    if src[start] != "@" or (start > 0 and (src[start - 1].isalnum() or src[start - 1] in "@\\")):
+        return False
+    match = _NARRATIVE.match(src, start, state.posMax)
+    if not match:
+        return False
+    end = match.end()
+    item = CiteItem(key=_bare_key(match.group("key")))
+    after = re.match(r" ?\[", src[end:state.posMax])
+    if after:
+        close = _matching_bracket(src, end + after.end() - 1, state.posMax)
+        inner = src[end + after.end():close] if close > 0 else ""
+        if close > 0 and "@" not in inner and src[close + 1:close + 2] not in ("(", "["):
+            label, locator, suffix = parse_locator(", " + inner)
+            item = CiteItem(key=item.key, locator=locator, label=label, suffix=suffix)
+            end = close + 1
+    if not silent:
+        _push_cluster(state, [item], start, narrative=True)
+    state.pos = end
+    return True
+
+
+def _matching_bracket(src: str, start: int, maximum: int) -> int:
+    depth = 0
+    for pos in range(start, maximum):
+        char = src[pos]
+        if char == "\\":
+            continue
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return pos
+        elif char == "\n" and src[pos + 1:pos + 2] == "\n":
+            return -1
+    return -1
+
+
+def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
+                  narrative: bool) -> None:
+    """Add a citation token; in a note style, outside notes, wrap it in a new footnote."""
+    found = state.env.setdefault("citations", [])
+    record = {"items": tuple(items), "src": state.src, "offset": offset,
+              "narrative": narrative}
+    if state.env.get("note_style") and not state.env.get("_in_note"):
+        notes = state.env.setdefault("footnotes", {}).setdefault("list", {})
+        state.env["footnotes"].setdefault("refs", {})
+        note_id = len(notes)
+        token = Token("citation", "", 0)
+        token.meta = {"index": len(found)}
+        notes[note_id] = {"content": state.src[offset:offset + 1], "tokens": [token],
+                          "citation_note": True}
+        ref = state.push("footnote_ref", "", 0)
+        ref.meta = {"id": note_id, "citation": len(found)}
+    else:
+        token = state.push("citation", "", 0)
+        token.meta = {"index": len(found)}
+    found.append(record)
+
+
+def _resolve_positions(state: StateCore) -> None:
+    """Turn each citation's offset in its inline text into a source line."""
+    notes = state.env.get("footnotes", {}).get("list", {})
+    for token in state.tokens:
+        if token.type == "inline" and token.map:
+            for child in _walk(token.children or [], notes):
+                _place(state.env, token, child)
+
+
+def _place(env: dict[str, Any], parent: Token, child: Token) -> None:
+    index = child.meta.get("citation") if child.type == "footnote_ref" else None
+    if child.type == "citation":
+        index = child.meta["index"]
+    if index is None or not parent.map:
+        return
+    record = env["citations"][index]
+    base = 0 if record["src"] == parent.content else max(parent.content.find(record["src"]), 0)
+    before = parent.content[: base + record["offset"]]
+    record["line"] = parent.map[0] + before.count("\n")
+    record["col"] = len(before) - (before.rfind("\n") + 1)
+
+
+def _walk(tokens: list[Token], notes: dict[int, Any] | None = None) -> list[Token]:
+    """Tokens and their children, and (given ``notes``) inline footnotes' tokens."""
+    found = []
+    for token in tokens:
+        found.append(token)
+        found.extend(_walk(token.children or [], notes))
+        if notes is not None and token.type == "footnote_ref":
+            note = notes.get(token.meta["id"], {})
+            if "tokens" in note and not note.get("citation_note"):
+                found.extend(_walk(note["tokens"], notes))
+    return found
+
+
+def parse_chapter(md: MarkdownIt, source: ChapterSource, chapter_id: str,
+                  note_style: bool = False) -> ParsedChapter:
+    env: dict[str, Any] = {"chapter_id": chapter_id, "note_style": note_style}
+    tokens = md.parse(source.text, env)
+    _resolve_footnote_citations(tokens, env)
+    clusters = []
+    for index, record in enumerate(env.get("citations", [])):
+        line = record.get("line")
+        clusters.append(Cluster(
+            id=f"{chapter_id}-c{index + 1}",
+            items=record["items"],
+            position=Position(source.path,
+                              None if line is None else line + source.first_line,
+                              None if line is None else record.get("col", 0) + 1),
+            narrative=record["narrative"],
+            note_index=record.get("note", 0),
+        ))
+    return ParsedChapter(source, tokens, env, clusters)
+
+
+def _resolve_footnote_citations(tokens: list[Token], env: dict[str, Any]) -> None:
+    """Give each citation inside a footnote the number of its footnote."""
+    note = 0
+    for token in tokens:
+        if token.type == "footnote_open":
+            note = token.meta["id"] + 1
+        elif token.type == "footnote_close":
+            note = 0
+        elif token.type == "inline" and note:
+            for child in _walk(token.children or []):
+                if child.type == "citation":
+                    env["citations"][child.meta["index"]]["note"] = note
+    for record in env.get("citations", []):
+        record.setdefault("note", 0)
+
+
+def _footnote_markup(md: MarkdownIt) -> None:
+    """Footnotes as DPUB-ARIA endnotes with ids unique across the book."""
+    md.add_render_rule("footnote_ref", _render_footnote_ref)
+    md.add_render_rule("footnote_block_open",
+                       lambda *_: '<section class="footnotes" role="doc-endnotes">\n<ol>\n')
+    md.add_render_rule("footnote_block_close", lambda *_: "</ol>\n</section>\n")
+    md.add_render_rule("footnote_open", _render_footnote_open)
+    md.add_render_rule("footnote_close", lambda *_: "</li>\n")
+    md.add_render_rule("footnote_anchor", _render_footnote_anchor)
+
+
+def _note_ids(token: Token, env: Any) -> tuple[str, str]:
+    n = token.meta["id"] + 1
+    sub = token.meta.get("subId", 0)
+    chapter = env.get("chapter_id", "ch")
+    return f"fn-{chapter}-{n}", f"fnref-{chapter}-{n}" + (f"-{sub}" if sub else "")
+
+
+def _render_footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    note, ref = _note_ids(tokens[idx], env)
+    n = tokens[idx].meta["id"] + 1
+    return (f'<a href="#{note}" id="{ref}" class="footnote-ref" role="doc-noteref">'
+            f"<sup>{n}</sup></a>")
+
+
+def _render_footnote_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    note, _ = _note_ids(tokens[idx], env)
+    notes = env.get("footnotes", {}).get("list", {})
+    kind = " citation-note" if notes.get(tokens[idx].meta["id"], {}).get("citation_note") else ""
+    return f'<li id="{note}" class="footnote{kind}">'
+
+
+def _render_footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    _, ref = _note_ids(tokens[idx], env)
+    return f' <a href="#{ref}" class="footnote-back" role="doc-backlink">\u21a9\ufe0e</a>'
+
+
+def render_chapter(md: MarkdownIt, parsed: ParsedChapter, citations: dict[str, str]) -> str:
+    """HTML of a parsed chapter, with the rendered citations put in."""
+    env = dict(parsed.env)
+    env["rendered_citations"] = {
+        index: citations[cluster.id] for index, cluster in enumerate(parsed.clusters)
+    }
+    return md.renderer.render(parsed.tokens, md.options, env)
+
+
+def render_citation_token(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    return str(env["rendered_citations"][tokens[idx].meta["index"]])
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def source_file(parsed: ParsedChapter) -> Path:
+    return parsed.source.path

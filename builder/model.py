@@ -1,0 +1,121 @@
+"""The book as data: frozen dataclasses with no I/O in them.
+
+The pipeline fills them in order: :mod:`builder.sources` makes a
+:class:`Project` (metadata, chapter sources, references), :mod:`builder.markdown`
+finds the :class:`Cluster` of each citation, :mod:`builder.citations` turns
+them into :class:`RenderedCitations`, and :mod:`builder.render` makes the HTML.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where something is in the user's sources (1-based line and column)."""
+
+    path: Path
+    line: int | None = None
+    col: int | None = None
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    role: str | None = None
+    bio: str | None = None
+    affiliation: str | None = None
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    subtitle: str | None = None
+    authors: tuple[Author, ...] = ()
+    date: str | None = None
+    lang: str = "en"
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    disclaimer: str | None = None
+    publisher: str | None = None
+    description: str | None = None
+    identifier: str | None = None
+    extra: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ChapterSource:
+    """One Markdown file of the book, its front matter removed."""
+
+    path: Path
+    text: str
+    first_line: int  # line of the file where ``text`` starts (1-based)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One bibliography entry as CSL-JSON, with where it was defined."""
+
+    key: str
+    csl: dict[str, Any]
+    position: Position
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    metadata: Metadata
+    chapters: tuple[ChapterSource, ...]
+    references: tuple[Reference, ...]
+    style: str = "apa"
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class CiteItem:
+    """One ``@key`` of a citation, with Pandoc's prefix, locator and suffix."""
+
+    key: str
+    prefix: str = ""
+    suffix: str = ""
+    locator: str | None = None
+    label: str | None = None
+    suppress_author: bool = False
+    author_only: bool = False
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A citation as written: ``[see @a, p. 3; @b]`` or narrative ``@a``."""
+
+    id: str
+    items: tuple[CiteItem, ...]
+    position: Position
+    narrative: bool = False
+    note_index: int = 0  # number of the footnote the cluster sits in, 0 = in text
+
+
+@dataclass(frozen=True)
+class RenderedCitations:
+    """Everything the citation processor produced for the whole book."""
+
+    clusters: dict[str, str]  # cluster id -> HTML of the citation
+    bibliography: tuple[tuple[str, str], ...]  # (key, HTML of the entry) in style order
+    note_style: bool = False
+    numeric: bool = False
+    style_title: str = ""
+    hanging_indent: bool = False
+    second_field_align: str | None = None
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter rendered to an HTML fragment."""
+
+    id: str
+    source: Path
+    title: str | None
+    html: str
+    headings: tuple[tuple[int, str, str], ...] = field(default=())  # (level, id, text)
