@@ -1,0 +1,126 @@
+"""The pipeline: read and check everything, then write each output format.
+
+Phase 1 (``prepare``) reads the sources, parses the Markdown, resolves the
+citations of the whole book and renders the chapters; it writes nothing.
+Phase 2 (``write_outputs``) hands the rendered book to each format module.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import markdown
+from .citations import load_style, process_citations
+from .errors import BuildError, Diagnostics
+from .formats import Options
+from .model import Project
+from .render import Book, finish_chapter
+from .sources import load_project
+from .themes import load_theme
+
+log = logging.getLogger(__name__)
+FORMATS = ("pdf", "epub", "html")
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    project_root: Path
+    formats: tuple[str, ...] = FORMATS
+    style: str | None = None
+    locale: str | None = None
+    out_dir: Path | None = None
+    theme: str = "report"
+    bibliography: tuple[Path, ...] = ()
+    strict: bool = False
+    allow_remote: bool = False
+
+
+@dataclass
+class BuildResult:
+    outputs: dict[str, Path] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+
+
+def prepare(request: BuildRequest, diagnostics: Diagnostics) -> Book:
+    """Phase 1: everything read, checked and rendered to HTML fragments."""
+    project = load_project(request.project_root, request.style, request.locale,
+                           list(request.bibliography) or None)
+    style = load_style(project.style, project.root)
+    theme = load_theme(request.theme, project.root)
+    md = markdown.make_parser()
+    parsed = [markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=style.note)
+              for n, chapter in enumerate(project.chapters)]
+    clusters = [cluster for chapter in parsed for cluster in chapter.clusters]
+    citations = process_citations(clusters, project.references, style, project.locale)
+    _warn_unused(project, clusters, diagnostics)
+    used_ids: set[str] = {"title-block", "references", "refs", "about"}
+    chapters = tuple(
+        finish_chapter(p.env["chapter_id"], p.source.path,
+                       markdown.render_chapter(md, p, citations.clusters), used_ids)
+        for p in parsed)
+    return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title))
+
+
+def _warn_unused(project: Project, clusters: Sequence[markdown.Cluster],
+                 diagnostics: Diagnostics) -> None:
+    cited = {item.key for cluster in clusters for item in cluster.items}
+    for ref in project.references:
+        if ref.key not in cited:
+            diagnostics.warn(f"reference '{ref.key}' is never cited", ref.position.path,
+                             ref.position.line)
+
+
+def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
+                  progress: Callable[[str], None] = lambda _: None) -> None:
+    """Phase 2: each requested format, written atomically."""
+    from .formats import epub, html, pdf
+    writers = {"pdf": pdf.write, "epub": epub.write, "html": html.write}
+    out_dir = request.out_dir or request.project_root / "dist"
+    options = Options(request.project_root, request.strict, request.allow_remote,
+                      _source_date_epoch())
+    for fmt in request.formats:
+        dest = out_dir / f"{book.slug}.{fmt}"
+        progress(f"writing {dest.name}")
+        start = time.perf_counter()
+        messages = writers[fmt](book, dest, options) or []
+        result.timings[fmt] = time.perf_counter() - start
+        for message in messages:
+            result.diagnostics.warn(f"{fmt}: {message}")
+        result.outputs[fmt] = dest
+
+
+def build(request: BuildRequest, progress: Callable[[str], None] = lambda _: None) -> BuildResult:
+    result = BuildResult()
+    start = time.perf_counter()
+    progress("reading sources")
+    book = prepare(request, result.diagnostics)
+    result.timings["prepare"] = time.perf_counter() - start
+    if request.strict and result.diagnostics.warnings:
+        first = result.diagnostics.warnings[0]
+        raise BuildError(f"{first.message} (--strict makes warnings errors)", first.path, first.line)
+    write_outputs(book, request, result, progress)
+    result.timings["total"] = time.perf_counter() - start
+    return result
+
+
+def _source_date_epoch() -> int | None:
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BuildError(f"SOURCE_DATE_EPOCH must be a number of seconds, not '{value}'") from None
+
+
+def slugify(title: str) -> str:
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return slug[:60].rstrip("-") or "book"

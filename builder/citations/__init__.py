@@ -1,0 +1,107 @@
+"""Everything CSL: references, styles, and rendering citations and bibliographies.
+
+``process_citations`` is what the build uses; ``csl_engine`` is the same layer
+behind the contract of the CSL test-suite runner (``bench/`` and ``tools/``).
+"""
+from __future__ import annotations
+
+import difflib
+import logging
+from typing import Any, Sequence
+
+from ..errors import BuildError
+from ..model import Cluster, Reference, RenderedCitations
+from .engine import Cite, Processor, ref_id
+from .styles import Style, check_locale, load_style
+
+__all__ = ["process_citations", "csl_engine", "load_style", "ref_id", "Style"]
+log = logging.getLogger(__name__)
+
+
+def process_citations(clusters: Sequence[Cluster], references: Sequence[Reference],
+                      style: Style, locale: str | None = None) -> RenderedCitations:
+    """Render every citation of the book, and the list of the references cited."""
+    by_key = {ref.key: ref for ref in references}
+    _check_keys(clusters, by_key)
+    cited = _cited_in_order(clusters)
+    processor = Processor(style.xml, [by_key[k].csl for k in cited],
+                          locale=check_locale(locale) if locale else style.default_locale,
+                          link_cites=True)
+    cites = [[_cite(item) for item in cluster.items] for cluster in clusters]
+    try:
+        output = processor.render(cites)
+    except BuildError:
+        raise
+    except Exception as exc:  # citeproc-py failing on a style is not the user's fault
+        raise BuildError(f"citeproc-py failed with style '{style.name}': "
+                         f"{type(exc).__name__}: {exc}", style.path,
+                         hint="try another style; please report this style to us") from None
+    rendered = {}
+    for cluster, html in zip(clusters, output.citations):
+        if cluster.narrative and not style.note:
+            html = _narrative(processor, cluster, cites, clusters)
+        keys = " ".join(item.key for item in cluster.items)
+        rendered[cluster.id] = f'<span class="citation" data-cites="{keys}">{html}</span>'
+    return RenderedCitations(
+        clusters=rendered,
+        bibliography=tuple(output.bibliography),
+        note_style=style.note,
+        numeric=processor.cite_options.get("disambiguate-add-year-suffix") != "true"
+        and "citation-number" in style.xml.decode("utf-8", "replace"),
+        style_title=style.title,
+        hanging_indent=processor.bib_options.get("hanging-indent") == "true",
+        second_field_align=processor.bib_options.get("second-field-align"),
+    )
+
+
+def _narrative(processor: Processor, cluster: Cluster, cites: list[list[Cite]],
+               clusters: Sequence[Cluster]) -> str:
+    """Pandoc's author-in-text form: the author, then the cite without it."""
+    index = list(clusters).index(cluster)
+    cite = cites[index][0]
+    author_only = [[*c] for c in cites]
+    author_only[index] = [Cite(cite.id, author_only=True)]
+    author = processor.render(author_only).citations[index]
+    suppressed = [[*c] for c in cites]
+    suppressed[index] = [Cite(cite.id, cite.locator, cite.label, cite.prefix, cite.suffix,
+                              suppress_author=True)]
+    rest = processor.render(suppressed).citations[index]
+    return f"{author} {rest}".strip()
+
+
+def _cite(item: Any) -> Cite:
+    return Cite(id=item.key, locator=item.locator, label=item.label, prefix=item.prefix,
+                suffix=item.suffix, suppress_author=item.suppress_author,
+                author_only=item.author_only)
+
+
+def _cited_in_order(clusters: Sequence[Cluster]) -> list[str]:
+    seen: dict[str, None] = {}
+    for cluster in clusters:
+        for item in cluster.items:
+            seen.setdefault(item.key, None)
+    return list(seen)
+
+
+def _check_keys(clusters: Sequence[Cluster], by_key: dict[str, Reference]) -> None:
+    for cluster in clusters:
+        for item in cluster.items:
+            if item.key not in by_key:
+                close = difflib.get_close_matches(item.key, by_key, n=3)
+                hint = ("did you mean " + ", ".join(f"@{k}" for k in close) + "?") if close \
+                    else "add it to the bibliography, or fix the key"
+                pos = cluster.position
+                raise BuildError(f"citation key '@{item.key}' is not in the bibliography",
+                                 pos.path, pos.line, pos.col, hint=hint)
+
+
+def csl_engine(style_xml: str, items: list[dict[str, Any]], citations: list[list[dict[str, Any]]],
+               mode: str, **opts: Any) -> str:
+    """The CSL test-suite contract: one line per cluster, or the bibliography entries."""
+    processor = Processor(style_xml.encode("utf-8"), items, locale=opts.get("locale"))
+    clusters = [[Cite.from_json(c) for c in cluster] for cluster in citations]
+    output = processor.render(clusters)
+    if mode == "citation":
+        return "\n".join(output.citations)
+    entries = "".join(f'  <div class="csl-entry">{html}</div>\n' for _, html in output.bibliography)
+    return f'<div class="csl-bib-body">\n{entries}</div>'

@@ -1,0 +1,134 @@
+"""Loading references: CSL-JSON, CSL-YAML and BibTeX/BibLaTeX, all into CSL-JSON.
+
+Each reference keeps the file and line it was defined on, so that a problem
+with it can be reported there.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from ..errors import BuildError
+from ..model import Position, Reference
+from ..yamlfile import load_yaml
+
+CSL_TYPES = frozenset("""
+article article-journal article-magazine article-newspaper bill book broadcast chapter
+classic collection dataset document entry entry-dictionary entry-encyclopedia event
+figure graphic hearing interview legal_case legislation manuscript map motion_picture
+musical_score pamphlet paper-conference patent performance periodical personal_communication
+post post-weblog regulation report review review-book software song speech standard thesis
+treaty webpage
+""".split())
+
+
+def load_references(paths: Iterable[Path]) -> list[Reference]:
+    """Every reference of every file; a key defined twice is an error."""
+    seen: dict[str, Reference] = {}
+    for path in paths:
+        for reference in read_file(path):
+            earlier = seen.get(reference.key)
+            if earlier:
+                where = f"{earlier.position.path.name}:{earlier.position.line}"
+                raise BuildError(f"duplicate reference key '{reference.key}' (first defined at {where})",
+                                 path, reference.position.line,
+                                 hint="give each reference its own key")
+            seen[reference.key] = reference
+    return list(seen.values())
+
+
+def read_file(path: Path) -> list[Reference]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise BuildError("bibliography file not found", path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildError(f"cannot read the bibliography file: {exc}", path,
+                         hint="bibliographies are UTF-8 text files") from None
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        items = _read_json(text, path)
+    elif suffix in (".yaml", ".yml"):
+        items = _read_yaml(text, path)
+    elif suffix in (".bib", ".biblatex", ".bibtex"):
+        from .bibtex import read_bibtex
+        items = read_bibtex(text, path)
+    else:
+        raise BuildError(f"unknown bibliography format '{suffix}'", path,
+                         hint="use .json (CSL-JSON), .yaml (CSL-YAML) or .bib (BibTeX)")
+    return [_reference(item, path, line) for item, line in items]
+
+
+def _reference(item: dict[str, Any], path: Path, line: int | None) -> Reference:
+    if "id" not in item or item["id"] in (None, ""):
+        raise BuildError("reference without an 'id'", path, line,
+                         hint="every reference needs a key, like \"id\": \"doe2020\"")
+    key = str(item["id"])
+    ref_type = item.get("type")
+    if not ref_type:
+        raise BuildError(f"reference '{key}' has no 'type'", path, line,
+                         hint="add a CSL type such as article-journal, book or webpage")
+    if ref_type not in CSL_TYPES:
+        raise BuildError(f"reference '{key}' has unknown type '{ref_type}'", path, line,
+                         hint="CSL types include article-journal, book, chapter, report, webpage")
+    return Reference(key, dict(item, id=key), Position(path, line))
+
+
+def _read_json(text: str, path: Path) -> list[tuple[dict[str, Any], int | None]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BuildError(f"malformed JSON: {exc.msg}", path, exc.lineno, exc.colno) from None
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        data = data["items"]
+    if not isinstance(data, list):
+        raise BuildError("CSL-JSON must be a list of references", path, 1)
+    lines = _id_lines(text)
+    items = []
+    for entry in data:
+        if not isinstance(entry, dict):
+            raise BuildError("each CSL-JSON reference must be an object", path, 1)
+        items.append((entry, lines.get(str(entry.get("id")))))
+    return items
+
+
+def _id_lines(text: str) -> dict[str, int]:
+    """Line of each ``"id": "key"`` in a JSON file (json keeps no positions)."""
+    lines = {}
+    for match in re.finditer(r'"id"\s*:\s*"?([^",}\n]+)"?', text):
+        lines.setdefault(match.group(1), text.count("\n", 0, match.start()) + 1)
+    return lines
+
+
+def _read_yaml(text: str, path: Path) -> list[tuple[dict[str, Any], int | None]]:
+    data, _ = load_yaml(text, path)
+    if isinstance(data, dict):
+        data = data.get("references")
+    if not isinstance(data, list):
+        raise BuildError("CSL-YAML must hold a 'references:' list", path, 1)
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if isinstance(node, yaml.MappingNode):
+        node = next(v for k, v in node.value if k.value == "references")
+    lines = [n.start_mark.line + 1 for n in node.value] if isinstance(node, yaml.SequenceNode) else []
+    items = []
+    for index, entry in enumerate(data):
+        line = lines[index] if index < len(lines) else None
+        if not isinstance(entry, dict):
+            raise BuildError("each reference must be a mapping", path, line)
+        items.append((_yaml_to_json(entry), line))
+    return items
+
+
+def _yaml_to_json(value: Any) -> Any:
+    """YAML gives dates and numbers where CSL-JSON has strings."""
+    if isinstance(value, dict):
+        return {str(k): _yaml_to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_yaml_to_json(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,118 @@
+"""The command line: the only place that prints or exits.
+
+    builder build [PROJECT_DIR] [--to pdf,epub,html] [--style NAME|FILE.csl]
+                  [--locale TAG] [--out DIR] [--bibliography FILE]... [--strict]
+    builder styles [QUERY]
+
+Exit status: 0 success, 1 a problem in the input (reported as
+``path:line:col: error: message``), 2 bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .errors import BuildError, display_path
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="builder", description="Build a PDF, an EPUB and an HTML page "
+                     "from Markdown and a bibliography.")
+    parser.add_argument("--version", action="version", version=f"builder {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    build = commands.add_parser("build", help="build the book into dist/")
+    build.add_argument("project", nargs="?", default=".", type=Path,
+                       help="the project folder, holding book/ (default: here)")
+    build.add_argument("--to", default="pdf,epub,html", metavar="FORMATS",
+                       help="comma-separated formats: pdf, epub, html (default: all three)")
+    build.add_argument("--style", metavar="NAME|FILE.csl",
+                       help="citation style: an installed name (default apa) or a .csl file")
+    build.add_argument("--locale", metavar="TAG", help="citation locale, such as en-GB or de-DE")
+    build.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: PROJECT/dist)")
+    build.add_argument("--bibliography", type=Path, action="append", default=[], metavar="FILE",
+                       help="bibliography file(s) to use instead of the book's")
+    build.add_argument("--theme", default="report", help="theme folder in styles/ (default: report)")
+    build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--allow-remote", action="store_true",
+                       help="allow http(s) images and stylesheets (never other schemes)")
+    build.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    styles = commands.add_parser("styles", help="list installed citation styles")
+    styles.add_argument("query", nargs="?", default="", help="part of a name or title")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, format="%(message)s")
+    try:
+        if args.command == "styles":
+            return _styles(args.query)
+        return _build(args)
+    except BuildError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE if exc.category == "usage" else EXIT_ERROR
+    except KeyboardInterrupt:
+        print("builder: interrupted; the previous outputs are unchanged", file=sys.stderr)
+        return 130
+
+
+def _styles(query: str) -> int:
+    from .citations.styles import list_styles
+    found = list_styles(query)
+    for name, title in found:
+        print(f"{name:45} {title}")
+    if not found:
+        print(f"no style matches '{query}'", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .build import FORMATS, BuildRequest, build
+    formats = tuple(f.strip().lower() for f in args.to.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise BuildError(f"unknown output format '{(unknown or [''])[0]}'",
+                         hint="choose from pdf, epub, html", category="usage")
+    if not args.project.is_dir():
+        raise BuildError("project folder not found", args.project, category="usage")
+    request = BuildRequest(
+        project_root=args.project.resolve(), formats=formats, style=args.style,
+        locale=args.locale, out_dir=args.out.resolve() if args.out else None, theme=args.theme,
+        bibliography=tuple(p.resolve() for p in args.bibliography), strict=args.strict,
+        allow_remote=args.allow_remote)
+    show = _progress(args.quiet)
+    result = build(request, show)
+    for warning in result.diagnostics.warnings:
+        print(warning, file=sys.stderr)
+    if not args.quiet:
+        for fmt, path in result.outputs.items():
+            print(f"wrote {display_path(path)} ({result.timings[fmt]:.1f} s)")
+        print(f"done in {result.timings['total']:.1f} s")
+    return EXIT_OK
+
+
+def _progress(quiet: bool):  # type: ignore[no-untyped-def]
+    tty = sys.stderr.isatty() and not quiet
+
+    def show(step: str) -> None:
+        if tty:
+            print(f"\r\033[K{step}…", end="", file=sys.stderr, flush=True)
+    return show
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,151 @@
+"""Phase 2a: the book as one HTML document, through the theme's Jinja2 templates.
+
+This HTML is the one intermediate: the HTML page is this document with the
+screen stylesheet, the PDF is WeasyPrint laying it out with the print
+stylesheet, and the EPUB is this document cut into files.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import jinja2
+from lxml import html as lxml_html
+
+from . import __version__
+from .citations import ref_id
+from .errors import BuildError
+from .model import Chapter, Metadata, RenderedCitations
+from .themes import Theme
+
+# Section titles in the document's language (English when a language is missing).
+_TERMS: dict[str, dict[str, str]] = {
+    "en": {"references": "References", "bibliography": "Bibliography",
+           "about": "About the author", "tags": "Tags"},
+    "ru": {"references": "Список литературы", "bibliography": "Библиография",
+           "about": "Об авторе", "tags": "Теги"},
+    "de": {"references": "Literatur", "bibliography": "Bibliographie",
+           "about": "Über den Autor", "tags": "Schlagwörter"},
+    "fr": {"references": "Références", "bibliography": "Bibliographie",
+           "about": "À propos de l’auteur", "tags": "Mots-clés"},
+}
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything the output formats need, rendered."""
+
+    metadata: Metadata
+    chapters: tuple[Chapter, ...]
+    citations: RenderedCitations
+    theme: Theme
+    slug: str
+
+    def term(self, name: str) -> str:
+        language = self.metadata.lang.split("-")[0].lower()
+        return _TERMS.get(language, _TERMS["en"]).get(name, _TERMS["en"][name])
+
+
+def template_environment(theme: Theme) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(theme.templates)),
+        autoescape=True, undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["long_date"] = long_date
+    return env
+
+
+def render_document(book: Book, format: str, stylesheets: Sequence[str]) -> str:
+    """The whole book as one HTML document for ``format`` (pdf, html or epub)."""
+    env = template_environment(book.theme)
+    context = _context(book, format, stylesheets)
+    try:
+        return env.get_template("document.html.j2").render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise BuildError(f"template error: {exc.message}", exc.filename, exc.lineno) from None
+    except jinja2.TemplateError as exc:
+        raise BuildError(f"template error: {exc}", book.theme.templates / "document.html.j2",
+                         _template_line(exc)) from None
+
+
+def _template_line(exc: Exception) -> int | None:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _context(book: Book, format: str, stylesheets: Sequence[str]) -> dict[str, Any]:
+    citations = book.citations
+    meta = book.metadata
+    return {
+        "meta": meta,
+        "format": format,
+        "stylesheets": list(stylesheets),
+        "version": __version__,
+        "chapters": book.chapters,
+        "bibliography": [{"id": ref_id(key), "key": key, "html": entry}
+                         for key, entry in citations.bibliography],
+        "references_title": book.term("bibliography" if citations.note_style else "references"),
+        "hanging_indent": citations.hanging_indent,
+        "second_field_align": citations.second_field_align,
+        "about": any(a.bio for a in meta.authors) or bool(meta.disclaimer) or bool(meta.tags),
+        "about_title": book.term("about"),
+        "tags_label": book.term("tags"),
+    }
+
+
+def long_date(value: str, lang: str = "en") -> str:
+    """2018-02-05 → 5 February 2018 (English), other languages keep ISO form."""
+    try:
+        date = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if lang.split("-")[0] != "en":
+        return date.isoformat()
+    if lang in ("en-US",):
+        return f"{date:%B} {date.day}, {date.year}"
+    return f"{date.day} {date:%B} {date.year}"
+
+
+def finish_chapter(chapter_id: str, source: Any, html: str, used_ids: set[str]) -> Chapter:
+    """Give every heading an id unique in the book, and find the chapter title."""
+    headings = []
+    title = None
+
+    def add_id(match: re.Match[str]) -> str:
+        nonlocal title
+        level, attrs, inner = int(match.group(1)), match.group(2), match.group(3)
+        text = lxml_html.fromstring(f"<div>{inner}</div>").text_content().strip()
+        existing = re.search(r'\bid="([^"]+)"', attrs)
+        ident = existing.group(1) if existing else _unique(slugify(text) or chapter_id, used_ids)
+        if title is None and level == 1:
+            title = text
+        headings.append((level, ident, text))
+        if existing:
+            return match.group(0)
+        return f'<h{level} id="{ident}"{attrs}>{inner}</h{level}>'
+
+    html = re.sub(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", add_id, html, flags=re.S)
+    return Chapter(chapter_id, source, title, html, tuple(headings))
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.U)
+    slug = re.sub(r"[\s_]+", "-", slug).strip("-")
+    return slug if slug[:1].isalpha() else (f"s-{slug}" if slug else "")
+
+
+def _unique(ident: str, used: set[str]) -> str:
+    candidate, n = ident, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{ident}-{n}"
+    used.add(candidate)
+    return candidate

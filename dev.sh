@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Set-up and everyday commands, the same on a fresh Debian/Ubuntu machine and in CI.
+#   ./dev.sh build   install what is missing, then build the sample article into dist/
+#   ./dev.sh test    install what is missing, then run the tests
+# Extra arguments go to `builder build` or to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# System libraries: Pango and HarfBuzz for WeasyPrint, Java for EPUBCheck,
+# poppler-utils and qpdf to look at and check PDFs.
+SYSTEM_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 default-jre-headless poppler-utils qpdf"
+
+missing_system_packages() {
+  local missing=""
+  for pkg in $SYSTEM_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || {
+      # Java may come from another package: any working `java` will do.
+      if [ "$pkg" = default-jre-headless ] && command -v java >/dev/null 2>&1; then continue; fi
+      missing="$missing $pkg"; }
+  done
+  echo "$missing"
+}
+
+install_system_packages() {
+  command -v dpkg-query >/dev/null 2>&1 || return 0   # not Debian: see README
+  local missing; missing=$(missing_system_packages)
+  [ -z "$missing" ] && return 0
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing system packages:$missing" >&2
+  if ! { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null; }; then
+    echo "error: could not install$missing; install them with your package manager (see README)" >&2
+    exit 1
+  fi
+}
+
+install_python() {
+  local python="${PYTHON:-python3}"
+  if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv || { echo "error: '$python -m venv' failed; install python3-venv" >&2; exit 1; }
+  fi
+  local stamp=.venv/.installed
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e '.[test]'
+    touch "$stamp"
+  fi
+}
+
+command="${1:-build}"; shift || true
+install_system_packages
+install_python
+case "$command" in
+  build) exec .venv/bin/builder build . "$@" ;;
+  test)  exec .venv/bin/python -m pytest "$@" ;;
+  *) echo "usage: ./dev.sh build|test [args]" >&2; exit 2 ;;
+esac
