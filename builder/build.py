@@ -100,6 +100,9 @@ def build(request: BuildRequest, progress: Callable[[str], None] = lambda _: Non
     result = BuildResult()
     start = time.perf_counter()
     progress("reading sources")
+    if "pdf" in request.formats:
+        from .formats.pdf import load_weasyprint
+        load_weasyprint()  # a missing system library stops the build before any file is written
     book = prepare(request, result.diagnostics)
     result.timings["prepare"] = time.perf_counter() - start
     if request.strict and result.diagnostics.warnings:

@@ -95,7 +95,10 @@ def _build(args: argparse.Namespace) -> int:
         bibliography=tuple(p.resolve() for p in args.bibliography), strict=args.strict,
         allow_remote=args.allow_remote)
     show = _progress(args.quiet)
-    result = build(request, show)
+    try:
+        result = build(request, show)
+    finally:
+        show("")
     for warning in result.diagnostics.warnings:
         print(warning, file=sys.stderr)
     if not args.quiet:
@@ -110,7 +113,7 @@ def _progress(quiet: bool):  # type: ignore[no-untyped-def]
 
     def show(step: str) -> None:
         if tty:
-            print(f"\r\033[K{step}…", end="", file=sys.stderr, flush=True)
+            print(f"\r\033[K{step}…" if step else "\r\033[K", end="", file=sys.stderr, flush=True)
     return show
 
 

@@ -171,3 +171,17 @@ def test_each_bibliography_format_gives_the_same_output(built):
         out = built("--to", "html", "--bibliography", str(ROOT / "bibliography" / name))
         outputs.append((_citations(out), _entries(out)))
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_missing_weasyprint_gives_a_clear_message(tmp_path):
+    """Without WeasyPrint's libraries the build says what to install: no traceback."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['weasyprint'] = None; "
+            "from builder.cli import main; raise SystemExit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", code, "build", str(ROOT), "--out", str(tmp_path)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "error: WeasyPrint is not installed" in result.stderr
+    assert not list(tmp_path.glob("*.pdf"))

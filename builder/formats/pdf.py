@@ -26,6 +26,9 @@ def load_weasyprint() -> Any:
     """WeasyPrint, or a clear message when Pango (its system library) is missing."""
     try:
         import weasyprint
+    except ImportError as exc:
+        raise MissingSystemLibrary(f"WeasyPrint is not installed ({exc})",
+                                   hint="run ./dev.sh build, or pip install -e .") from None
     except OSError as exc:
         raise MissingSystemLibrary(
             f"WeasyPrint cannot load its system libraries ({exc})",
