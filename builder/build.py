@@ -6,6 +6,7 @@ Phase 2 (``write_outputs``) hands the rendered book to each format module.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -13,13 +14,14 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from . import markdown
 from .citations import load_style, process_citations
+from .citations.styles import check_locale
 from .errors import BuildError, Diagnostics
 from .formats import Options
-from .model import Project
+from .model import Position, Project
 from .render import Book, finish_chapter
 from .sources import load_project
 from .themes import load_theme
@@ -52,13 +54,16 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics) -> Book:
     """Phase 1: everything read, checked and rendered to HTML fragments."""
     project = load_project(request.project_root, request.style, request.locale,
                            list(request.bibliography) or None)
-    style = load_style(project.style, project.root)
+    with _from_metadata(project.setting_position("csl", "style")):
+        style = load_style(project.style, project.root)
+    with _from_metadata(project.setting_position("locale")):
+        locale = check_locale(project.locale) if project.locale else None
     theme = load_theme(request.theme, project.root)
     md = markdown.make_parser()
     parsed = [markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=style.note)
               for n, chapter in enumerate(project.chapters)]
     clusters = [cluster for chapter in parsed for cluster in chapter.clusters]
-    citations = process_citations(clusters, project.references, style, project.locale)
+    citations = process_citations(clusters, project.references, style, locale)
     _warn_unused(project, clusters, diagnostics)
     used_ids: set[str] = {"title-block", "references", "refs", "about"}
     chapters = tuple(
@@ -66,6 +71,17 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics) -> Book:
                        markdown.render_chapter(md, p, citations.clusters), used_ids)
         for p in parsed)
     return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title))
+
+
+@contextlib.contextmanager
+def _from_metadata(position: Position | None) -> Iterator[None]:
+    """A bad style or locale named in the metadata is an input error at its line."""
+    try:
+        yield
+    except BuildError as exc:
+        if position is None or exc.line is not None:
+            raise
+        raise BuildError(exc.message, position.path, position.line, hint=exc.hint) from None
 
 
 def _warn_unused(project: Project, clusters: Sequence[markdown.Cluster],

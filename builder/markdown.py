@@ -105,29 +105,46 @@ def _inline_with_note_context(state: StateCore) -> None:
 def _note_context(rule: Any) -> Any:
     """Wrap the inline-footnote rule so citations inside ``^[...]`` know it."""
     def inline_footnote(state: StateInline, silent: bool) -> bool:
-        outer = state.env.get("_in_note", False)
+        outer = state.env.get("_in_note", False), state.env.get("_note_origin")
+        src, base = outer[1] or (state.src, 0)
         state.env["_in_note"] = True
+        state.env["_note_origin"] = (src, base + state.pos + 2)  # text after "^["
         try:
             return bool(rule(state, silent))
         finally:
-            state.env["_in_note"] = outer
+            state.env["_in_note"], state.env["_note_origin"] = outer
     return inline_footnote
 
 
 def parse_locator(text: str) -> tuple[str | None, str | None, str]:
-    """Split ``", pp. 33-35, emphasis added"`` into (label, locator, suffix)."""
+    """Split ``", pp. 33-35, emphasis added"`` into (label, locator, suffix).
+
+    As in Pandoc: the comma before a locator may be left out when the locator
+    has a label (``[@a p. 33]``); braces protect a locator with commas
+    (``{pp. iv, vi-xi}``); text that is no locator stays the suffix, comma and all.
+    """
     stripped = text.strip()
-    if stripped.startswith(","):
-        stripped = stripped[1:]
-    else:
-        return None, None, text.strip()
-    match = _LOCATOR.match(stripped)
-    if not match:
-        return None, None, stripped.strip()
+    comma = stripped.startswith(",")
+    candidate = stripped[1:] if comma else stripped
+    match = _LOCATOR.match(candidate)
+    if not match or not (comma or match.group("label")):
+        return None, None, stripped
     term = match.group("label")
+    value = match.group("value")
+    if match.group("braced") is not None:
+        term, value = _braced_label(match.group("braced"), term)
     label = LOCATOR_LABELS[term.lower()] if term else "page"
-    value = match.group("braced") if match.group("braced") is not None else match.group("value")
     return label, value.strip(), match.group("suffix").strip()
+
+
+def _braced_label(braced: str, term: str | None) -> tuple[str | None, str]:
+    """``{pp. iv, vi-xi}``: a label may stand inside the braces too."""
+    if term:
+        return term, braced
+    inner = re.match(rf"\s*(?P<label>{_LABEL})(?!\w)\s*(?P<value>.*)", braced, re.S | re.I)
+    if inner:
+        return inner.group("label"), inner.group("value")
+    return None, braced
 
 
 def parse_cite_items(content: str) -> list[CiteItem] | None:
@@ -135,7 +152,8 @@ def parse_cite_items(content: str) -> list[CiteItem] | None:
     items = []
     for part in content.split(";"):
         match = _ITEM.fullmatch(part)
-        if not match or (match.group("prefix") and match.group("prefix")[-1:].isalnum()):
+        prefix = match.group("prefix") if match else ""
+        if not match or (prefix and (prefix[-1].isalnum() or prefix[-1] == "\\")):
             return None
         label, locator, suffix = parse_locator(match.group("rest"))
         items.append(CiteItem(
@@ -209,46 +227,72 @@ def _matching_bracket(src: str, start: int, maximum: int) -> int:
 
 def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
                   narrative: bool) -> None:
-    """Add a citation token; in a note style, outside notes, wrap it in a new footnote."""
+    """Add a citation token; in a note style, outside notes, put it in a new footnote.
+
+    A narrative citation in a note style keeps its author in the text, as in
+    Pandoc: "As Doe¹ argues", the note holding the full citation.
+    """
+    items = [_affixes_as_html(state.md, item) for item in items]
+    origin = state.env.get("_note_origin")
+    src, offset = (origin[0], origin[1] + offset) if origin else (state.src, offset)
+    record = {"items": tuple(items), "src": src, "offset": offset, "narrative": narrative}
     found = state.env.setdefault("citations", [])
-    record = {"items": tuple(items), "src": state.src, "offset": offset,
-              "narrative": narrative}
-    if state.env.get("note_style") and not state.env.get("_in_note"):
-        notes = state.env.setdefault("footnotes", {}).setdefault("list", {})
-        state.env["footnotes"].setdefault("refs", {})
-        note_id = len(notes)
-        token = Token("citation", "", 0)
-        token.meta = {"index": len(found)}
-        notes[note_id] = {"content": state.src[offset:offset + 1], "tokens": [token],
-                          "citation_note": True}
-        ref = state.push("footnote_ref", "", 0)
-        ref.meta = {"id": note_id, "citation": len(found)}
-    else:
+    if not (state.env.get("note_style") and not state.env.get("_in_note")):
         token = state.push("citation", "", 0)
         token.meta = {"index": len(found)}
+        found.append(record)
+        return
+    if narrative:
+        author = state.push("citation", "", 0)
+        author.meta = {"index": len(found)}
+        found.append({**record, "narrative": False,
+                      "items": tuple(CiteItem(i.key, author_only=True) for i in items)})
+        record = {**record, "narrative": False}
+    notes = state.env.setdefault("footnotes", {}).setdefault("list", {})
+    state.env["footnotes"].setdefault("refs", {})
+    note_id = len(notes)
+    token = Token("citation", "", 0)
+    token.meta = {"index": len(found)}
+    notes[note_id] = {"content": src[offset:offset + 1], "tokens": [token], "citation_note": True}
+    ref = state.push("footnote_ref", "", 0)
+    ref.meta = {"id": note_id, "citation": len(found)}
     found.append(record)
 
 
+def _affixes_as_html(md: MarkdownIt, item: CiteItem) -> CiteItem:
+    """Prefix and suffix are Markdown (``[*see* @a]``); the citation layer gets HTML."""
+    def inline(text: str) -> str:
+        return md.renderInline(text, {}).strip() if text else ""
+    return CiteItem(item.key, inline(item.prefix), inline(item.suffix),
+                    item.locator, item.label, item.suppress_author, item.author_only)
+
+
 def _resolve_positions(state: StateCore) -> None:
-    """Turn each citation's offset in its inline text into a source line."""
+    """Turn each citation's offset in its inline text into a source line and column."""
     notes = state.env.get("footnotes", {}).get("list", {})
+    lines = state.src.split("\n")
     for token in state.tokens:
         if token.type == "inline" and token.map:
             for child in _walk(token.children or [], notes):
-                _place(state.env, token, child)
+                _place(state.env, token, child, lines)
 
 
-def _place(env: dict[str, Any], parent: Token, child: Token) -> None:
+def _place(env: dict[str, Any], parent: Token, child: Token, lines: list[str]) -> None:
     index = child.meta.get("citation") if child.type == "footnote_ref" else None
     if child.type == "citation":
         index = child.meta["index"]
-    if index is None or not parent.map:
+    if index is None or not parent.map or "line" in env["citations"][index]:
         return
     record = env["citations"][index]
-    base = 0 if record["src"] == parent.content else max(parent.content.find(record["src"]), 0)
-    before = parent.content[: base + record["offset"]]
-    record["line"] = parent.map[0] + before.count("\n")
-    record["col"] = len(before) - (before.rfind("\n") + 1)
+    if record["src"] != parent.content:
+        return
+    before = parent.content[: record["offset"]]
+    row = before.count("\n")
+    record["line"] = parent.map[0] + row
+    content_line = parent.content.split("\n")[row]
+    source_line = lines[record["line"]] if record["line"] < len(lines) else content_line
+    start = max(source_line.find(content_line), 0)
+    record["col"] = start + len(before) - (before.rfind("\n") + 1)
 
 
 def _walk(tokens: list[Token], notes: dict[int, Any] | None = None) -> list[Token]:
@@ -269,8 +313,11 @@ def parse_chapter(md: MarkdownIt, source: ChapterSource, chapter_id: str,
     env: dict[str, Any] = {"chapter_id": chapter_id, "note_style": note_style}
     tokens = md.parse(source.text, env)
     _resolve_footnote_citations(tokens, env)
+    reachable = {t.meta["index"] for t in _walk(tokens) if t.type == "citation"}
     clusters = []
     for index, record in enumerate(env.get("citations", [])):
+        if index not in reachable:  # in a footnote definition that nothing refers to
+            continue
         line = record.get("line")
         clusters.append(Cluster(
             id=f"{chapter_id}-c{index + 1}",
@@ -341,7 +388,7 @@ def render_chapter(md: MarkdownIt, parsed: ParsedChapter, citations: dict[str, s
     """HTML of a parsed chapter, with the rendered citations put in."""
     env = dict(parsed.env)
     env["rendered_citations"] = {
-        index: citations[cluster.id] for index, cluster in enumerate(parsed.clusters)
+        int(cluster.id.rsplit("-c", 1)[1]) - 1: citations[cluster.id] for cluster in parsed.clusters
     }
     return md.renderer.render(parsed.tokens, md.options, env)
 

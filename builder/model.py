@@ -71,6 +71,12 @@ class Project:
     references: tuple[Reference, ...]
     style: str = "apa"
     locale: str | None = None
+    # where 'csl'/'style' and 'locale' were set in the metadata (not on the command line)
+    settings: tuple[tuple[str, Position], ...] = ()
+
+    def setting_position(self, *keys: str) -> Position | None:
+        found = dict(self.settings)
+        return next((found[k] for k in keys if k in found), None)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .citations.references import load_references
 from .errors import BuildError
-from .model import Author, ChapterSource, Metadata, Project
+from .model import Author, ChapterSource, Metadata, Position, Project
 from .yamlfile import load_yaml
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,12 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
     metadata = _metadata(config)
     bib_paths = bibliography or _bibliography_paths(config, root)
     references = load_references(bib_paths)
+    overridden = {"csl", "style"} if style else set()
+    if locale:
+        overridden.add("locale")
+    settings = tuple((key, Position(config.path, config.lines.get(key)))
+                     for key in ("csl", "style", "locale")
+                     if key in config.data and key not in overridden)
     return Project(
         root=root,
         metadata=metadata,
@@ -72,6 +78,7 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         references=tuple(references),
         style=style or _text(config, "csl") or _text(config, "style") or "apa",
         locale=locale or _text(config, "locale"),
+        settings=settings,
     )
 
 
@@ -107,11 +114,12 @@ def _chapter_paths(book_dir: Path, config: _Config) -> list[Path]:
                          config.lines.get("chapters"))
     else:
         paths = []
-        for name in listed:
+        for n, name in enumerate(listed):
             path = book_dir / name
             if not path.is_file():
                 raise BuildError(f"chapter '{name}' is listed but there is no such file",
-                                 config.path, config.lines.get("chapters"),
+                                 config.path,
+                                 config.lines.get(f"chapters[{n}]", config.lines.get("chapters")),
                                  hint=f"create book/{name} or remove it from 'chapters'")
             paths.append(path)
     if not paths:

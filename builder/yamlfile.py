@@ -10,7 +10,10 @@ from .errors import BuildError
 
 
 def load_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, dict[str, int]]:
-    """Parse YAML safely; return the data and the line of each top-level key."""
+    """Parse YAML safely; return the data and the line of each top-level key.
+
+    The lines of the items of a top-level list are there too, as ``key[n]``.
+    """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -25,7 +28,11 @@ def load_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, dict[str
         raise BuildError(f"malformed YAML: {exc}", path, first_line) from None
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
+        for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
-                lines[str(key_node.value)] = key_node.start_mark.line + first_line
+                key = str(key_node.value)
+                lines[key] = key_node.start_mark.line + first_line
+                if isinstance(value_node, yaml.SequenceNode):
+                    for n, item in enumerate(value_node.value):
+                        lines[f"{key}[{n}]"] = item.start_mark.line + first_line
     return data, lines

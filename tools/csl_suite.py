@@ -69,10 +69,6 @@ class Fixture:
     citations: list[Cluster]
     opts: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def category(self) -> str:
-        return self.name.split("_", 1)[0]
-
 
 def parse_sections(text: str) -> dict[str, str]:
     """The fixture's sections by name, their text without the trailing newline."""
@@ -98,7 +94,7 @@ def insertion_order(steps: list[list[Any]]) -> tuple[list[Cluster], list[int]]:
 
 
 def _with_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Items without an id get ITEM-n, as the citeproc-js fixture runner does."""
+    """Items without an id (a few fixtures) get ITEM-n, so that they can be cited."""
     return [item if "id" in item else {"id": f"ITEM-{n}", **item}
             for n, item in enumerate(items, 1)]
 
@@ -127,12 +123,10 @@ def fixture_paths(suite: Path, names: set[str] | None = None) -> list[Path]:
     return [p for p in paths if names is None or p.stem in names]
 
 
-def find_suite(arg: str | None) -> Path | None:
-    """SUITE_DIR from the argument, $CSL_TEST_SUITE, or the shared default."""
-    for candidate in (arg, os.environ.get("CSL_TEST_SUITE"), str(DEFAULT_SUITE)):
-        if candidate and (Path(candidate) / "humans").is_dir():
-            return Path(candidate)
-    return None
+def find_suite(arg: str | None = None) -> Path | None:
+    """SUITE_DIR from the argument, else $CSL_TEST_SUITE, else the shared default."""
+    candidate = arg or os.environ.get("CSL_TEST_SUITE") or str(DEFAULT_SUITE)
+    return Path(candidate) if (Path(candidate) / "humans").is_dir() else None
 
 
 # -- normalisation -------------------------------------------------------------------
@@ -309,8 +303,9 @@ def _footer(results: list[Result]) -> str:
 
 
 def as_json(results: list[Result]) -> dict[str, dict[str, Any]]:
-    return {r.name: {"strict": r.strict, "text": r.text, "error": r.error}
-            for r in results if r.supported}
+    return {r.name: {"strict": r.strict, "text": r.text,
+                     "error": r.error if r.supported else f"unsupported mode: {r.mode}"}
+            for r in results}
 
 
 def show_fixture(result: Result) -> str:
@@ -339,6 +334,13 @@ def regressions(results: list[Result], passing: set[str]) -> list[Result]:
     """The fixtures recorded as passing that no longer pass strictly."""
     by_name = {r.name: r for r in results}
     return [by_name[n] for n in sorted(passing) if n in by_name and not by_name[n].strict]
+
+
+def check(suite: Path, engine: Engine = our_engine, passing: set[str] | None = None,
+          timeout: float = TIMEOUT) -> list[Result]:
+    """Run only the recorded passes; return those that regressed."""
+    passing = read_passing() if passing is None else passing
+    return regressions(run_suite(suite, engine, passing, timeout), passing)
 
 
 # -- command line ----------------------------------------------------------------------
@@ -387,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.disable(logging.CRITICAL)
     engine = ENGINES[args.engine]
+    if (args.check or args.write_passing) and args.engine != "ours":
+        print("--check and --write-passing are for our engine only", file=sys.stderr)
+        return 2
     if args.fixture:
         return _one(suite, args.fixture, engine, args.timeout)
     start = time.perf_counter()

@@ -138,10 +138,10 @@ class Processor:
         if not plain:
             if cite.locator:
                 options["locator"] = Locator(cite.label or "page", cite.locator)
-            prefix = markup.escape(cite.prefix)
-            if prefix and not prefix.endswith(" ") and prefix[-1:].isalnum():
+            prefix = cite.prefix  # affixes are HTML
+            if prefix and not prefix.endswith(" "):
                 prefix += " "
-            suffix = markup.escape(cite.suffix)
+            suffix = cite.suffix
             if suffix and suffix[0].isalnum():
                 suffix = " " + suffix
             if self.link_cites:
@@ -313,7 +313,6 @@ def _split_first_field(entry: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = re.sub(r"\(\s*\)", "", text)
     text = re.sub(r"<a [^>]*></a>", "", text)
     return re.sub(r"  +", " ", text).strip()
 

@@ -69,3 +69,9 @@ def plain(rendered_html: str) -> str:
 
 def escape(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def escape_text(text: str) -> str:
+    """Escape ``&``, ``<`` and ``>`` except in the formatting tags of :func:`encode`."""
+    encoded = encode(text)
+    return html.escape(encoded, quote=False)

@@ -85,23 +85,31 @@ def _read_json(text: str, path: Path) -> list[tuple[dict[str, Any], int | None]]
         raise BuildError(f"malformed JSON: {exc.msg}", path, exc.lineno, exc.colno) from None
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         data = data["items"]
+        text = text[text.index('"items"'):]
     if not isinstance(data, list):
         raise BuildError("CSL-JSON must be a list of references", path, 1)
-    lines = _id_lines(text)
+    lines = _element_lines(text)
     items = []
-    for entry in data:
+    for index, entry in enumerate(data):
+        line = lines[index] if index < len(lines) else None
         if not isinstance(entry, dict):
-            raise BuildError("each CSL-JSON reference must be an object", path, 1)
-        items.append((entry, lines.get(str(entry.get("id")))))
+            raise BuildError("each CSL-JSON reference must be an object", path, line)
+        items.append((entry, line))
     return items
 
 
-def _id_lines(text: str) -> dict[str, int]:
-    """Line of each ``"id": "key"`` in a JSON file (json keeps no positions)."""
-    lines = {}
-    for match in re.finditer(r'"id"\s*:\s*"?([^",}\n]+)"?', text):
-        lines.setdefault(match.group(1), text.count("\n", 0, match.start()) + 1)
-    return lines
+def _element_lines(text: str) -> list[int]:
+    """The line where each element of the first JSON array in ``text`` starts."""
+    decoder = json.JSONDecoder()
+    pos = text.index("[") + 1
+    lines = []
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            return lines
+        lines.append(text.count("\n", 0, pos) + 1)
+        _, pos = decoder.raw_decode(text, pos)
 
 
 def _read_yaml(text: str, path: Path) -> list[tuple[dict[str, Any], int | None]]:

@@ -1,0 +1,41 @@
+"""The CSL processor test-suite: no fixture recorded as passing may start failing.
+
+Runs the fixtures listed in tools/csl_passing.txt through our engine (the
+logic of ``python tools/csl_suite.py --check``), in-process. Skipped when the
+suite folder is not on this machine (see tools/README.md).
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNER = ROOT / "tools" / "csl_suite.py"
+
+
+def load_runner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("csl_suite", RUNNER)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("csl_suite", module)  # dataclasses look the module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_regression_against_recorded_passes() -> None:
+    runner = load_runner()
+    suite = runner.find_suite()
+    if suite is None:
+        pytest.skip("CSL test-suite not found (set CSL_TEST_SUITE or put it in ../shared)")
+    passing = runner.read_passing()
+    assert passing, f"{runner.PASSING} is missing or empty"
+    missing = passing - {p.stem for p in runner.fixture_paths(suite)}
+    assert not missing, f"listed but not in the suite: {sorted(missing)[:10]}"
+    lost = runner.check(suite, passing=passing)
+    report = "\n".join(f"{r.name}: {r.error or 'output differs'}" for r in lost)
+    assert not lost, (f"{len(lost)} CSL fixture(s) no longer pass; see "
+                      f"`python tools/csl_suite.py --fixture NAME`:\n{report}")

@@ -1,0 +1,351 @@
+"""Bad input through the real command line: one line on stderr that says where and why."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import run_builder
+
+# path:line[:col]: error: message   (a path alone when there is no line to name)
+LOCATED = re.compile(r"(?P<path>[^:\n]+?)(?::(?P<line>\d+)(?::(?P<col>\d+))?)?: error: (?P<message>.+)")
+UNLOCATED = re.compile(r"error: (?P<message>.+)")
+
+ARTICLE = """\
+---
+title: Test Article
+---
+
+First paragraph.
+
+Second paragraph
+continues here
+and cites [@smith2021] on its third line.
+"""
+SMITH = {"id": "smith2021", "type": "book", "title": "A Book",
+         "author": [{"family": "Smith", "given": "Jane"}], "issued": {"date-parts": [[2021]]}}
+OLD_PDF = b"%PDF-1.7\n% the previous build\n"
+
+
+def _json(*refs: dict) -> str:
+    """CSL-JSON with one reference per line, from line 2."""
+    return "[\n" + ",\n".join("  " + json.dumps(r) for r in refs) + "\n]\n"
+
+
+def make_project(root: Path, article: str = ARTICLE, refs: str | None = None,
+                 old_dist: bool = True) -> Path:
+    """book/article.md, bibliography/refs.json and (optionally) a dist/ from an earlier build."""
+    (root / "book").mkdir(parents=True)
+    (root / "book" / "article.md").write_text(article, encoding="utf-8")
+    (root / "bibliography").mkdir()
+    (root / "bibliography" / "refs.json").write_text(refs if refs is not None else _json(SMITH),
+                                                     encoding="utf-8")
+    if old_dist:
+        (root / "dist").mkdir()
+        (root / "dist" / "test-article.pdf").write_bytes(OLD_PDF)
+    return root
+
+
+def build(project: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``builder build`` run in the project folder, so paths are shown relative to it."""
+    return run_builder("build", ".", *options, cwd=project)
+
+
+def error_line(result: subprocess.CompletedProcess[str], code: int = 1) -> str:
+    """The single line on stderr, after checking the exit code and that nothing else ran."""
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == code, (result.returncode, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert result.stderr.endswith("\n")
+    return lines[0]
+
+
+def located(result: subprocess.CompletedProcess[str], path: str, line: int | None,
+            col: int | None = None, code: int = 1) -> str:
+    """Check ``path:line[:col]: error: ...``; return the message (hint included)."""
+    text = error_line(result, code)
+    match = LOCATED.fullmatch(text)
+    assert match, text
+    assert match.group("path") == path, text
+    assert match.group("line") == (None if line is None else str(line)), text
+    if col is not None:
+        assert match.group("col") == str(col), text
+    return match.group("message")
+
+
+def unlocated(result: subprocess.CompletedProcess[str], code: int) -> str:
+    text = error_line(result, code)
+    match = UNLOCATED.fullmatch(text)
+    assert match, text
+    return match.group("message")
+
+
+def assert_dist_unchanged(project: Path) -> None:
+    dist = project / "dist"
+    assert sorted(p.name for p in dist.iterdir()) == ["test-article.pdf"]
+    assert (dist / "test-article.pdf").read_bytes() == OLD_PDF
+
+
+# --- citations and bibliographies ------------------------------------------------------
+
+def test_the_project_builds_when_nothing_is_wrong(tmp_path):
+    project = make_project(tmp_path, old_dist=False)
+    result = build(project, "--to", "html", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert (project / "dist" / "test-article.html").is_file()
+
+
+def test_unknown_citation_key_suggests_the_close_one(tmp_path):
+    project = make_project(tmp_path, ARTICLE.replace("@smith2021", "@smith2020"))
+    message = located(build(project), "book/article.md", 9, 11)
+    assert "'@smith2020' is not in the bibliography" in message
+    assert "did you mean @smith2021?" in message
+    assert_dist_unchanged(project)
+
+
+def test_unknown_citation_key_in_a_chapter_of_book_yml(tmp_path):
+    project = make_project(tmp_path, old_dist=False)
+    (project / "book" / "article.md").unlink()
+    (project / "book" / "book.yml").write_text(
+        "title: Test Article\nchapters:\n  - one.md\n  - two.md\n", encoding="utf-8")
+    (project / "book" / "one.md").write_text("# One\n\nFine [@smith2021].\n", encoding="utf-8")
+    (project / "book" / "two.md").write_text("# Two\n\n- a list\n- with @nobody\n",
+                                             encoding="utf-8")
+    message = located(build(project), "book/two.md", 4)
+    assert "'@nobody' is not in the bibliography" in message
+    assert "hint: add it to the bibliography, or fix the key" in message
+
+
+def test_duplicate_key_across_two_bibliography_files(tmp_path):
+    project = make_project(tmp_path)
+    other = {"id": "jones2019", "type": "book", "title": "Other"}
+    (project / "bibliography" / "more.json").write_text(_json(other, dict(SMITH, title="Again")),
+                                                        encoding="utf-8")
+    # more.json is read before refs.json: the second definition is the error
+    message = located(build(project), "bibliography/refs.json", 2)
+    assert "duplicate reference key 'smith2021'" in message
+    assert "first defined at more.json:3" in message
+    assert "hint: give each reference its own key" in message
+    assert_dist_unchanged(project)
+
+
+def test_duplicate_key_in_one_json_file_names_the_second_line(tmp_path):
+    other = {"id": "jones2019", "type": "book", "title": "Other"}
+    project = make_project(tmp_path, refs=_json(SMITH, other, dict(SMITH, title="Again")))
+    message = located(build(project), "bibliography/refs.json", 4)
+    assert "first defined at refs.json:2" in message
+
+
+def test_malformed_json_bibliography_names_the_line(tmp_path):
+    refs = '[\n  {"id": "smith2021", "type": "book",\n   "title": "A" "Book"}\n]\n'
+    project = make_project(tmp_path, refs=refs)
+    message = located(build(project), "bibliography/refs.json", 3, 17)
+    assert message.startswith("malformed JSON: Expecting ',' delimiter")
+    assert_dist_unchanged(project)
+
+
+def test_reference_without_type(tmp_path):
+    untyped = {"id": "notype", "title": "No Type"}
+    project = make_project(tmp_path, refs=_json(SMITH, untyped))
+    message = located(build(project), "bibliography/refs.json", 3)
+    assert "reference 'notype' has no 'type'" in message
+    assert "hint: add a CSL type such as article-journal, book or webpage" in message
+    assert_dist_unchanged(project)
+
+
+def test_reference_with_unknown_type(tmp_path):
+    project = make_project(tmp_path, refs=_json(dict(SMITH, type="novel")))
+    message = located(build(project), "bibliography/refs.json", 2)
+    assert "unknown type 'novel'" in message
+
+
+def test_missing_bibliography_option_file(tmp_path):
+    project = make_project(tmp_path)
+    message = located(build(project, "--bibliography", "nope.json"), "nope.json", None)
+    assert message == "bibliography file not found"
+
+
+# --- metadata and the book folder ------------------------------------------------------
+
+def test_malformed_yaml_front_matter_names_the_line(tmp_path):
+    article = "---\ntitle: Test Article\nauthor: Jane: Smith\ndate: 2021\n---\n\nText.\n"
+    project = make_project(tmp_path, article)
+    message = located(build(project), "book/article.md", 3)
+    assert message.startswith("malformed YAML: mapping values are not allowed here")
+    assert "hint: check the indentation and quote values that contain ':'" in message
+    assert_dist_unchanged(project)
+
+
+def test_malformed_yaml_in_book_yml(tmp_path):
+    project = make_project(tmp_path, "# Text\n")
+    (project / "book" / "book.yml").write_text("title: Test\nchapters: [article.md\n",
+                                               encoding="utf-8")
+    message = located(build(project), "book/book.yml", 3)
+    assert message.startswith("malformed YAML")
+
+
+def test_unknown_metadata_key_suggests_title(tmp_path):
+    article = "---\nauthor: Jane Smith\ndate: 2021\ntitel: Test Article\n---\n\nText.\n"
+    project = make_project(tmp_path, article)
+    message = located(build(project), "book/article.md", 4)
+    assert "unknown metadata key 'titel'" in message
+    assert "did you mean 'title'?" in message
+    assert_dist_unchanged(project)
+
+
+def test_book_without_title(tmp_path):
+    project = make_project(tmp_path, "---\nauthor: Jane Smith\n---\n\nText.\n")
+    message = located(build(project), "book/article.md", 1)
+    assert "the book has no title" in message
+    assert "hint: add 'title: ...'" in message
+
+
+def test_chapter_listed_in_book_yml_but_missing(tmp_path):
+    project = make_project(tmp_path, "# Chapter one\n")
+    (project / "book" / "book.yml").write_text(
+        "title: Test Article\nchapters:\n  - article.md\n  - missing.md\n", encoding="utf-8")
+    result = build(project)
+    text = error_line(result)
+    match = LOCATED.fullmatch(text)
+    assert match and match.group("path") == "book/book.yml", text
+    assert "chapter 'missing.md' is listed but there is no such file" in match.group("message")
+    assert "hint: create book/missing.md or remove it from 'chapters'" in match.group("message")
+    assert_dist_unchanged(project)
+
+
+def test_missing_chapter_names_the_line_of_its_entry(tmp_path):
+    project = make_project(tmp_path, "# Chapter one\n")
+    (project / "book" / "book.yml").write_text(
+        "title: Test Article\nchapters:\n  - article.md\n  - missing.md\n", encoding="utf-8")
+    located(build(project), "book/book.yml", 4)
+
+
+def test_empty_book_folder(tmp_path):
+    project = make_project(tmp_path)
+    (project / "book" / "article.md").unlink()
+    message = located(build(project), "book", None)
+    assert message.startswith("the book is empty: no Markdown file in book/")
+    assert "hint: add a .md file, or book/book.yml listing the chapters" in message
+    assert_dist_unchanged(project)
+
+
+def test_no_book_folder(tmp_path):
+    message = located(run_builder("build", ".", cwd=tmp_path), ".", None)
+    assert message.startswith("no book/ folder here")
+
+
+def test_project_folder_not_found(tmp_path):
+    message = located(run_builder("build", "nowhere", cwd=tmp_path), "nowhere", None, code=2)
+    assert message == "project folder not found"
+
+
+def test_chapter_that_is_not_utf8(tmp_path):
+    project = make_project(tmp_path)
+    (project / "book" / "article.md").write_bytes(
+        ARTICLE.encode() + b"caf\xe9 in Latin-1\n")
+    message = located(build(project), "book/article.md", 10)
+    assert "the file is not UTF-8 text" in message
+
+
+# --- styles, locales and formats -------------------------------------------------------
+
+def test_unknown_style_is_a_usage_error_that_suggests_apa(tmp_path):
+    project = make_project(tmp_path)
+    message = unlocated(build(project, "--style", "apaa"), code=2)
+    assert "unknown citation style 'apaa'" in message
+    assert re.search(r"did you mean apa\b", message), message
+    assert_dist_unchanged(project)
+
+
+def test_unknown_style_in_front_matter_names_the_file(tmp_path):
+    project = make_project(tmp_path, ARTICLE.replace("title:", "csl: apaa\ntitle:"))
+    message = located(build(project), "book/article.md", 2)
+    assert "unknown citation style 'apaa'" in message
+
+
+def test_csl_file_that_is_not_csl(tmp_path):
+    project = make_project(tmp_path)
+    (project / "foo.csl").write_text("<foo/>\n", encoding="utf-8")
+    message = located(build(project, "--style", "foo.csl"), "foo.csl", 1)
+    assert "not a CSL style" in message
+    assert "hint: use a style from https://citationstyles.org" in message
+    assert_dist_unchanged(project)
+
+
+def test_csl_file_that_is_not_xml(tmp_path):
+    project = make_project(tmp_path)
+    (project / "bad.csl").write_text(
+        '<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl">\n'
+        "  <info>\n</style>\n", encoding="utf-8")
+    message = located(build(project, "--style", "bad.csl"), "bad.csl", 4)
+    assert message.startswith("the style is not valid XML")
+    assert "hint: a CSL style is an XML file" in message
+    assert_dist_unchanged(project)
+
+
+def test_csl_file_that_is_plain_text(tmp_path):
+    project = make_project(tmp_path)
+    (project / "notes.csl").write_text("just some notes\n", encoding="utf-8")
+    message = located(build(project, "--style", "notes.csl"), "notes.csl", 1)
+    assert message.startswith("the style is not valid XML")
+
+
+def test_csl_file_not_found(tmp_path):
+    project = make_project(tmp_path)
+    message = located(build(project, "--style", "missing.csl"), "missing.csl", None)
+    assert "style file 'missing.csl' not found" in message
+
+
+def test_unknown_locale(tmp_path):
+    project = make_project(tmp_path)
+    message = unlocated(build(project, "--locale", "xx-YY"), code=2)
+    assert "unknown locale 'xx-YY'" in message
+    assert "hint:" in message
+    assert_dist_unchanged(project)
+
+
+def test_unknown_locale_in_front_matter_names_the_file(tmp_path):
+    project = make_project(tmp_path, ARTICLE.replace("title:", "locale: xx-YY\ntitle:"))
+    message = located(build(project), "book/article.md", 2)
+    assert "unknown locale 'xx-YY'" in message
+
+
+def test_unknown_output_format_is_a_usage_error(tmp_path):
+    project = make_project(tmp_path)
+    message = unlocated(build(project, "--to", "docx"), code=2)
+    assert message.startswith("unknown output format 'docx'")
+    assert "hint: choose from pdf, epub, html" in message
+    assert_dist_unchanged(project)
+
+
+def test_unknown_output_format_among_good_ones(tmp_path):
+    project = make_project(tmp_path)
+    message = unlocated(build(project, "--to", "html,docx"), code=2)
+    assert message.startswith("unknown output format 'docx'")
+    assert_dist_unchanged(project)
+
+
+# --- builder styles --------------------------------------------------------------------
+
+def test_styles_lists_chicago_author_date_with_its_title():
+    from builder.citations.styles import STYLES_DIR
+    xml = (STYLES_DIR / "chicago-author-date.csl").read_text(encoding="utf-8")
+    title = re.search(r"<title>(.*?)</title>", xml, re.S).group(1).strip()
+    result = run_builder("styles", "chicago")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    rows = {line.split(maxsplit=1)[0]: line.split(maxsplit=1)[1]
+            for line in result.stdout.splitlines()}
+    assert rows["chicago-author-date"] == title
+    assert "Chicago" in title
+    assert all("chicago" in f"{name} {text}".lower() for name, text in rows.items())
+
+
+def test_styles_with_no_match_exits_1():
+    result = run_builder("styles", "zzzzqqq")
+    assert result.stdout == ""
+    assert error_line(result, code=1) == "no style matches 'zzzzqqq'"
