@@ -1,13 +1,12 @@
 """The article, end to end: real builds, real files, real validators."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from lxml import etree, html as lxml_html
 
-from conftest import ROOT, SLUG, epub_files, epubcheck, pdf_text, run_builder
+from conftest import ROOT, SLUG, epub_files, epubcheck, pdf_text
 
 KEYS = {"state-nd-visits", "state-2018-economic", "wh-2018-bilateral", "wh-2018-joint",
         "wh-2018-statement", "wh-2018-readout", "akorda-2018"}

@@ -18,7 +18,6 @@ import io
 import logging
 import re
 import string
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -27,7 +26,7 @@ from citeproc import (Citation, CitationItem, CitationStylesBibliography,
 from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
-from . import markup
+from . import elements, markup, quotes
 from .dates import normalise_dates
 
 log = logging.getLogger(__name__)
@@ -79,11 +78,12 @@ class Processor:
         self.locale = locale or root.get("default-locale") or "en-US"
         self.note_style = root.get("class") == "note"
         self.link_cites = link_cites
+        self.quotes = quotes.context_for(root, self.locale)
         self.ids = [str(item["id"]) for item in items]
         # citeproc-py lowercases keys; give it its own ids and map back.
         self._internal = {key: f"item{n}" for n, key in enumerate(self.ids)}
         self._external = {v: k for k, v in self._internal.items()}
-        self.items = {key: _prepare(item, self._internal[key]) for key, item in
+        self.items = {key: _prepare(item, self._internal[key], self.quotes) for key, item in
                       zip(self.ids, items)}
         self.bib_options = self._options("bibliography")
         self.cite_options = self._options("citation")
@@ -105,10 +105,7 @@ class Processor:
             first.set("suffix", first.get("suffix", "") + markup.FIELD_CLOSE)
 
     def _load_style(self) -> CitationStylesStyle:
-        data = etree.tostring(self.tree, encoding="utf-8")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return CitationStylesStyle(io.BytesIO(data), locale=self.locale, validate=False)
+        return elements.load_style(etree.tostring(self.tree, encoding="utf-8"), self.locale)
 
     @property
     def has_bibliography(self) -> bool:
@@ -210,7 +207,7 @@ class Processor:
         return self._finish(_drop_author(marked), cluster)
 
     def _finish(self, rendered: str, cluster: Sequence[Cite]) -> str:
-        text = markup.decode(rendered)
+        text = markup.decode(quotes.finish(rendered, self.quotes))
         if self.link_cites:
             keys = [c.id for c in cluster]
             text = re.sub(markup.CITE_OPEN + "(.)", lambda m: _link_open(
@@ -225,7 +222,8 @@ class Processor:
             bib.sort()
         entries = [_flatten(e) for e in bib.bibliography()]
         keys = [self._external[key] for key in bib.keys]
-        return [(key, _split_first_field(markup.decode(entry))) for key, entry in zip(keys, entries)]
+        return [(key, _split_first_field(markup.decode(quotes.finish(entry, self.quotes))))
+                for key, entry in zip(keys, entries)]
 
 
 def _ignore(item: Any) -> None:
@@ -239,11 +237,12 @@ def _flatten(value: Any) -> str:
     return str(value)
 
 
-def _prepare(item: dict[str, Any], internal_id: str) -> dict[str, Any]:
+def _prepare(item: dict[str, Any], internal_id: str, context: quotes.QuoteContext
+             ) -> dict[str, Any]:
     prepared: dict[str, Any] = {}
     for key, value in normalise_dates(item).items():
         if isinstance(value, str):
-            value = markup.encode(value)
+            value = quotes.prepare_field(markup.encode(value), context)
         prepared[key] = value
     prepared["id"] = internal_id
     return prepared

@@ -6,7 +6,6 @@ with it can be reported there.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, Iterable
 
