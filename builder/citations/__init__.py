@@ -27,7 +27,8 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
     processor = Processor(style.xml, [by_key[k].csl for k in cited],
                           locale=check_locale(locale) if locale else style.default_locale,
                           link_cites=True)
-    cites = [[_cite(item) for item in cluster.items] for cluster in clusters]
+    cites = [[_cite(item, narrative=cluster.narrative and not style.note and n == 0)
+              for n, item in enumerate(cluster.items)] for cluster in clusters]
     try:
         output = processor.render(cites)
     except BuildError:
@@ -38,8 +39,6 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
                          hint="try another style; please report this style to us") from None
     rendered = {}
     for cluster, html in zip(clusters, output.citations):
-        if cluster.narrative and not style.note:
-            html = _narrative(processor, cluster, cites, clusters)
         keys = " ".join(item.key for item in cluster.items)
         rendered[cluster.id] = f'<span class="citation" data-cites="{keys}">{html}</span>'
     return RenderedCitations(
@@ -54,25 +53,10 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
     )
 
 
-def _narrative(processor: Processor, cluster: Cluster, cites: list[list[Cite]],
-               clusters: Sequence[Cluster]) -> str:
-    """Pandoc's author-in-text form: the author, then the cite without it."""
-    index = list(clusters).index(cluster)
-    cite = cites[index][0]
-    author_only = [[*c] for c in cites]
-    author_only[index] = [Cite(cite.id, author_only=True)]
-    author = processor.render(author_only).citations[index]
-    suppressed = [[*c] for c in cites]
-    suppressed[index] = [Cite(cite.id, cite.locator, cite.label, cite.prefix, cite.suffix,
-                              suppress_author=True)]
-    rest = processor.render(suppressed).citations[index]
-    return f"{author} {rest}".strip()
-
-
-def _cite(item: Any) -> Cite:
+def _cite(item: Any, narrative: bool = False) -> Cite:
     return Cite(id=item.key, locator=item.locator, label=item.label, prefix=item.prefix,
                 suffix=item.suffix, suppress_author=item.suppress_author,
-                author_only=item.author_only)
+                author_only=item.author_only, narrative=narrative)
 
 
 def _cited_in_order(clusters: Sequence[Cluster]) -> list[str]:
@@ -110,6 +94,9 @@ def csl_engine(style_xml: str, items: list[dict[str, Any]], citations: list[list
     items = [item if item.get("type") else {**item, "type": "article"} for item in items]
     processor = Processor(style_xml.encode("utf-8"), items, locale=opts.get("locale"))
     clusters = [[_escaped(Cite.from_json(c)) for c in cluster] for cluster in citations]
+    if opts.get("cite_all") and len(clusters) == 1:  # every item, in bibliography order
+        order = processor.bibliography_order(clusters)
+        clusters = [sorted(clusters[0], key=lambda cite: order.index(cite.id))]
     output = processor.render(clusters)
     if mode == "citation":
         return "\n".join(output.citations)

@@ -26,7 +26,10 @@ from citeproc import (Citation, CitationItem, CitationStylesBibliography,
 from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
+from citeproc.model import VariableError
+
 from . import elements, markup, quotes
+from .collapse import Piece, join_cites
 from .dates import normalise_dates
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class Cite:
     suffix: str = ""
     suppress_author: bool = False
     author_only: bool = False
+    narrative: bool = False  # Pandoc's author-in-text: "Doe (2020)"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Cite":
@@ -115,7 +119,7 @@ class Processor:
     def render(self, clusters: Sequence[Sequence[Cite]]) -> Output:
         order = self._bibliography_order(clusters)
         self._add_year_suffixes(order)
-        citations = [self._render_cluster(clusters, i) for i in range(len(clusters))]
+        citations = self._render_citations(clusters)
         bibliography = self._render_bibliography(order) if self.has_bibliography else []
         return Output(citations, bibliography)
 
@@ -148,13 +152,19 @@ class Processor:
                 options["prefix"] = prefix
             if suffix:
                 options["suffix"] = suffix
-        return CitationItem(self._internal[cite.id], **options)
+        item = CitationItem(self._internal[cite.id], **options)
+        item.cite = cite  # type: ignore[attr-defined]
+        return item
+
+    def bibliography_order(self, clusters: Sequence[Sequence[Cite]]) -> list[str]:
+        """The ids of the cited items in the order of the bibliography."""
+        return self._bibliography_order(clusters)
 
     def _bibliography_order(self, clusters: Sequence[Sequence[Cite]]) -> list[str]:
         bib = self._bibliography(self.items)
         for citation in self._citations(clusters, plain=True):
             bib.register(citation)
-        if self.bib_options and self._has_sort("bibliography"):
+        if self._has_sort("bibliography"):
             bib.sort()
         return [self._external[key] for key in bib.keys]
 
@@ -165,8 +175,7 @@ class Processor:
         """CSL 'disambiguate-add-year-suffix': letters for cites that render alike."""
         if self.cite_options.get("disambiguate-add-year-suffix") != "true":
             return
-        clusters = [[Cite(key)] for key in order]
-        rendered = self._render_all(clusters, self.items)
+        rendered = self._render_citations([[Cite(key)] for key in order])
         groups: dict[str, list[str]] = {}
         for key, text in zip(order, rendered):
             groups.setdefault(markup.plain(text), []).append(key)
@@ -175,36 +184,97 @@ class Processor:
                 for n, key in enumerate(keys):
                     self.items[key]["year-suffix"] = _letters(n)
 
-    def _render_all(self, clusters: Sequence[Sequence[Cite]],
-                    items: dict[str, dict[str, Any]]) -> list[str]:
-        bib = self._bibliography(items)
+    def _render_citations(self, clusters: Sequence[Sequence[Cite]]) -> list[str]:
+        """Every citation, in document order, so positions (ibid, subsequent) are right."""
+        bib = self._bibliography(self.items)
         citations = self._citations(clusters)
         for citation in citations:
             bib.register(citation)
         if self._has_sort("bibliography"):
             bib.sort()
-        return [_flatten(bib.cite(c, _ignore)) for c in citations]
+        element = self.style.root.citation
+        element.cites = []
+        marked: dict[str, Any] = {}
+        return [self._render_citation(bib, element, citation, list(cluster), marked)
+                for citation, cluster in zip(citations, clusters)]
 
-    def _render_cluster(self, clusters: Sequence[Sequence[Cite]], index: int) -> str:
-        cluster = clusters[index]
-        if not any(c.suppress_author or c.author_only for c in cluster):
-            return self._finish(self._render_all(clusters, self.items)[index], cluster)
-        return self._render_with_author_control(clusters, index)
+    def _render_citation(self, bib: CitationStylesBibliography, element: Any,
+                         citation: Citation, cluster: list[Cite], marked: dict[str, Any]) -> str:
+        """One citation: each cite rendered alone, then put together by :mod:`.collapse`."""
+        layout = element.layout
+        items = list(citation.cites)
+        if element.sort is not None:  # ties keep bibliography order, as in citeproc-py
+            items.sort(key=lambda item: bib.keys.index(item.key))
+            items = element.sort.sort(items, layout)
+        needs_author = bool(self.cite_options.get("collapse")) or any(
+            c.suppress_author or c.author_only or c.narrative for c in cluster)
+        pieces = []
+        for item in items:
+            text = self._render_item(layout, item)
+            if text is None:
+                continue
+            piece = self._piece(bib, item, text)
+            if needs_author:
+                other = self._render_item(layout, item, self._marked(bib, item.key, marked))
+                piece.author = _marked_span(text, other or "")
+                piece.rest = _drop_author(other) if other and piece.author is not None else None
+            element.cites.append(item)
+            pieces.append(piece)
+        return self._finish(self._assemble(layout, pieces), cluster)
 
-    def _render_with_author_control(self, clusters: Sequence[Sequence[Cite]], index: int) -> str:
-        """suppress-author and author-only, by rendering with a marked author."""
-        cluster = list(clusters[index])
-        full = self._render_all(clusters, self.items)[index]
-        items = {k: dict(v) for k, v in self.items.items()}
-        for cite in cluster:
-            if cite.suppress_author or cite.author_only:
-                _mark_author(items[cite.id])
-        marked = self._render_all(clusters, items)[index]
-        author = _marked_span(full, marked)
-        if all(c.author_only for c in cluster):
-            return self._finish(author if author is not None else _names(self.items[cluster[0].id]),
-                                cluster)
-        return self._finish(_drop_author(marked), cluster)
+    def _render_item(self, layout: Any, item: CitationItem, reference: Any = None) -> str | None:
+        """One cite through the citation layout, optionally with another reference."""
+        source = item.bibliography.source
+        saved = source[item.key]
+        if reference is not None:
+            source[item.key] = reference
+        try:
+            layout.repressed = {}
+            output = layout.render_children(item)
+        except VariableError:
+            output = None
+        finally:
+            source[item.key] = saved
+        if output is None:
+            return None
+        return str(item.get("prefix", "")) + _flatten(output) + str(item.get("suffix", ""))
+
+    def _marked(self, bib: CitationStylesBibliography, key: str, cache: dict[str, Any]) -> Any:
+        """The reference with its author replaced by a marker (to find the author's text)."""
+        if key not in cache:
+            data = dict(self.items[self._external[key]])
+            _mark_author(data)
+            cache[key] = CiteProcJSON([data])[key]
+        return cache[key]
+
+    def _piece(self, bib: CitationStylesBibliography, item: CitationItem, text: str) -> Piece:
+        cite: Cite = item.cite  # type: ignore[attr-defined]
+        data = self.items[cite.id]
+        number = bib.keys.index(item.key) + 1 if item.key in bib.keys else None
+        plain_text = markup.plain(text).strip()
+        return Piece(
+            text=text,
+            number=number if plain_text == str(number) else None,
+            year=_year(data), suffix=data.get("year-suffix"),
+            plain=not (cite.locator or cite.prefix or cite.suffix),
+            flags=(cite.suppress_author, cite.author_only, cite.narrative),
+        )
+
+    def _assemble(self, layout: Any, pieces: list[Piece]) -> str:
+        if not pieces:
+            return ""
+        if all(p.flags[1] for p in pieces):  # author-only: the names, nothing else
+            return ", ".join(p.author or "" for p in pieces)
+        author_in_text = pieces[0].author if pieces[0].flags[2] else None
+        for piece in pieces:
+            if (piece.flags[0] or piece.flags[2]) and piece.rest is not None:
+                piece.text = piece.rest
+        delimiter = layout.get("delimiter", "")
+        joined = join_cites(pieces, self.cite_options, delimiter)
+        wrapped = _flatten(layout.format(layout.wrap(joined)))
+        if author_in_text is not None:
+            return f"{author_in_text} {wrapped}"
+        return wrapped
 
     def _finish(self, rendered: str, cluster: Sequence[Cite]) -> str:
         text = markup.decode(quotes.finish(rendered, self.quotes))
@@ -250,6 +320,11 @@ def _prepare(item: dict[str, Any], internal_id: str, context: quotes.QuoteContex
 
 def _has_date(item: dict[str, Any]) -> bool:
     return "issued" in item
+
+
+def _year(item: dict[str, Any]) -> str | None:
+    parts = item.get("issued", {}).get("date-parts") if isinstance(item.get("issued"), dict) else None
+    return str(parts[0][0]) if parts and parts[0] else None
 
 
 def _letters(n: int) -> str:
