@@ -18,7 +18,7 @@ import io
 import logging
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 from citeproc import (Citation, CitationItem, CitationStylesBibliography,
@@ -31,6 +31,7 @@ from citeproc.model import VariableError
 from . import elements, markup, quotes
 from .collapse import Piece, join_cites
 from .dates import normalise_dates
+from .variants import ALL_NAMES, Variant, base_names_shown, has_subsequent_et_al, make_variant
 
 log = logging.getLogger(__name__)
 CSL_NS = "http://purl.org/net/xbiblio/csl"
@@ -93,6 +94,10 @@ class Processor:
         self.cite_options = self._options("citation")
         self._mark_first_field()
         self.style = self._load_style()
+        self._variants: dict[Variant, CitationStylesStyle] = {}
+        self._name_state: dict[str, Variant] = {}  # item id -> its disambiguated names
+        self._subsequent_et_al = has_subsequent_et_al(root)
+        self._seen: set[str] = set()
 
     # -- style -----------------------------------------------------------------
     def _options(self, element: str) -> dict[str, str]:
@@ -118,12 +123,13 @@ class Processor:
     # -- rendering ---------------------------------------------------------------
     def render(self, clusters: Sequence[Sequence[Cite]]) -> Output:
         order = self._bibliography_order(clusters)
-        self._add_year_suffixes(order)
+        self._disambiguate(order)
         citations = self._render_citations(clusters)
         bibliography = self._render_bibliography(order) if self.has_bibliography else []
         return Output(citations, bibliography)
 
     def _bibliography(self, items: dict[str, dict[str, Any]]) -> CitationStylesBibliography:
+        self.style.root.citation.cites = []  # sorting may test positions too
         source = CiteProcJSON([dict(item) for item in items.values()])
         return CitationStylesBibliography(self.style, source, formatter.html)
 
@@ -171,18 +177,80 @@ class Processor:
     def _has_sort(self, element: str) -> bool:
         return self.tree.getroot().find(f"{{{CSL_NS}}}{element}/{{{CSL_NS}}}sort") is not None
 
-    def _add_year_suffixes(self, order: list[str]) -> None:
-        """CSL 'disambiguate-add-year-suffix': letters for cites that render alike."""
-        if self.cite_options.get("disambiguate-add-year-suffix") != "true":
-            return
-        rendered = self._render_citations([[Cite(key)] for key in order])
+    # -- disambiguation (CSL 1.0.2, "Disambiguation") -------------------------------
+    def _disambiguate(self, order: list[str]) -> None:
+        """Make cites that render alike differ: names, given names, year-suffix, condition."""
+        options = self.cite_options
+        groups = self._ambiguous(order)
+        if groups and options.get("disambiguate-add-names") == "true":
+            suffix_available = options.get("disambiguate-add-year-suffix") == "true"
+            groups = [rest for group in groups for rest in self._add_names(group, suffix_available)]
+        if groups and options.get("disambiguate-add-givenname") == "true":
+            groups = [rest for group in groups for rest in self._add_given_names(group)]
+        if groups and options.get("disambiguate-add-year-suffix") == "true":
+            for group in groups:
+                if all(_has_date(self.items[k]) for k in group):
+                    for n, key in enumerate(sorted(group, key=order.index)):
+                        self.items[key]["year-suffix"] = _letters(n)
+            groups = self._ambiguous(order)
+        for group in groups:  # what is left: <if disambiguate="true">
+            for key in group:
+                self.items[key]["disambiguate"] = "true"
+
+    def _ambiguous(self, keys: list[str]) -> list[list[str]]:
+        """Groups of items whose first cites render the same."""
+        texts = self._render_citations([[Cite(key)] for key in keys])
         groups: dict[str, list[str]] = {}
-        for key, text in zip(order, rendered):
+        for key, text in zip(keys, texts):
             groups.setdefault(markup.plain(text), []).append(key)
-        for keys in groups.values():
-            if len(keys) > 1 and all(_has_date(self.items[k]) for k in keys):
-                for n, key in enumerate(keys):
-                    self.items[key]["year-suffix"] = _letters(n)
+        return [g for g in groups.values() if len(g) > 1]
+
+    def _add_names(self, group: list[str], suffix_available: bool) -> list[list[str]]:
+        """disambiguate-add-names: one more name at a time, while it helps."""
+        counts = {k: _name_count(self.items[k]) for k in group}
+        start = min(base_names_shown(self.tree.getroot(), counts[k]) for k in group)
+        left = list(group)
+        for shown in range(start + 1, max(counts.values()) + 1):
+            for key in left:
+                self._name_state[key] = replace(self._name_state.get(key, Variant()),
+                                                names=ALL_NAMES if shown >= counts[key] else shown)
+            left = [k for g in self._ambiguous(left) for k in g]
+            if not left:
+                return []
+        if suffix_available or len(left) == len(group):  # names that did not help go back
+            for key in left:
+                self._name_state[key] = replace(self._name_state.get(key, Variant()), names=None)
+        return self._ambiguous(left) if left else []
+
+    def _add_given_names(self, group: list[str]) -> list[list[str]]:
+        """disambiguate-add-givenname: initials, then full given names."""
+        left = list(group)
+        for level in (1, 2):
+            for key in left:
+                self._name_state[key] = replace(self._name_state.get(key, Variant()),
+                                                givenname=level)
+            left = [k for g in self._ambiguous(left) for k in g]
+            if not left:
+                return []
+        if len(left) == len(group):  # given names that did not help go back
+            for key in left:
+                self._name_state[key] = replace(self._name_state[key], givenname=0)
+        return self._ambiguous(left)
+
+    def _layout(self, key: str, subsequent: bool) -> Any:
+        """The citation layout to render ``key`` with: the style, or one of its variants."""
+        variant = replace(self._name_state.get(key, Variant()),
+                          subsequent=subsequent and self._subsequent_et_al)
+        element = self.style.root.citation
+        if variant.is_base:
+            return element.layout
+        if variant not in self._variants:
+            style = elements.load_style(make_variant(self.tree, variant), self.locale)
+            style.root.formatter = formatter.html
+            self._variants[variant] = style
+        other = self._variants[variant].root.citation
+        other.cites = element.cites  # one history of cites, for positions
+        return other.layout
 
     def _render_citations(self, clusters: Sequence[Sequence[Cite]]) -> list[str]:
         """Every citation, in document order, so positions (ibid, subsequent) are right."""
@@ -195,6 +263,7 @@ class Processor:
         element = self.style.root.citation
         element.cites = []
         marked: dict[str, Any] = {}
+        self._seen = set()
         return [self._render_citation(bib, element, citation, list(cluster), marked)
                 for citation, cluster in zip(citations, clusters)]
 
@@ -210,12 +279,14 @@ class Processor:
             c.suppress_author or c.author_only or c.narrative for c in cluster)
         pieces = []
         for item in items:
-            text = self._render_item(layout, item)
+            cite_layout = self._layout(item.cite.id, item.key in self._seen)
+            self._seen.add(item.key)
+            text = self._render_item(cite_layout, item)
             if text is None:
                 continue
             piece = self._piece(bib, item, text)
             if needs_author:
-                other = self._render_item(layout, item, self._marked(bib, item.key, marked))
+                other = self._render_item(cite_layout, item, self._marked(bib, item.key, marked))
                 piece.author = _marked_span(text, other or "")
                 piece.rest = _drop_author(other) if other and piece.author is not None else None
             element.cites.append(item)
@@ -320,6 +391,13 @@ def _prepare(item: dict[str, Any], internal_id: str, context: quotes.QuoteContex
 
 def _has_date(item: dict[str, Any]) -> bool:
     return "issued" in item
+
+
+def _name_count(item: dict[str, Any]) -> int:
+    for variable in _NAME_VARIABLES:
+        if item.get(variable):
+            return len(item[variable])
+    return 0
 
 
 def _year(item: dict[str, Any]) -> str | None:
