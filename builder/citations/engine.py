@@ -98,6 +98,8 @@ class Processor:
         self._name_state: dict[str, Variant] = {}  # item id -> its disambiguated names
         self._subsequent_et_al = has_subsequent_et_al(root)
         self._seen: set[str] = set()
+        # A style that never prints year-suffix still gets it, after the first year.
+        self.implicit_year_suffix = b'variable="year-suffix"' not in style_xml
 
     # -- style -----------------------------------------------------------------
     def _options(self, element: str) -> dict[str, str]:
@@ -308,7 +310,10 @@ class Processor:
             source[item.key] = saved
         if output is None:
             return None
-        return str(item.get("prefix", "")) + _flatten(output) + str(item.get("suffix", ""))
+        text = _flatten(output)
+        if self.implicit_year_suffix:
+            text = _implied_suffix(text, self.items[item.cite.id])
+        return str(item.get("prefix", "")) + text + str(item.get("suffix", ""))
 
     def _marked(self, bib: CitationStylesBibliography, key: str, cache: dict[str, Any]) -> Any:
         """The reference with its author replaced by a marker (to find the author's text)."""
@@ -363,8 +368,37 @@ class Processor:
             bib.sort()
         entries = [_flatten(e) for e in bib.bibliography()]
         keys = [self._external[key] for key in bib.keys]
+        if self.implicit_year_suffix:
+            entries = [_implied_suffix(e, self.items[k]) for e, k in zip(entries, keys)]
+        if self.bib_options.get("subsequent-author-substitute") is not None:
+            entries = self._substitute_authors(bib, entries)
         return [(key, _split_first_field(markup.decode(quotes.finish(entry, self.quotes))))
                 for key, entry in zip(keys, entries)]
+
+    def _substitute_authors(self, bib: CitationStylesBibliography, entries: list[str]) -> list[str]:
+        """subsequent-author-substitute: the same authors as the entry above are replaced."""
+        substitute = self.bib_options["subsequent-author-substitute"]
+        rule = self.bib_options.get("subsequent-author-substitute-rule", "complete-all")
+        marked_items = {k: dict(v) for k, v in self.items.items()}
+        for item in marked_items.values():
+            _mark_author(item)
+        source = bib.source
+        saved = dict(source)
+        source.update(CiteProcJSON(list(marked_items.values())))
+        try:
+            marked = [_flatten(e) for e in bib.bibliography()]
+        finally:
+            source.clear()
+            source.update(saved)
+        out, previous = [], None
+        for entry, other in zip(entries, marked):
+            author = _marked_span(entry, other)
+            if author and author == previous:
+                names = _substitute_names(author, substitute, rule)
+                entry = other.replace(markup.AUTHOR_MARK, names, 1)
+            previous = author
+            out.append(entry)
+        return out
 
 
 def _ignore(item: Any) -> None:
@@ -391,6 +425,21 @@ def _prepare(item: dict[str, Any], internal_id: str, context: quotes.QuoteContex
 
 def _has_date(item: dict[str, Any]) -> bool:
     return "issued" in item
+
+
+def _implied_suffix(text: str, item: dict[str, Any]) -> str:
+    """The year-suffix after the first rendered year, for styles that never print it."""
+    suffix, year = item.get("year-suffix"), _year(item)
+    if not suffix or not year:
+        return text
+    return re.sub(rf"(?<!\d){year}(?![\d\w])", year + suffix, text, count=1)
+
+
+def _substitute_names(author: str, substitute: str, rule: str) -> str:
+    if rule == "complete-each":
+        count = len(re.findall(r",|&| and ", author)) + 1
+        return ", ".join([substitute] * count) if count > 1 else substitute
+    return substitute
 
 
 def _name_count(item: dict[str, Any]) -> int:
