@@ -110,15 +110,20 @@ def _collapse_group(group: list[Piece], options: dict[str, str], delimiter: str,
         else:
             blocks.append([piece])
     suffix_delimiter = options.get("year-suffix-delimiter", delimiter)
-    texts = []
+    after_collapse = options.get("after-collapse-delimiter", delimiter)
+    out = ""
     for n, block in enumerate(blocks):
         head = block[0].text if n == 0 else (block[0].rest if block[0].rest is not None
                                              else block[0].text)
+        if not head.strip():
+            continue
         letters = [p.suffix or "" for p in block[1:]]
         if mode == "year-suffix-ranged":
             head, letters = _ranges(head, block[0].suffix or "", letters)
-        texts.append(suffix_delimiter.join([head, *letters]) if letters else head)
-    return group_delimiter.join(texts)
+        if out:  # a cite with a locator or affixes ends the run of years
+            out += group_delimiter if blocks[n - 1][-1].plain else after_collapse
+        out += suffix_delimiter.join([head, *letters]) if letters else head
+    return out
 
 
 def _same_year(a: Piece, b: Piece) -> bool:

@@ -330,7 +330,7 @@ class Processor:
         plain_text = markup.plain(text).strip()
         return Piece(
             text=text,
-            number=number if plain_text == str(number) else None,
+            number=number if re.fullmatch(rf"\W*{number}\W*", plain_text) else None,
             year=_year(data), suffix=data.get("year-suffix"),
             plain=not (cite.locator or cite.prefix or cite.suffix),
             flags=(cite.suppress_author, cite.author_only, cite.narrative),
