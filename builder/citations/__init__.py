@@ -30,7 +30,7 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
     cites = [[_cite(item, narrative=cluster.narrative and not style.note and n == 0)
               for n, item in enumerate(cluster.items)] for cluster in clusters]
     try:
-        output = processor.render(cites)
+        output = processor.render(cites, [cluster.note_index for cluster in clusters])
     except BuildError:
         raise
     except Exception as exc:  # citeproc-py failing on a style is not the user's fault
@@ -97,7 +97,7 @@ def csl_engine(style_xml: str, items: list[dict[str, Any]], citations: list[list
     if opts.get("cite_all") and len(clusters) == 1:  # every item, in bibliography order
         order = processor.bibliography_order(clusters)
         clusters = [sorted(clusters[0], key=lambda cite: order.index(cite.id))]
-    output = processor.render(clusters)
+    output = processor.render(clusters, opts.get("note_indexes"))
     if mode == "citation":
         return "\n".join(output.citations)
     entries = "".join(f'  <div class="csl-entry">{html}</div>\n' for _, html in output.bibliography)

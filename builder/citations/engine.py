@@ -14,11 +14,13 @@ around it, each documented with the CSL rule it implements:
 """
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
 import string
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from citeproc import (Citation, CitationItem, CitationStylesBibliography,
@@ -26,6 +28,7 @@ from citeproc import (Citation, CitationItem, CitationStylesBibliography,
 from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
+import citeproc
 from citeproc.model import VariableError
 
 from . import elements, markup, quotes
@@ -123,10 +126,12 @@ class Processor:
         return self.tree.getroot().find(f"{{{CSL_NS}}}bibliography") is not None
 
     # -- rendering ---------------------------------------------------------------
-    def render(self, clusters: Sequence[Sequence[Cite]]) -> Output:
+    def render(self, clusters: Sequence[Sequence[Cite]],
+               note_indexes: Sequence[int] | None = None) -> Output:
+        """Citations in document order (``note_indexes``: each one's footnote, 0 in text)."""
         order = self._bibliography_order(clusters)
         self._disambiguate(order)
-        citations = self._render_citations(clusters)
+        citations = self._render_citations(clusters, note_indexes)
         bibliography = self._render_bibliography(order) if self.has_bibliography else []
         return Output(citations, bibliography)
 
@@ -254,7 +259,8 @@ class Processor:
         other.cites = element.cites  # one history of cites, for positions
         return other.layout
 
-    def _render_citations(self, clusters: Sequence[Sequence[Cite]]) -> list[str]:
+    def _render_citations(self, clusters: Sequence[Sequence[Cite]],
+                          note_indexes: Sequence[int] | None = None) -> list[str]:
         """Every citation, in document order, so positions (ibid, subsequent) are right."""
         bib = self._bibliography(self.items)
         citations = self._citations(clusters)
@@ -266,11 +272,14 @@ class Processor:
         element.cites = []
         marked: dict[str, Any] = {}
         self._seen = set()
-        return [self._render_citation(bib, element, citation, list(cluster), marked)
-                for citation, cluster in zip(citations, clusters)]
+        self._first_note: dict[str, int] = {}
+        notes = list(note_indexes or []) + [0] * (len(clusters) - len(note_indexes or []))
+        return [self._render_citation(bib, element, citation, list(cluster), marked, note)
+                for citation, cluster, note in zip(citations, clusters, notes)]
 
     def _render_citation(self, bib: CitationStylesBibliography, element: Any,
-                         citation: Citation, cluster: list[Cite], marked: dict[str, Any]) -> str:
+                         citation: Citation, cluster: list[Cite], marked: dict[str, Any],
+                         note: int = 0) -> str:
         """One citation: each cite rendered alone, then put together by :mod:`.collapse`."""
         layout = element.layout
         items = list(citation.cites)
@@ -283,6 +292,7 @@ class Processor:
         for item in items:
             cite_layout = self._layout(item.cite.id, item.key in self._seen)
             self._seen.add(item.key)
+            self._note_numbers(bib, item.key, note)
             text = self._render_item(cite_layout, item)
             if text is None:
                 continue
@@ -293,7 +303,17 @@ class Processor:
                 piece.rest = _drop_author(other) if other and piece.author is not None else None
             element.cites.append(item)
             pieces.append(piece)
-        return self._finish(self._assemble(layout, pieces), cluster)
+        text = self._assemble(layout, pieces)
+        if self.note_style and not (cluster and cluster[0].prefix):
+            text = _capitalize_term(text, self.locale)
+        return self._finish(text, cluster)
+
+    def _note_numbers(self, bib: CitationStylesBibliography, key: str, note: int) -> None:
+        """first-reference-note-number: the note where the item was first cited."""
+        if key in self._first_note:
+            bib.source[key]["first_reference_note_number"] = str(self._first_note[key])
+        elif note:
+            self._first_note[key] = note
 
     def _render_item(self, layout: Any, item: CitationItem, reference: Any = None) -> str | None:
         """One cite through the citation layout, optionally with another reference."""
@@ -425,6 +445,28 @@ def _prepare(item: dict[str, Any], internal_id: str, context: quotes.QuoteContex
 
 def _has_date(item: dict[str, Any]) -> bool:
     return "issued" in item
+
+
+def _capitalize_term(text: str, locale: str) -> str:
+    """A note that starts with a term ("ibid.") starts with a capital (CSL 1.0.2)."""
+    visible = re.match(r"((?:<[^>]+>|[\ue000-\ue4ff])*)(\w+)", text)
+    if visible and visible.group(2).lower() in _starting_terms(locale):
+        start = visible.end(1)
+        return text[:start] + text[start].upper() + text[start + 1:]
+    return text
+
+
+@functools.lru_cache(maxsize=None)
+def _starting_terms(locale: str) -> frozenset[str]:
+    """Words of the locale's ibid and similar terms, which may start a note."""
+    words = {"ibid", "id"}
+    path = Path(citeproc.__file__).parent / "data" / "locales" / f"locales-{locale}.xml"
+    if path.is_file():
+        root = etree.parse(str(path)).getroot()
+        for term in root.iter("{%s}term" % CSL_NS):
+            if term.get("name") in ("ibid", "supra", "ibid-with-locator"):
+                words.update(w.lower() for w in re.findall(r"\w+", "".join(term.itertext())))
+    return frozenset(words)
 
 
 def _implied_suffix(text: str, item: dict[str, Any]) -> str:
