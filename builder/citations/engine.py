@@ -101,6 +101,8 @@ class Processor:
         self._name_state: dict[str, Variant] = {}  # item id -> its disambiguated names
         self._subsequent_et_al = has_subsequent_et_al(root)
         self._seen: set[str] = set()
+        self._source: Any = None  # the items parsed by citeproc-py, kept between renders
+        self._order: dict[str, int] | None = None  # bibliography sort, once computed
         # A style that never prints year-suffix still gets it, after the first year.
         self.implicit_year_suffix = b'variable="year-suffix"' not in style_xml
 
@@ -136,9 +138,29 @@ class Processor:
         return Output(citations, bibliography)
 
     def _bibliography(self, items: dict[str, dict[str, Any]]) -> CitationStylesBibliography:
+        """A citeproc-py bibliography over the items (their parsed form is kept)."""
         self.style.root.citation.cites = []  # sorting may test positions too
-        source = CiteProcJSON([dict(item) for item in items.values()])
-        return CitationStylesBibliography(self.style, source, formatter.html)
+        if self._source is None:
+            self._source = CiteProcJSON([dict(item) for item in items.values()])
+        return CitationStylesBibliography(self.style, self._source, formatter.html)
+
+    def _set_field(self, key: str, field_name: str, value: str) -> None:
+        """Change one field of an item, in the data and in its parsed form."""
+        self.items[key][field_name] = value
+        if self._source is not None:
+            internal = self._internal[key]
+            self._source[internal] = CiteProcJSON([self.items[key]])[internal]
+
+    def _sort(self, bib: CitationStylesBibliography) -> None:
+        """bib.sort(), done once: later bibliographies take the same order."""
+        if not self._has_sort("bibliography"):
+            return
+        if self._order is None or not set(bib.keys) <= self._order.keys():
+            bib.sort()
+            self._order = {key: n for n, key in enumerate(bib.keys)}
+            return
+        bib.items.sort(key=lambda item: self._order[item.key])  # type: ignore[index]
+        bib.keys = [item.key for item in bib.items]
 
     def _citations(self, clusters: Sequence[Sequence[Cite]], plain: bool = False,
                    ) -> list[Citation]:
@@ -177,8 +199,7 @@ class Processor:
         bib = self._bibliography(self.items)
         for citation in self._citations(clusters, plain=True):
             bib.register(citation)
-        if self._has_sort("bibliography"):
-            bib.sort()
+        self._sort(bib)
         return [self._external[key] for key in bib.keys]
 
     def _has_sort(self, element: str) -> bool:
@@ -198,11 +219,11 @@ class Processor:
             for group in groups:
                 if all(_has_date(self.items[k]) for k in group):
                     for n, key in enumerate(sorted(group, key=order.index)):
-                        self.items[key]["year-suffix"] = _letters(n)
+                        self._set_field(key, "year-suffix", _letters(n))
             groups = self._ambiguous(order)
         for group in groups:  # what is left: <if disambiguate="true">
             for key in group:
-                self.items[key]["disambiguate"] = "true"
+                self._set_field(key, "disambiguate", "true")
 
     def _ambiguous(self, keys: list[str]) -> list[list[str]]:
         """Groups of items whose first cites render the same."""
@@ -266,8 +287,10 @@ class Processor:
         citations = self._citations(clusters)
         for citation in citations:
             bib.register(citation)
-        if self._has_sort("bibliography"):
-            bib.sort()
+        self._sort(bib)
+        self._positions = {key: n for n, key in enumerate(bib.keys)}
+        for key in getattr(self, "_first_note", {}):
+            self._source[key].pop("first_reference_note_number", None)
         element = self.style.root.citation
         element.cites = []
         marked: dict[str, Any] = {}
@@ -284,7 +307,7 @@ class Processor:
         layout = element.layout
         items = list(citation.cites)
         if element.sort is not None:  # ties keep bibliography order, as in citeproc-py
-            items.sort(key=lambda item: bib.keys.index(item.key))
+            items.sort(key=lambda item: self._positions[item.key])
             items = element.sort.sort(items, layout)
         needs_author = bool(self.cite_options.get("collapse")) or any(
             c.suppress_author or c.author_only or c.narrative for c in cluster)
@@ -346,7 +369,7 @@ class Processor:
     def _piece(self, bib: CitationStylesBibliography, item: CitationItem, text: str) -> Piece:
         cite: Cite = item.cite  # type: ignore[attr-defined]
         data = self.items[cite.id]
-        number = bib.keys.index(item.key) + 1 if item.key in bib.keys else None
+        number = self._positions[item.key] + 1 if item.key in self._positions else None
         plain_text = markup.plain(text).strip()
         return Piece(
             text=text,
@@ -384,8 +407,7 @@ class Processor:
     def _render_bibliography(self, order: list[str]) -> list[tuple[str, str]]:
         bib = self._bibliography(self.items)
         bib.register(Citation([CitationItem(self._internal[key]) for key in order]))
-        if self._has_sort("bibliography"):
-            bib.sort()
+        self._sort(bib)
         entries = [_flatten(e) for e in bib.bibliography()]
         keys = [self._external[key] for key in bib.keys]
         if self.implicit_year_suffix:
