@@ -209,6 +209,9 @@ class Processor:
     def _disambiguate(self, order: list[str]) -> None:
         """Make cites that render alike differ: names, given names, year-suffix, condition."""
         options = self.cite_options
+        rule = options.get("givenname-disambiguation-rule", "by-cite")
+        if options.get("disambiguate-add-givenname") == "true" and rule != "by-cite":
+            self._expand_ambiguous_names(order, rule)
         groups = self._ambiguous(order)
         if groups and options.get("disambiguate-add-names") == "true":
             suffix_available = options.get("disambiguate-add-year-suffix") == "true"
@@ -249,6 +252,22 @@ class Processor:
             for key in left:
                 self._name_state[key] = replace(self._name_state.get(key, Variant()), names=None)
         return self._ambiguous(left) if left else []
+
+    def _expand_ambiguous_names(self, keys: list[str], rule: str) -> None:
+        """givenname-disambiguation-rule (all-names, primary-name, ...): the names of
+        different people who share a family name get initials (or given names)."""
+        primary = rule.startswith("primary-name")
+        people: dict[str, set[str]] = {}
+        for key in keys:
+            for person in _persons(self.items[key], primary):
+                people.setdefault(person[0], set()).add(person[1])
+        shared = {family for family, given in people.items() if len(given) > 1}
+        level = 1 if rule.endswith("with-initials") else 2
+        for key in keys:
+            if any(p[0] in shared for p in _persons(self.items[key], primary)):
+                needed = level if level == 1 or _initials_clash(people, shared) else 1
+                self._name_state[key] = replace(self._name_state.get(key, Variant()),
+                                                givenname=needed)
 
     def _add_given_names(self, group: list[str]) -> list[list[str]]:
         """disambiguate-add-givenname: initials, then full given names."""
@@ -504,6 +523,26 @@ def _substitute_names(author: str, substitute: str, rule: str) -> str:
         count = len(re.findall(r",|&| and ", author)) + 1
         return ", ".join([substitute] * count) if count > 1 else substitute
     return substitute
+
+
+def _persons(item: dict[str, Any], primary: bool) -> list[tuple[str, str]]:
+    """(family, given) of the item's first name variable (only its first name if primary)."""
+    for variable in _NAME_VARIABLES:
+        names = item.get(variable)
+        if names:
+            people = [(" ".join(filter(None, (n.get("non-dropping-particle"), n["family"]))),
+                       re.sub(r"[\s.]", "", n.get("given", ""))) for n in names if n.get("family")]
+            return people[:1] if primary else people
+    return []
+
+
+def _initials_clash(people: dict[str, set[str]], shared: set[str]) -> bool:
+    """True when initials would not tell two people with the same family name apart."""
+    for family in shared:
+        initials = [re.sub(r"[^A-Z]", "", given.title()) for given in people[family]]
+        if len(set(initials)) < len(initials):
+            return True
+    return False
 
 
 def _name_count(item: dict[str, Any]) -> int:
