@@ -18,6 +18,7 @@ import functools
 import io
 import logging
 import re
+import warnings
 import string
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -141,7 +142,7 @@ class Processor:
         """A citeproc-py bibliography over the items (their parsed form is kept)."""
         self.style.root.citation.cites = []  # sorting may test positions too
         if self._source is None:
-            self._source = CiteProcJSON([dict(item) for item in items.values()])
+            self._source = _Source(list(items.values()))
         return CitationStylesBibliography(self.style, self._source, formatter.html)
 
     def _set_field(self, key: str, field_name: str, value: str) -> None:
@@ -149,7 +150,7 @@ class Processor:
         self.items[key][field_name] = value
         if self._source is not None:
             internal = self._internal[key]
-            self._source[internal] = CiteProcJSON([self.items[key]])[internal]
+            self._source[internal] = _Source([self.items[key]])[internal]
 
     def _sort(self, bib: CitationStylesBibliography) -> None:
         """bib.sort(), done once: later bibliographies take the same order."""
@@ -382,7 +383,7 @@ class Processor:
         if key not in cache:
             data = dict(self.items[self._external[key]])
             _mark_author(data)
-            cache[key] = CiteProcJSON([data])[key]
+            cache[key] = _Source([data])[key]
         return cache[key]
 
     def _piece(self, bib: CitationStylesBibliography, item: CitationItem, text: str) -> Piece:
@@ -427,8 +428,9 @@ class Processor:
         bib = self._bibliography(self.items)
         bib.register(Citation([CitationItem(self._internal[key]) for key in order]))
         self._sort(bib)
-        entries = [_flatten(e) for e in bib.bibliography()]
-        keys = [self._external[key] for key in bib.keys]
+        rendered = [(item.key, self.style.render_bibliography([item])) for item in bib.items]
+        keys = [self._external[key] for key, entry in rendered if entry]  # a style may leave one out
+        entries = [_flatten(entry[0]) for _, entry in rendered if entry]
         if self.implicit_year_suffix:
             entries = [_implied_suffix(e, self.items[k]) for e, k in zip(entries, keys)]
         if self.bib_options.get("subsequent-author-substitute") is not None:
@@ -445,9 +447,10 @@ class Processor:
             _mark_author(item)
         source = bib.source
         saved = dict(source)
-        source.update(CiteProcJSON(list(marked_items.values())))
+        source.update(_Source(list(marked_items.values())))
         try:
-            marked = [_flatten(e) for e in bib.bibliography()]
+            marked = [_flatten(e) for e in (self.style.render_bibliography([item]) for item in bib.items)
+                      if e]
         finally:
             source.clear()
             source.update(saved)
@@ -460,6 +463,44 @@ class Processor:
             previous = author
             out.append(entry)
         return out
+
+
+# CSL 1.0.2 name and date variables that citeproc-py 0.11 does not know as such.
+_EXTRA_NAMES = frozenset("""chair compiler contributor curator director executive_producer guest
+host narrator organizer performer producer script_writer series_creator""".split())
+_EXTRA_DATES = frozenset({"available_date"})
+
+
+class _Source(CiteProcJSON):
+    """citeproc-py's CSL-JSON source, knowing the name and date variables of CSL 1.0.2."""
+
+    def __init__(self, items: Sequence[dict[str, Any]]) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # citeproc-py warns on variables it lacks
+            for data in items:
+                self.add(self._reference(data))
+
+    def _reference(self, data: dict[str, Any]) -> Any:
+        from citeproc.source import Reference
+        fields: dict[str, Any] = {}
+        for key, value in data.items():
+            name = key.replace("-", "_")
+            if name in ("id", "type", "key"):
+                continue
+            if name == "shortTitle":
+                name = "title_short"
+            if name in citeproc.NAMES or name in _EXTRA_NAMES:
+                if not isinstance(value, list):
+                    continue
+                value = self.parse_names([v for v in value if isinstance(v, dict)])
+            elif name in citeproc.DATES or name in _EXTRA_DATES:
+                if not isinstance(value, dict):
+                    continue
+                value = self.parse_date(value)
+            elif key != "language":
+                value = self.parse_string(value)
+            fields[name] = value
+        return Reference(str(data["id"]).lower(), data["type"], **fields)
 
 
 def _ignore(item: Any) -> None:
