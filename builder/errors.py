@@ -73,10 +73,12 @@ class Diagnostics:
     """Warnings gathered during a build, each reported once."""
 
     warnings: list[Warning_] = field(default_factory=list)
+    _seen: set[Warning_] = field(default_factory=set, repr=False)
 
     def warn(self, message: str, path: Path | None = None, line: int | None = None) -> None:
         warning = Warning_(message, path, line)
-        if warning not in self.warnings:
+        if warning not in self._seen:
+            self._seen.add(warning)
             self.warnings.append(warning)
             log.debug("%s", warning)
 

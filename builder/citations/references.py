@@ -101,13 +101,16 @@ def _element_lines(text: str) -> list[int]:
     """The line where each element of the first JSON array in ``text`` starts."""
     decoder = json.JSONDecoder()
     pos = text.index("[") + 1
-    lines = []
+    lines: list[int] = []
+    line, counted = 1, 0  # newlines are counted once, as the scan moves on
     while True:
         while pos < len(text) and text[pos] in " \t\r\n,":
             pos += 1
         if pos >= len(text) or text[pos] == "]":
             return lines
-        lines.append(text.count("\n", 0, pos) + 1)
+        line += text.count("\n", counted, pos)
+        counted = pos
+        lines.append(line)
         _, pos = decoder.raw_decode(text, pos)
 
 
