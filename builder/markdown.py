@@ -254,6 +254,7 @@ def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
     token = Token("citation", "", 0)
     token.meta = {"index": len(found)}
     notes[note_id] = {"content": src[offset:offset + 1], "tokens": [token], "citation_note": True}
+    state.pending = state.pending.rstrip()  # "cities [@a]." → "cities¹."
     ref = state.push("footnote_ref", "", 0)
     ref.meta = {"id": note_id, "citation": len(found)}
     found.append(record)
@@ -393,8 +394,14 @@ def render_chapter(md: MarkdownIt, parsed: ParsedChapter, citations: dict[str, s
     return md.renderer.render(parsed.tokens, md.options, env)
 
 
-def render_citation_token(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    return str(env["rendered_citations"][tokens[idx].meta["index"]])
+def render_citation_token(self: Any, tokens: Sequence[Token], idx: int, options: Any,
+                          env: Any) -> str:
+    """The rendered citation; its final period goes when the text goes on with one."""
+    html = str(env["rendered_citations"][tokens[idx].meta["index"]])
+    following = tokens[idx + 1].content if idx + 1 < len(tokens) else ""
+    if following.startswith("."):
+        html = re.sub(r"\.((?:</[^>]+>)*)$", r"\1", html)
+    return html
 
 
 def escape(text: str) -> str:
