@@ -22,7 +22,9 @@ from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .errors import BuildError
 from .model import ChapterSource, CiteItem, Cluster, Position
+from .resources import resolve_reference
 
 # Pandoc's citation keys: a letter, digit or _, then word characters and
 # internal punctuation (punctuation only when a word character follows).
@@ -85,6 +87,7 @@ def citation_plugin(md: MarkdownIt) -> None:
         md.inline.ruler.at("footnote_inline", _note_context(md.inline.ruler.__rules__[
             md.inline.ruler.__find__("footnote_inline")].fn))
     md.core.ruler.after("inline", "citation_positions", _resolve_positions)
+    md.core.ruler.after("citation_positions", "resource_paths", _resource_paths)
     md.add_render_rule("citation", render_citation_token)
 
 
@@ -296,6 +299,25 @@ def _place(env: dict[str, Any], parent: Token, child: Token, lines: list[str]) -
     record["col"] = start + len(before) - (before.rfind("\n") + 1)
 
 
+def _resource_paths(state: StateCore) -> None:
+    """Images: checked, and their paths made relative to the project root."""
+    root, source = state.env.get("project_root"), state.env.get("source")
+    if root is None or source is None:
+        return
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        for child in _walk(token.children or []):
+            if child.type == "image":
+                src = str(child.attrGet("src") or "")
+                line = token.map[0] + source.first_line if token.map else None
+                try:
+                    child.attrSet("src", resolve_reference(src, source.path.parent, root,
+                                                           state.env.get("allow_remote", False)))
+                except BuildError as exc:
+                    raise BuildError(exc.message, source.path, line, hint=exc.hint) from None
+
+
 def _walk(tokens: list[Token], notes: dict[int, Any] | None = None) -> list[Token]:
     """Tokens and their children, and (given ``notes``) inline footnotes' tokens."""
     found = []
@@ -310,8 +332,16 @@ def _walk(tokens: list[Token], notes: dict[int, Any] | None = None) -> list[Toke
 
 
 def parse_chapter(md: MarkdownIt, source: ChapterSource, chapter_id: str,
-                  note_style: bool = False) -> ParsedChapter:
-    env: dict[str, Any] = {"chapter_id": chapter_id, "note_style": note_style}
+                  note_style: bool = False, project_root: Path | None = None,
+                  allow_remote: bool = False) -> ParsedChapter:
+    """Tokens and citations of one chapter.
+
+    With ``project_root``, every image is checked (inside the project, present) and
+    its path made relative to the project root, the base of every output format.
+    """
+    env: dict[str, Any] = {"chapter_id": chapter_id, "note_style": note_style,
+                           "source": source, "project_root": project_root,
+                           "allow_remote": allow_remote}
     tokens = md.parse(source.text, env)
     _resolve_footnote_citations(tokens, env)
     reachable = {t.meta["index"] for t in _walk(tokens) if t.type == "citation"}

@@ -10,7 +10,39 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from .errors import BuildError
 from .themes import Theme
+
+
+def resolve_reference(src: str, base_dir: Path, project_root: Path,
+                      allow_remote: bool = False) -> str:
+    """Check a resource a source file names (an image, a stylesheet) and say where it is.
+
+    Returns the URL to use: an http(s) URL as given (only with ``allow_remote``), a
+    ``data:`` URL as given, or the file's path relative to the project root, in
+    POSIX form.  Anything else (``file://``, absolute paths, ``..`` or a symlink
+    leaving the project, other schemes, a missing file) raises :class:`BuildError`.
+    """
+    parsed = urlparse(src)
+    if parsed.scheme in ("http", "https"):
+        if allow_remote:
+            return src
+        raise BuildError(f"remote resource refused: {src}",
+                         hint="download it into the project, or pass --allow-remote")
+    if parsed.scheme == "data":
+        return src
+    if parsed.scheme or src.startswith(("/", "\\")) or Path(unquote(parsed.path)).is_absolute():
+        raise BuildError(f"resource outside the project refused: {src}",
+                         hint="use a path relative to the Markdown file, inside the project")
+    root = project_root.resolve()
+    path = (base_dir / unquote(parsed.path)).resolve()
+    if path != root and root not in path.parents:
+        raise BuildError(f"resource outside the project refused: {src}",
+                         hint="keep images and stylesheets inside the project folder")
+    if not path.is_file():
+        raise BuildError(f"resource not found: {src}",
+                         hint=f"no file {path.relative_to(root).as_posix()} in the project")
+    return path.relative_to(root).as_posix()
 
 
 def refusal(url: str, allowed: list[Path], allow_remote: bool) -> str | None:

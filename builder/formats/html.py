@@ -1,6 +1,7 @@
 """The HTML page: the document with the screen stylesheet inlined, fonts beside it."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..outputs import write_bytes, write_text
@@ -16,7 +17,17 @@ def write(book: Book, dest: Path, options: Options) -> None:
     css = [fonts, book.theme.css("base.css"), book.theme.css("screen.css")]
     document = render_document(book, "html", css)
     _copy_fonts(book, dest.parent / FONT_DIR)
+    _copy_images(document, Path(str(options.project_root)), dest.parent)
     write_text(dest, document)
+
+
+def _copy_images(document: str, project_root: Path, out_dir: Path) -> None:
+    """Images sit beside the page at the same relative paths as in the project."""
+    for src in set(re.findall(r'<img\b[^>]*\ssrc="([^":]+)"', document)):
+        source = project_root / src
+        target = out_dir / src
+        if source.is_file() and (not target.exists() or target.stat().st_size != source.stat().st_size):
+            write_bytes(target, source.read_bytes())
 
 
 def _copy_fonts(book: Book, folder: Path) -> None:
