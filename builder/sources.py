@@ -44,6 +44,10 @@ METADATA_KEYS: dict[str, str] = {
     "chapters": "a list of Markdown files in book/ (book.yml only)",
 }
 
+# Bounds on hostile input: a Markdown file above this is refused before it is parsed
+# (a 150,000-word book is about 1 MB; see docs/robustness.md for the measured bounds).
+MAX_MARKDOWN_BYTES = 8 * 1024 * 1024
+
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -129,6 +133,11 @@ def _chapter_paths(book_dir: Path, config: _Config) -> list[Path]:
 
 
 def _read_chapter(path: Path) -> tuple[ChapterSource, _Config]:
+    size = path.stat().st_size
+    if size > MAX_MARKDOWN_BYTES:
+        raise BuildError(f"the file is too large ({size / 2**20:.1f} MB; the limit is "
+                         f"{MAX_MARKDOWN_BYTES // 2**20} MB)", path,
+                         hint="split the book into chapters listed in book/book.yml")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
