@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # System libraries: Pango and HarfBuzz for WeasyPrint, Java for EPUBCheck,
-# poppler-utils and qpdf to look at and check PDFs.
-SYSTEM_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 default-jre-headless poppler-utils qpdf"
+# poppler-utils and qpdf to look at and check PDFs, libgs-common for the CMYK
+# output profile of print PDFs, PDFBox (libpdfbox2-java ...) for PDF/A-1b Preflight.
+SYSTEM_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 default-jre-headless poppler-utils qpdf libgs-common libpdfbox2-java libactivation-java libjaxb-api-java"
 
 missing_system_packages() {
   local missing=""

@@ -41,6 +41,11 @@ class BuildRequest:
     bibliography: tuple[Path, ...] = ()
     strict: bool = False
     allow_remote: bool = False
+    page_size: str | None = None
+    print_ready: bool = False
+    bleed: str | None = None
+    pdf_variant: str | None = None
+    toc: bool | None = None
 
 
 @dataclass
@@ -60,7 +65,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics) -> Book:
         locale = check_locale(project.locale) if project.locale else None
     theme = load_theme(request.theme, project.root)
     md = markdown.make_parser()
-    parsed = [markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=style.note)
+    parsed = [markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=style.note,
+                                     project_root=project.root, allow_remote=request.allow_remote)
               for n, chapter in enumerate(project.chapters)]
     clusters = [cluster for chapter in parsed for cluster in chapter.clusters]
     citations = process_citations(clusters, project.references, style, locale)
@@ -85,12 +91,16 @@ def _from_metadata(position: Position | None) -> Iterator[None]:
 
 
 def _warn_unused(project: Project, clusters: Sequence[markdown.Cluster],
-                 diagnostics: Diagnostics) -> None:
+                 diagnostics: Diagnostics, listed: int = 10) -> None:
+    """A warning for each reference never cited (one summary line past ``listed``)."""
     cited = {item.key for cluster in clusters for item in cluster.items}
-    for ref in project.references:
-        if ref.key not in cited:
-            diagnostics.warn(f"reference '{ref.key}' is never cited", ref.position.path,
-                             ref.position.line)
+    unused = [ref for ref in project.references if ref.key not in cited]
+    for ref in unused[:listed]:
+        diagnostics.warn(f"reference '{ref.key}' is never cited", ref.position.path,
+                         ref.position.line)
+    if len(unused) > listed:
+        diagnostics.warn(f"{len(unused) - listed} more references are never cited",
+                         unused[listed].position.path)
 
 
 def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
@@ -99,8 +109,7 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
     from .formats import epub, html, pdf
     writers = {"pdf": pdf.write, "epub": epub.write, "html": html.write}
     out_dir = request.out_dir or request.project_root / "dist"
-    options = Options(request.project_root, request.strict, request.allow_remote,
-                      _source_date_epoch())
+    options = _options(request)
     for fmt in request.formats:
         dest = out_dir / f"{book.slug}.{fmt}"
         progress(f"writing {dest.name}")
@@ -117,7 +126,8 @@ def build(request: BuildRequest, progress: Callable[[str], None] = lambda _: Non
     start = time.perf_counter()
     progress("reading sources")
     if "pdf" in request.formats:
-        from .formats.pdf import load_weasyprint
+        from .formats.pdf import check_options, load_weasyprint
+        check_options(_options(request))  # a bad page size or variant: nothing read, nothing written
         load_weasyprint()  # a missing system library stops the build before any file is written
     book = prepare(request, result.diagnostics)
     result.timings["prepare"] = time.perf_counter() - start
@@ -127,6 +137,12 @@ def build(request: BuildRequest, progress: Callable[[str], None] = lambda _: Non
     write_outputs(book, request, result, progress)
     result.timings["total"] = time.perf_counter() - start
     return result
+
+
+def _options(request: BuildRequest) -> Options:
+    return Options(request.project_root, request.strict, request.allow_remote,
+                   _source_date_epoch(), request.page_size, request.print_ready, request.bleed,
+                   request.pdf_variant, request.toc)
 
 
 def _source_date_epoch() -> int | None:

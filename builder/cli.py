@@ -2,6 +2,8 @@
 
     builder build [PROJECT_DIR] [--to pdf,epub,html] [--style NAME|FILE.csl]
                   [--locale TAG] [--out DIR] [--bibliography FILE]... [--strict]
+                  [--page-size SIZE] [--print] [--bleed LENGTH] [--pdf-variant VARIANT]
+                  [--toc | --no-toc]
     builder styles [QUERY]
 
 Exit status: 0 success, 1 a problem in the input (reported as
@@ -44,6 +46,18 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--bibliography", type=Path, action="append", default=[], metavar="FILE",
                        help="bibliography file(s) to use instead of the book's")
     build.add_argument("--theme", default="report", help="theme folder in styles/ (default: report)")
+    build.add_argument("--page-size", metavar="SIZE",
+                       help="PDF page size: A4 (default), Letter, A5, B5, 6x9 (inches), "
+                            "or WIDTHxHEIGHT with units such as 170x240mm")
+    build.add_argument("--print", dest="print_ready", action="store_true",
+                       help="PDF for the print shop: bleed, crop marks, CMYK, PDF/X-4")
+    build.add_argument("--bleed", metavar="LENGTH",
+                       help="bleed of --print around the trimmed page (default 3mm)")
+    build.add_argument("--pdf-variant", metavar="VARIANT",
+                       help="pdf/a-3b (archive), pdf/a-1b, pdf/a-2b, pdf/ua-1 (accessible) "
+                            "or pdf/x-4 (what --print makes)")
+    build.add_argument("--toc", action=argparse.BooleanOptionalAction, default=None,
+                       help="a table of contents in the PDF (default: as the theme says)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--allow-remote", action="store_true",
                        help="allow http(s) images and stylesheets (never other schemes)")
@@ -92,7 +106,8 @@ def _build(args: argparse.Namespace) -> int:
         project_root=args.project.resolve(), formats=formats, style=args.style,
         locale=args.locale, out_dir=args.out.resolve() if args.out else None, theme=args.theme,
         bibliography=tuple(p.resolve() for p in args.bibliography), strict=args.strict,
-        allow_remote=args.allow_remote)
+        allow_remote=args.allow_remote, page_size=args.page_size,
+        print_ready=args.print_ready, bleed=args.bleed, pdf_variant=args.pdf_variant, toc=args.toc)
     show = _progress(args.quiet)
     try:
         result = build(request, show)

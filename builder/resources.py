@@ -20,7 +20,8 @@ def resolve_reference(src: str, base_dir: Path, project_root: Path,
 
     Returns the URL to use: an http(s) URL as given (only with ``allow_remote``), a
     ``data:`` URL as given, or the file's path relative to the project root, in
-    POSIX form.  Anything else (``file://``, absolute paths, ``..`` or a symlink
+    POSIX form.  A relative path is looked up beside the source file, then from the
+    project root (as Pandoc's resource path does).  Anything else (``file://``, absolute paths, ``..`` or a symlink
     leaving the project, other schemes, a missing file) raises :class:`BuildError`.
     """
     parsed = urlparse(src)
@@ -35,14 +36,16 @@ def resolve_reference(src: str, base_dir: Path, project_root: Path,
         raise BuildError(f"resource outside the project refused: {src}",
                          hint="use a path relative to the Markdown file, inside the project")
     root = project_root.resolve()
-    path = (base_dir / unquote(parsed.path)).resolve()
-    if path != root and root not in path.parents:
+    candidates = [(folder / unquote(parsed.path)).resolve() for folder in (base_dir, root)]
+    inside = [path for path in candidates if root in path.parents]
+    if not inside:  # beside the Markdown file, then from the project root: both outside
         raise BuildError(f"resource outside the project refused: {src}",
                          hint="keep images and stylesheets inside the project folder")
-    if not path.is_file():
-        raise BuildError(f"resource not found: {src}",
-                         hint=f"no file {path.relative_to(root).as_posix()} in the project")
-    return path.relative_to(root).as_posix()
+    for path in inside:
+        if path.is_file():
+            return path.relative_to(root).as_posix()
+    raise BuildError(f"resource not found: {src}",
+                     hint=f"no file {inside[0].relative_to(root).as_posix()} in the project")
 
 
 def refusal(url: str, allowed: list[Path], allow_remote: bool) -> str | None:

@@ -4,12 +4,21 @@ A theme is a folder in ``styles/`` (the project's own first, then the ones
 that ship with the builder) holding ``theme.yml``, ``templates/`` and
 ``css/``.  Fonts come from Python packages (``fontpkg-*``), so a build uses
 the fonts the project installed, never whatever the machine happens to have.
+
+A theme may ``extend`` another: it then uses the other's templates unless it
+has its own, its stylesheets come after the other's (``css(name)`` joins
+them), and its ``page:`` and ``print:`` settings override the other's one
+key at a time.  ``page:`` holds the page size, margins (``inner``/``outer``
+for mirrored books), where chapters start and whether there is a table of
+contents; ``print:`` the bleed, the printer's marks and the CMYK output
+profile of ``--print`` (see docs/pdf.md).
 """
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import BuildError
 from .yamlfile import load_yaml
@@ -26,42 +35,125 @@ class FontFace:
     path: Path
 
 
+# What ``page:`` and ``print:`` in theme.yml may hold, with the builder's defaults.
+PAGE_DEFAULTS: dict[str, Any] = {
+    "size": "A4",
+    "margins": {"top": "25mm", "bottom": "25mm", "inner": "22mm", "outer": "22mm"},
+    "mirror": False,           # inner/outer margins swap on left-hand pages
+    "chapter-start": "any",    # any | page | right
+    "toc": False,              # a table of contents after the title page
+}
+PRINT_DEFAULTS: dict[str, Any] = {
+    "bleed": "3mm",
+    "marks": "crop",           # crop | cross | crop cross | none
+    "profile": None,           # a CMYK ICC profile (path relative to the theme folder)
+    "output-condition": None,  # the OutputConditionIdentifier, e.g. FOGRA39 (default: the profile's name)
+}
+# A CMYK output profile on Debian systems (package libgs-common): used when the theme names none.
+SYSTEM_CMYK_PROFILES = (Path("/usr/share/color/icc/ghostscript/default_cmyk.icc"),)
+
+
 @dataclass(frozen=True)
 class Theme:
     name: str
     folder: Path
     fonts: tuple[FontFace, ...]
+    parents: tuple[Path, ...] = ()  # folders of the themes it extends, nearest first
+    page: dict[str, Any] = field(default_factory=lambda: dict(PAGE_DEFAULTS), compare=False)
+    printing: dict[str, Any] = field(default_factory=lambda: dict(PRINT_DEFAULTS), compare=False)
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        return (self.folder, *self.parents)
 
     @property
     def templates(self) -> Path:
+        for folder in self.folders:
+            if (folder / "templates" / "document.html.j2").is_file():
+                return folder / "templates"
         return self.folder / "templates"
 
     def css(self, name: str) -> str:
-        path = self.folder / "css" / name
-        return path.read_text(encoding="utf-8") if path.is_file() else ""
+        """The stylesheet ``name`` of the themes it extends, then its own."""
+        texts = []
+        for folder in reversed(self.folders):
+            path = folder / "css" / name
+            if path.is_file():
+                texts.append(path.read_text(encoding="utf-8"))
+        return "\n".join(texts)
+
+    def find_file(self, name: str) -> Path | None:
+        """A file named in theme.yml, relative to this theme's folder or a parent's."""
+        candidate = Path(name)
+        if candidate.is_absolute():
+            return candidate if candidate.is_file() else None
+        return next((f / name for f in self.folders if (f / name).is_file()), None)
+
+    def cmyk_profile(self) -> Path | None:
+        """The CMYK output profile of --print: the theme's, else a system one."""
+        named = self.printing.get("profile")
+        if named:
+            return self.find_file(str(named))
+        return next((p for p in SYSTEM_CMYK_PROFILES if p.is_file()), None)
 
     @property
     def font_dirs(self) -> tuple[Path, ...]:
         return tuple(sorted({face.path.parent for face in self.fonts}))
 
 
-def load_theme(name: str, project_root: Path) -> Theme:
+def load_theme(name: str, project_root: Path, _seen: tuple[str, ...] = ()) -> Theme:
     for base in (project_root / "styles", BUILTIN_STYLES):
         folder = base / name
-        if (folder / "theme.yml").is_file():
-            return _read_theme(name, folder)
+        if (folder / "theme.yml").is_file() and folder.resolve() not in _seen:
+            return _read_theme(name, folder, project_root, (*_seen, str(folder.resolve())))
     raise BuildError(f"unknown theme '{name}'", project_root / "styles",
                      hint="a theme is a folder in styles/ with a theme.yml")
 
 
-def _read_theme(name: str, folder: Path) -> Theme:
+THEME_KEYS = ("name", "extends", "fonts", "page", "print")
+
+
+def _read_theme(name: str, folder: Path, project_root: Path, seen: tuple[str, ...]) -> Theme:
     path = folder / "theme.yml"
     data, lines = load_yaml(path.read_text(encoding="utf-8"), path)
-    families = (data or {}).get("fonts", {}) if isinstance(data, dict) else {}
-    faces = []
+    data = data if isinstance(data, dict) else {}
+    for key in data:
+        if key not in THEME_KEYS:
+            raise BuildError(f"unknown theme key '{key}'", path, lines.get(str(key)),
+                             hint="a theme.yml holds " + ", ".join(THEME_KEYS))
+    parent = None
+    if data.get("extends"):
+        parent = load_theme(str(data["extends"]), project_root, seen)
+    families = data.get("fonts") or {}
+    faces: list[FontFace] = []
     for role, family in families.items():
         faces.extend(_font_faces(str(family), path, lines.get("fonts")))
-    return Theme(name, folder, tuple(faces))
+    if parent is not None and not faces:
+        faces = list(parent.fonts)
+    page = _settings(data, "page", parent.page if parent else PAGE_DEFAULTS, path, lines)
+    printing = _settings(data, "print", parent.printing if parent else PRINT_DEFAULTS, path, lines)
+    parents = (parent.folder, *parent.parents) if parent else ()
+    return Theme(name, folder, tuple(faces), parents, page, printing)
+
+
+def _settings(data: dict[str, Any], key: str, inherited: dict[str, Any], path: Path,
+              lines: dict[str, int]) -> dict[str, Any]:
+    """``page:`` or ``print:`` over the inherited values, checked key by key."""
+    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in inherited.items()}
+    given = data.get(key) or {}
+    if not isinstance(given, dict):
+        raise BuildError(f"'{key}' must be a mapping", path, lines.get(key))
+    for name, value in given.items():
+        if name not in merged:
+            raise BuildError(f"unknown {key} setting '{name}'", path, lines.get(key),
+                             hint="one of " + ", ".join(merged))
+        if isinstance(merged[name], dict):
+            if not isinstance(value, dict):
+                raise BuildError(f"'{key}.{name}' must be a mapping", path, lines.get(key))
+            merged[name].update({str(k): str(v) for k, v in value.items()})
+        else:
+            merged[name] = value
+    return merged
 
 
 @functools.lru_cache(maxsize=None)

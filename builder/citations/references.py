@@ -63,12 +63,12 @@ def read_file(path: Path) -> list[Reference]:
 
 
 def _reference(item: dict[str, Any], path: Path, line: int | None) -> Reference:
-    if "id" not in item or item["id"] in (None, ""):
+    if not isinstance(item.get("id"), (str, int)) or item["id"] == "":
         raise BuildError("reference without an 'id'", path, line,
                          hint="every reference needs a key, like \"id\": \"doe2020\"")
     key = str(item["id"])
     ref_type = item.get("type")
-    if not ref_type:
+    if not isinstance(ref_type, str) or not ref_type:
         raise BuildError(f"reference '{key}' has no 'type'", path, line,
                          hint="add a CSL type such as article-journal, book or webpage")
     if ref_type not in CSL_TYPES:
