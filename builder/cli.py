@@ -64,6 +64,18 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     styles = commands.add_parser("styles", help="list installed citation styles")
     styles.add_argument("query", nargs="?", default="", help="part of a name or title")
+    check = commands.add_parser("check", help="check the sources without writing anything, "
+                                "and the outputs already built (EPUBCheck, Ace, PDF checks)")
+    check.add_argument("project", nargs="?", default=".", type=Path,
+                       help="the project folder, holding book/ (default: here)")
+    for flag in ("--style", "--locale", "--theme"):
+        check.add_argument(flag, default="report" if flag == "--theme" else None)
+    check.add_argument("--out", type=Path, metavar="DIR",
+                       help="where the outputs are (default: PROJECT/dist)")
+    check.add_argument("--bibliography", type=Path, action="append", default=[], metavar="FILE")
+    check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text for people (default), json for machines")
     return parser
 
 
@@ -73,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "styles":
             return _styles(args.query)
+        if args.command == "check":
+            return _check(args)
         return _build(args)
     except BuildError as exc:
         print(str(exc), file=sys.stderr)
@@ -91,6 +105,25 @@ def _styles(query: str) -> int:
         print(f"no style matches '{query}'", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    import json
+
+    from .build import BuildRequest
+    from .validate import check_project, summary
+    if not args.project.is_dir():
+        raise BuildError("project folder not found", args.project, category="usage")
+    request = BuildRequest(
+        project_root=args.project.resolve(), style=args.style, locale=args.locale,
+        out_dir=args.out.resolve() if args.out else None, theme=args.theme,
+        bibliography=tuple(p.resolve() for p in args.bibliography), strict=args.strict)
+    report = check_project(request)
+    if args.format == "json":
+        print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(summary(report))
+    return EXIT_OK if report["passed"] else EXIT_ERROR
 
 
 def _build(args: argparse.Namespace) -> int:
