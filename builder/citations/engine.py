@@ -164,10 +164,15 @@ class Processor:
         bib.keys = [item.key for item in bib.items]
 
     def _citations(self, clusters: Sequence[Sequence[Cite]], plain: bool = False,
-                   ) -> list[Citation]:
+                   notes: Sequence[int] | None = None) -> list[Citation]:
+        """citeproc-py citations; ``notes`` gives each its note number (positions use it)."""
         made = []
-        for cluster in clusters:
-            made.append(Citation([self._cite_item(c, plain, n) for n, c in enumerate(cluster)]))
+        for index, cluster in enumerate(clusters):
+            items = [self._cite_item(c, plain, n) for n, c in enumerate(cluster)]
+            if notes is not None:
+                made.append(Citation(items, note_index=notes[index]))
+            else:
+                made.append(Citation(items))
         return made
 
     def _cite_item(self, cite: Cite, plain: bool, number: int = 0) -> CitationItem:
@@ -304,7 +309,8 @@ class Processor:
                           note_indexes: Sequence[int] | None = None) -> list[str]:
         """Every citation, in document order, so positions (ibid, subsequent) are right."""
         bib = self._bibliography(self.items)
-        citations = self._citations(clusters)
+        notes = list(note_indexes or []) + [0] * (len(clusters) - len(note_indexes or []))
+        citations = self._citations(clusters, notes=notes if note_indexes else None)
         for citation in citations:
             bib.register(citation)
         self._sort(bib)
