@@ -170,7 +170,9 @@ class Processor:
         for index, cluster in enumerate(clusters):
             items = [self._cite_item(c, plain, n) for n, c in enumerate(cluster)]
             if notes is not None:
-                made.append(Citation(items, note_index=notes[index]))
+                with warnings.catch_warnings():  # citeproc-py warns of keywords it lacks
+                    warnings.simplefilter("ignore")
+                    made.append(Citation(items, note_index=notes[index]))
             else:
                 made.append(Citation(items))
         return made
