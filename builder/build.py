@@ -23,6 +23,7 @@ from .errors import BuildError, Diagnostics
 from .formats import Options
 from .model import Position, Project
 from .render import Book, finish_chapter
+from .sanitize import sanitize
 from .sources import load_project
 from .themes import load_theme
 
@@ -74,7 +75,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics) -> Book:
     used_ids: set[str] = {"title-block", "references", "refs", "about"}
     chapters = tuple(
         finish_chapter(p.env["chapter_id"], p.source.path,
-                       markdown.render_chapter(md, p, citations.clusters), used_ids)
+                       sanitize(markdown.render_chapter(md, p, citations.clusters),
+                                p.source.path, project.root, request.allow_remote), used_ids)
         for p in parsed)
     return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title))
 

@@ -36,9 +36,11 @@ def resolve_reference(src: str, base_dir: Path, project_root: Path,
         raise BuildError(f"resource outside the project refused: {src}",
                          hint="use a path relative to the Markdown file, inside the project")
     root = project_root.resolve()
-    candidates = [(folder / unquote(parsed.path)).resolve() for folder in (base_dir, root)]
+    named = [folder / unquote(parsed.path) for folder in (base_dir, root)]
+    candidates = [path.resolve() for path in named]
     inside = [path for path in candidates if root in path.parents]
-    if not inside:  # beside the Markdown file, then from the project root: both outside
+    escapes = any(n.exists() and root not in c.parents for n, c in zip(named, candidates))
+    if not inside or escapes:  # both outside, or a symlink that leads out
         raise BuildError(f"resource outside the project refused: {src}",
                          hint="keep images and stylesheets inside the project folder")
     for path in inside:
