@@ -184,3 +184,15 @@ def test_missing_weasyprint_gives_a_clear_message(tmp_path):
     assert "Traceback" not in result.stderr
     assert "error: WeasyPrint is not installed" in result.stderr
     assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_mla_shows_titles_only_where_authors_are_ambiguous(built):
+    out = built("--to", "html", "--style", "modern-language-association")
+    citations = _citations(out)
+    assert "(Akorda)" in citations  # one work by Akorda: no title needed
+    assert ("(White House, Readout of the Vice President’s Meeting with President Nursultan "
+            "Nazarbayev of Kazakhstan)") in citations
+    entries = _entries(out)
+    # subsequent-author-substitute: the second State Department entry gets the dashes
+    state = [v for k, v in entries.items() if k.startswith("ref-state-")]
+    assert sum(v.startswith("———.") for v in state) == 1
