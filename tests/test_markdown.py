@@ -321,3 +321,8 @@ def test_citation_syntax_soup_gives_lines_inside_the_text(text, note_style, firs
     html = render(parsed)
     for cluster in parsed.clusters:
         assert html.count(f"<cite>{cluster.id}</cite>") <= 1
+
+
+def test_narrative_citation_in_a_numeric_style_keeps_the_author():
+    """IEEE prints no author in its citations: the author in the text comes from the data."""
+    assert _rendered("As @a says.", style="ieee") == ["Doe [1]"]

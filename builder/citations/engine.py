@@ -352,6 +352,8 @@ class Processor:
                 other = self._render_item(cite_layout, item, self._marked(bib, item.key, marked))
                 piece.author = _marked_span(text, other or "")
                 piece.rest = _drop_author(other) if other and piece.author is not None else None
+                if piece.author is None and (item.cite.narrative or item.cite.author_only):
+                    piece.author = _names(self.items[item.cite.id])  # the style prints none
             element.cites.append(item)
             pieces.append(piece)
         text = self._assemble(layout, pieces)
