@@ -8,7 +8,6 @@ its file and line); :func:`render_chapter` turns the tokens into HTML once
 """
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -433,10 +432,3 @@ def render_citation_token(self: Any, tokens: Sequence[Token], idx: int, options:
         html = re.sub(r"\.((?:</[^>]+>)*)$", r"\1", html)
     return html
 
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def source_file(parsed: ParsedChapter) -> Path:
-    return parsed.source.path

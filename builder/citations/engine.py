@@ -20,9 +20,9 @@ import logging
 import re
 import warnings
 import string
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from citeproc import (Citation, CitationItem, CitationStylesBibliography,
                       CitationStylesStyle, Locator, formatter)
@@ -69,7 +69,6 @@ class Cite:
 class Output:
     citations: list[str]
     bibliography: list[tuple[str, str]]  # (item id, entry HTML)
-    info: dict[str, Any] = field(default_factory=dict)
 
 
 def _opt(value: Any) -> str | None:
@@ -513,10 +512,6 @@ class _Source(CiteProcJSON):
         return Reference(str(data["id"]).lower(), data["type"], **fields)
 
 
-def _ignore(item: Any) -> None:
-    return None
-
-
 def _flatten(value: Any) -> str:
     """citeproc-py sometimes returns nested lists of strings."""
     if isinstance(value, (list, tuple)):
@@ -671,6 +666,3 @@ def _tidy(text: str) -> str:
     text = re.sub(r"<a [^>]*></a>", "", text)
     return re.sub(r"  +", " ", text).strip()
 
-
-def iter_keys(clusters: Iterable[Sequence[Cite]]) -> list[str]:
-    return [c.id for cluster in clusters for c in cluster]
