@@ -56,29 +56,54 @@ class BuildResult:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
 
-def prepare(request: BuildRequest, diagnostics: Diagnostics) -> Book:
-    """Phase 1: everything read, checked and rendered to HTML fragments."""
-    project = load_project(request.project_root, request.style, request.locale,
-                           list(request.bibliography) or None)
-    with _from_metadata(project.setting_position("csl", "style")):
-        style = load_style(project.style, project.root)
-    with _from_metadata(project.setting_position("locale")):
-        locale = check_locale(project.locale) if project.locale else None
-    theme = load_theme(request.theme, project.root)
-    md = markdown.make_parser()
-    parsed = [markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=style.note,
-                                     project_root=project.root, allow_remote=request.allow_remote)
-              for n, chapter in enumerate(project.chapters)]
-    clusters = [cluster for chapter in parsed for cluster in chapter.clusters]
-    citations = process_citations(clusters, project.references, style, locale)
-    _warn_unused(project, clusters, diagnostics)
-    used_ids: set[str] = {"title-block", "references", "refs", "about"}
-    chapters = tuple(
-        finish_chapter(p.env["chapter_id"], p.source.path,
-                       sanitize(markdown.render_chapter(md, p, citations.clusters),
-                                p.source.path, project.root, request.allow_remote), used_ids)
-        for p in parsed)
+def prepare(request: BuildRequest, diagnostics: Diagnostics,
+            timings: dict[str, float] | None = None) -> Book:
+    """Phase 1: everything read, checked and rendered to HTML fragments.
+
+    ``timings`` receives the seconds of each stage: load, parse, citations, render.
+    """
+    clock = _Clock(timings if timings is not None else {})
+    with clock("load"):
+        project = load_project(request.project_root, request.style, request.locale,
+                               list(request.bibliography) or None)
+        with _from_metadata(project.setting_position("csl", "style")):
+            style = load_style(project.style, project.root)
+        with _from_metadata(project.setting_position("locale")):
+            locale = check_locale(project.locale) if project.locale else None
+        theme = load_theme(request.theme, project.root)
+    with clock("parse"):
+        md = markdown.make_parser()
+        parsed = [markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=style.note,
+                                         project_root=project.root,
+                                         allow_remote=request.allow_remote)
+                  for n, chapter in enumerate(project.chapters)]
+    with clock("citations"):
+        clusters = [cluster for chapter in parsed for cluster in chapter.clusters]
+        citations = process_citations(clusters, project.references, style, locale)
+        _warn_unused(project, clusters, diagnostics)
+    with clock("render"):
+        used_ids: set[str] = {"title-block", "references", "refs", "about"}
+        chapters = tuple(
+            finish_chapter(p.env["chapter_id"], p.source.path,
+                           sanitize(markdown.render_chapter(md, p, citations.clusters),
+                                    p.source.path, project.root, request.allow_remote), used_ids)
+            for p in parsed)
     return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title))
+
+
+class _Clock:
+    """``with clock("stage"):`` adds the stage's seconds to ``timings[stage]``."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 @contextlib.contextmanager
@@ -131,8 +156,7 @@ def build(request: BuildRequest, progress: Callable[[str], None] = lambda _: Non
         from .formats.pdf import check_options, load_weasyprint
         check_options(_options(request))  # a bad page size or variant: nothing read, nothing written
         load_weasyprint()  # a missing system library stops the build before any file is written
-    book = prepare(request, result.diagnostics)
-    result.timings["prepare"] = time.perf_counter() - start
+    book = prepare(request, result.diagnostics, result.timings)
     if request.strict and result.diagnostics.warnings:
         first = result.diagnostics.warnings[0]
         raise BuildError(f"{first.message} (--strict makes warnings errors)", first.path, first.line)
