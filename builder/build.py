@@ -14,7 +14,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from . import markdown
 from .citations import load_style, process_citations
@@ -132,20 +132,144 @@ def _warn_unused(project: Project, clusters: Sequence[markdown.Cluster],
 
 def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
                   progress: Callable[[str], None] = lambda _: None) -> None:
-    """Phase 2: each requested format, written atomically."""
+    """Phase 2: each requested format, all or none.
+
+    Each format is first written to a staging file beside its target; only when
+    every format has succeeded are they moved into place, so a failure leaves
+    dist/ as it was.  The PDF (WeasyPrint's layout, the longest step) is made in
+    a forked process while this one writes the EPUB and the HTML.
+    """
     from .formats import epub, html, pdf
     writers = {"pdf": pdf.write, "epub": epub.write, "html": html.write}
     out_dir = request.out_dir or request.project_root / "dist"
     options = _options(request)
-    for fmt in request.formats:
-        dest = out_dir / f"{book.slug}.{fmt}"
-        progress(f"writing {dest.name}")
-        start = time.perf_counter()
-        messages = writers[fmt](book, dest, options) or []
-        result.timings[fmt] = time.perf_counter() - start
-        for message in messages:
-            result.diagnostics.warn(f"{fmt}: {message}")
-        result.outputs[fmt] = dest
+    targets = {fmt: out_dir / f"{book.slug}.{fmt}" for fmt in request.formats}
+    staged = {fmt: _staging(dest) for fmt, dest in targets.items()}
+    background = None
+    try:
+        if "pdf" in targets and len(targets) > 1 and _can_fork():
+            progress("writing the PDF in the background")
+            background = _Background(writers["pdf"], book, staged["pdf"], options)
+        for fmt in request.formats:
+            if fmt == "pdf" and background is not None:
+                continue
+            progress(f"writing {targets[fmt].name}")
+            start = time.perf_counter()
+            messages = writers[fmt](book, staged[fmt], options) or []
+            result.timings[fmt] = time.perf_counter() - start
+            _record(result, fmt, messages)
+        if background is not None:
+            progress("laying out the PDF")
+            messages, result.timings["pdf"] = background.wait(progress)
+            _record(result, "pdf", messages)
+        for fmt in request.formats:
+            os.replace(staged[fmt], targets[fmt])
+            result.outputs[fmt] = targets[fmt]
+    finally:
+        if background is not None:
+            background.stop()
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+
+
+def _record(result: BuildResult, fmt: str, messages: Sequence[str]) -> None:
+    for message in messages:
+        result.diagnostics.warn(f"{fmt}: {message}")
+
+
+def _staging(dest: Path) -> Path:
+    """Where a format is written before the build commits it (beside ``dest``)."""
+    return dest.with_name(f".{dest.name}.{os.getpid()}.staged.tmp")
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and not os.environ.get(
+        "BUILDER_NO_FORK")
+
+
+class _Background:
+    """One format written by a forked copy of this process.
+
+    The child inherits the rendered book (nothing is pickled on the way in);
+    it sends back its warnings and time, or the error, through a pipe.  A child
+    that is stopped (another format failed, Ctrl-C) removes its temporary file.
+    """
+
+    def __init__(self, writer: Callable[..., Any], book: Book, dest: Path,
+                 options: Any) -> None:
+        import multiprocessing
+        context = multiprocessing.get_context("fork")
+        self.receive, send = context.Pipe(duplex=False)
+        self.pages = context.Value("i", 0, lock=False)
+        self.process = context.Process(target=_child, daemon=True,
+                                       args=(writer, book, dest, options, send, self.pages))
+        self.process.start()
+        send.close()
+
+    def wait(self, progress: Callable[[str], None]) -> tuple[list[str], float]:
+        while not self.receive.poll(0.2):
+            if not self.process.is_alive() and not self.receive.poll(0):
+                raise BuildError(f"the PDF process stopped (exit code {self.process.exitcode})",
+                                 hint="run again; if it happens again, build with --to pdf "
+                                      "to see the error")
+            if self.pages.value:
+                progress(f"laying out the PDF: page {self.pages.value}")
+        try:
+            outcome = self.receive.recv()
+        except EOFError:
+            self.process.join()
+            raise BuildError(f"the PDF process stopped (exit code {self.process.exitcode})",
+                             hint="build with --to pdf to see the error") from None
+        self.process.join()
+        if outcome[0] == "error":
+            message, path, line, col, hint, category = outcome[1]
+            raise BuildError(message, path, line, col, hint, category)
+        if outcome[0] == "crash":
+            raise RuntimeError(f"the PDF process failed:\n{outcome[1]}")
+        return outcome[1], outcome[2]
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        self.receive.close()
+
+
+def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, send: Any,
+           pages: Any) -> None:
+    import signal
+    import traceback
+
+    def stop(*_: object) -> None:
+        raise SystemExit(1)  # runs the ``finally`` blocks: no temporary file left behind
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    _count_pages(pages)
+    start = time.perf_counter()
+    try:
+        messages = writer(book, dest, options) or []
+        send.send(("ok", list(messages), time.perf_counter() - start))
+    except BuildError as exc:
+        send.send(("error", (exc.message, exc.path, exc.line, exc.col, exc.hint, exc.category)))
+    except SystemExit:
+        os._exit(1)
+    except BaseException:  # noqa: BLE001 - shown by the parent, as a crash of its own
+        send.send(("crash", traceback.format_exc()))
+    finally:
+        send.close()
+    os._exit(0)  # no atexit handlers or buffers of the parent run twice
+
+
+def _count_pages(pages: Any) -> None:
+    """WeasyPrint logs each page it lays out: count them for the progress line."""
+
+    class Pages(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "Page" in record.msg and record.args:
+                pages.value = int(record.args[0])  # type: ignore[index]
+    progress = logging.getLogger("weasyprint.progress")
+    progress.addHandler(Pages())
+    progress.setLevel(logging.INFO)
 
 
 def build(request: BuildRequest, progress: Callable[[str], None] = lambda _: None) -> BuildResult:
