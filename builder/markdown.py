@@ -24,6 +24,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .errors import BuildError
 from .model import ChapterSource, CiteItem, Cluster, Position
 from .resources import resolve_reference
+from .sanitize import refused_resource
 
 # Pandoc's citation keys: a letter, digit or _, then word characters and
 # internal punctuation (punctuation only when a word character follows).
@@ -87,6 +88,7 @@ def citation_plugin(md: MarkdownIt) -> None:
             md.inline.ruler.__find__("footnote_inline")].fn))
     md.core.ruler.after("inline", "citation_positions", _resolve_positions)
     md.core.ruler.after("citation_positions", "resource_paths", _resource_paths)
+    md.core.ruler.after("resource_paths", "raw_html_resources", _raw_html_resources)
     md.add_render_rule("citation", render_citation_token)
 
 
@@ -315,6 +317,54 @@ def _resource_paths(state: StateCore) -> None:
                                                            state.env.get("allow_remote", False)))
                 except BuildError as exc:
                     raise BuildError(exc.message, source.path, line, hint=exc.hint) from None
+
+
+def _raw_html_resources(state: StateCore) -> None:
+    """Raw HTML: a resource it may not load is an error at its line and column.
+
+    Block HTML carries its lines (``map``); inline HTML is found in the text of its
+    paragraph.  :func:`builder.sanitize.sanitize` resolves the paths later, on the
+    rendered chapter, where lines are no longer known.
+    """
+    root, source = state.env.get("project_root"), state.env.get("source")
+    if root is None or source is None:
+        return
+    notes = state.env.get("footnotes", {}).get("list", {})
+    lines = source.text.split("\n")
+    for token in state.tokens:
+        if token.type == "html_block" and token.map:
+            _check_raw_html(token.content, token.map[0], source, root, lines, state.env)
+        elif token.type == "inline" and token.map:
+            cursor = 0
+            for child in _walk(token.children or [], notes):
+                if child.type != "html_inline":
+                    continue
+                found = token.content.find(child.content, cursor)
+                if found < 0:
+                    found = max(token.content.find(child.content), 0)
+                cursor = found + len(child.content)
+                row = token.map[0] + token.content.count("\n", 0, found)
+                _check_raw_html(child.content, row, source, root, lines, state.env)
+
+
+def _check_raw_html(fragment: str, row: int, source: ChapterSource, root: Path,
+                    lines: list[str], env: dict[str, Any]) -> None:
+    """Raise the error of the first refused resource of ``fragment``, which starts on
+    line ``row`` (0-based) of the chapter's text."""
+    refused = refused_resource(fragment, source.path.parent, root, env.get("allow_remote", False))
+    if refused is None:
+        return
+    error, attribute, value = refused
+    at = fragment.find(value)
+    if at < 0:  # written with entities: the attribute's name is the nearest mark
+        at = max(fragment.lower().find(f"{attribute}="), 0)
+    row += fragment.count("\n", 0, at)
+    text = lines[row] if row < len(lines) else ""
+    col = text.find(value)
+    if col < 0:
+        col = text.lower().find(f"{attribute}=")
+    raise BuildError(error.message, source.path, row + source.first_line,
+                     col + 1 if col >= 0 else None, hint=error.hint)
 
 
 def _walk(tokens: list[Token], notes: dict[int, Any] | None = None) -> list[Token]:

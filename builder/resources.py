@@ -7,7 +7,7 @@ never.  A refused resource is reported, and its content never reaches an output.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Sequence
 from urllib.parse import unquote, urlparse
 
 from .errors import BuildError
@@ -63,6 +63,59 @@ def refusal(url: str, allowed: list[Path], allow_remote: bool) -> str | None:
     if any(path == base or base in path.parents for base in allowed):
         return None
     return f"resource outside the project refused: {path}"
+
+
+def stylesheet_urls(css: str) -> Iterator[tuple[str, int, int]]:
+    """Every URL a stylesheet names, with its line and column (1-based).
+
+    ``url(...)`` (quoted or not), ``src("...")``, the strings of ``image-set()`` and
+    the string form of ``@import "..."``; CSS escapes are decoded, so ``fi\\le:``
+    is seen as ``file:``.
+    """
+    import tinycss2
+
+    def walk(tokens: Any, importing: bool = False) -> Iterator[tuple[str, int, int]]:
+        for token in tokens or ():
+            kind = token.type
+            if kind == "url":
+                yield token.value, token.source_line, token.source_column
+            elif kind == "string" and importing:
+                yield token.value, token.source_line, token.source_column
+            elif kind == "function":
+                named = token.lower_name in ("url", "src", "image-set", "-webkit-image-set")
+                for arg in token.arguments:
+                    if named and arg.type == "string":
+                        yield arg.value, arg.source_line, arg.source_column
+                yield from walk(token.arguments)
+            elif kind in ("() block", "[] block", "{} block"):
+                yield from walk(token.content)
+            elif kind in ("at-rule", "qualified-rule"):
+                importing = kind == "at-rule" and token.lower_at_keyword == "import"
+                yield from walk(token.prelude, importing)
+                yield from walk(token.content)
+
+    yield from walk(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+
+
+def stylesheet_refusal(url: str, base_dir: Path, allowed: Sequence[Path],
+                       allow_remote: bool = False) -> str | None:
+    """Why a URL in a stylesheet at ``base_dir`` may not be used, or None when it may.
+
+    Allowed: ``data:`` URLs, fragments (``url(#clip)``), relative paths that stay
+    inside one of the ``allowed`` folders, and http(s) with ``allow_remote``.
+    """
+    parsed = urlparse(url.strip())
+    if parsed.scheme in ("http", "https") or (not parsed.scheme and parsed.netloc):
+        return None if allow_remote else f"remote resource refused: {url}"
+    if parsed.scheme == "data" or not (parsed.scheme or parsed.netloc or parsed.path):
+        return None
+    path = unquote(parsed.path)
+    if parsed.scheme or path.startswith(("/", "\\")) or Path(path).is_absolute():
+        return f"resource outside the project refused: {url}"
+    target = (base_dir / path).resolve()
+    if not any(target == base or base in target.parents for base in allowed):
+        return f"resource outside the project refused: {url}"
+    return None
 
 
 def make_url_fetcher(project_root: Path, theme: Theme, allow_remote: bool = False) -> Any:

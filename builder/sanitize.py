@@ -4,12 +4,19 @@ Scripts, frames, plugins and event-handler attributes never reach an output, nor
 ``javascript:`` links.  Resources named by raw HTML (``<img src>``, ``<source
 src>``, ``<link href>``) follow the same rule as Markdown images: inside the
 project, or http(s) with ``--allow-remote``; anything else is an error.
+
+:func:`refused_resource` checks one piece of raw HTML as the Markdown parser
+meets it, so the error can name its line; :func:`sanitize` then cleans the
+chapter's rendered HTML.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from typing import Iterator
+
+from lxml import etree
 from lxml import html as lxml_html
 
 from .errors import BuildError
@@ -20,6 +27,35 @@ _RESOURCE_ATTRIBUTES = {"img": "src", "source": "src", "link": "href", "video": 
                         "audio": "src", "input": "src"}
 _RAW_HTML = re.compile(r"<(?:script|iframe|object|embed|frame|applet|base|meta|link|img|source|"
                        r"video|audio|input)\b|\son\w+\s*=|javascript:", re.I)
+
+
+_RESOURCE_TAG = re.compile(r"<(?:img|source|link|video|audio|input)\b", re.I)
+
+
+def resources(fragment: str) -> Iterator[tuple[str, str]]:
+    """The (attribute, value) of each resource a piece of raw HTML names, in order."""
+    if not _RESOURCE_TAG.search(fragment):
+        return
+    try:
+        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return
+    for element in root.iter(*_RESOURCE_ATTRIBUTES):
+        attribute = _RESOURCE_ATTRIBUTES[element.tag]
+        if element.get(attribute):
+            yield attribute, element.get(attribute)
+
+
+def refused_resource(fragment: str, base_dir: Path, project_root: Path,
+                     allow_remote: bool = False) -> tuple[BuildError, str, str] | None:
+    """The first resource of ``fragment`` that may not be loaded: the error (without
+    a location), the attribute and the value as written; None when all may."""
+    for attribute, value in resources(fragment):
+        try:
+            resolve_reference(value, base_dir, project_root, allow_remote)
+        except BuildError as exc:
+            return exc, attribute, value
+    return None
 
 
 def sanitize(fragment: str, source: Path, project_root: Path | None,

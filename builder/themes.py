@@ -101,11 +101,14 @@ class Theme:
         return tuple(sorted({face.path.parent for face in self.fonts}))
 
 
-def load_theme(name: str, project_root: Path, _seen: tuple[str, ...] = ()) -> Theme:
+def load_theme(name: str, project_root: Path, _seen: tuple[str, ...] = (), *,
+               allow_remote: bool = False) -> Theme:
+    """The theme ``name``, its stylesheets checked (see :func:`check_stylesheets`)."""
     for base in (project_root / "styles", BUILTIN_STYLES):
         folder = base / name
         if (folder / "theme.yml").is_file() and folder.resolve() not in _seen:
-            return _read_theme(name, folder, project_root, (*_seen, str(folder.resolve())))
+            return _read_theme(name, folder, project_root, (*_seen, str(folder.resolve())),
+                               allow_remote)
     raise BuildError(f"unknown theme '{name}'", project_root / "styles",
                      hint="a theme is a folder in styles/ with a theme.yml")
 
@@ -113,7 +116,8 @@ def load_theme(name: str, project_root: Path, _seen: tuple[str, ...] = ()) -> Th
 THEME_KEYS = ("name", "extends", "fonts", "page", "print")
 
 
-def _read_theme(name: str, folder: Path, project_root: Path, seen: tuple[str, ...]) -> Theme:
+def _read_theme(name: str, folder: Path, project_root: Path, seen: tuple[str, ...],
+                allow_remote: bool = False) -> Theme:
     path = folder / "theme.yml"
     data, lines = load_yaml(path.read_text(encoding="utf-8"), path)
     data = data if isinstance(data, dict) else {}
@@ -123,7 +127,8 @@ def _read_theme(name: str, folder: Path, project_root: Path, seen: tuple[str, ..
                              hint="a theme.yml holds " + ", ".join(THEME_KEYS))
     parent = None
     if data.get("extends"):
-        parent = load_theme(str(data["extends"]), project_root, seen)
+        parent = load_theme(str(data["extends"]), project_root, seen, allow_remote=allow_remote)
+    check_stylesheets(folder, project_root, allow_remote)
     families = data.get("fonts") or {}
     faces: list[FontFace] = []
     for role, family in families.items():
@@ -132,8 +137,54 @@ def _read_theme(name: str, folder: Path, project_root: Path, seen: tuple[str, ..
         faces = list(parent.fonts)
     page = _settings(data, "page", parent.page if parent else PAGE_DEFAULTS, path, lines)
     printing = _settings(data, "print", parent.printing if parent else PRINT_DEFAULTS, path, lines)
+    _check_profile(data.get("print"), folder, project_root, path, lines)
     parents = (parent.folder, *parent.parents) if parent else ()
     return Theme(name, folder, tuple(faces), parents, page, printing)
+
+
+def check_stylesheets(folder: Path, project_root: Path, allow_remote: bool = False) -> None:
+    """Every URL in the theme's stylesheets may be loaded, or it is an error at its line.
+
+    ``@import``, ``url()`` backgrounds and font sources may name ``data:`` URLs and
+    files inside the theme's folder or the project; ``file://`` URLs, absolute
+    paths, paths leaving both, and other schemes are refused, and http(s) too
+    unless ``allow_remote``.  The check runs when the theme is loaded, before
+    anything is written, so a refused URL never reaches an output (the HTML and
+    the EPUB copy the stylesheets as they are).
+    """
+    from .resources import stylesheet_refusal, stylesheet_urls
+
+    allowed = [folder.resolve(), project_root.resolve()]
+    for css in sorted((folder / "css").glob("*.css")):
+        try:
+            text = css.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise BuildError(f"stylesheet is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                             css, hint="save it as UTF-8") from None
+        except OSError as exc:
+            raise BuildError(f"cannot read the stylesheet: {exc.strerror}", css) from None
+        for url, line, col in stylesheet_urls(text):
+            reason = stylesheet_refusal(url, css.parent, allowed, allow_remote)
+            if reason:
+                remote = reason.startswith("remote")
+                raise BuildError(reason, css, line, col, hint=(
+                    "download it into the theme folder, or pass --allow-remote" if remote else
+                    "a theme's stylesheets may only name files inside the theme or the project"))
+
+
+def _check_profile(printing: Any, folder: Path, project_root: Path, path: Path,
+                   lines: dict[str, int]) -> None:
+    """The CMYK profile a theme names is embedded in the PDF: it must be inside the theme
+    or the project, as any other resource."""
+    named = printing.get("profile") if isinstance(printing, dict) else None
+    if not named:
+        return
+    target = (folder / str(named)).resolve()
+    inside = [folder.resolve(), project_root.resolve()]
+    if Path(str(named)).is_absolute() or not any(base in target.parents for base in inside):
+        raise BuildError(f"profile outside the theme refused: {named}", path, lines.get("print"),
+                         hint="copy the printer's ICC profile into the theme folder and name it "
+                              "relative to it")
 
 
 def _settings(data: dict[str, Any], key: str, inherited: dict[str, Any], path: Path,
