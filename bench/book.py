@@ -406,27 +406,43 @@ class Writer:
         return "> " + text + "\n>\n" + attribution
 
     def chapter(self, number: int, words: int, cite_rate: float) -> str:
+        """Headings, paragraphs (some with footnotes), lists, tables and quotes.
+
+        Every chapter gets at least one list, table, block quote and footnote, each
+        at a random point of the chapter; more come at random.
+        """
         rng = self.rng
         start = self.words
         blocks = [f"# {self.heading_text()}"]
         notes: list[str] = []
         sections = 0
+        due = {kind: rng.uniform(0.1, 0.9) for kind in ("list", "table", "quote", "note")}
         while self.words - start < words:
-            roll = rng.random()
-            if roll < 0.05 and sections:
+            progress = (self.words - start) / words
+            forced = next((kind for kind, at in due.items() if progress >= at), None)
+            after_heading = blocks[-1].startswith("#")
+            roll = 1.0 if after_heading or forced else rng.random()
+            kind = forced or ("h3" if roll < 0.05 and sections else "h2" if roll < 0.10
+                              else "list" if roll < 0.15 else "table" if roll < 0.18
+                              else "quote" if roll < 0.22 else "para")
+            if sections == 0 and len(blocks) > 2 and not after_heading:
+                kind = "h2"
+            due.pop(kind, None)
+            if kind == "h3":
                 blocks.append(f"### {self.heading_text()}")
-            elif roll < 0.10 or (sections == 0 and len(blocks) > 2):
+            elif kind == "h2":
                 sections += 1
                 blocks.append(f"## {self.heading_text()}")
-            elif roll < 0.15:
+            elif kind == "list":
                 blocks.append(self.bullet_list(cite_rate))
-            elif roll < 0.18:
+            elif kind == "table":
                 blocks.append(self.table())
-            elif roll < 0.22:
+            elif kind == "quote":
                 blocks.append(self.quote(cite_rate))
             else:
                 para = self.paragraph(cite_rate)
-                if rng.random() < 0.25:
+                if kind == "note" or rng.random() < 0.25:
+                    due.pop("note", None)
                     self.notes += 1
                     label = f"c{number:02d}n{self.notes}"
                     para = para[:-1] + f".[^{label}]"
