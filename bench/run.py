@@ -413,8 +413,8 @@ def stage_keys(runs: list[dict]) -> list[str]:
     return keys
 
 
-def tables(runner: Runner) -> str:
-    results, sizes = runner.results, runner.args.sizes
+def tables(data: dict) -> str:
+    results, sizes, jobs, books = data["results"], data["sizes"], data["jobs"], data["books"]
     lines = ["### Headline: ratios (medians of the per-repetition ratios)", "",
              "| size | ours / pandoc EPUB | ours / pandoc HTML | our PDF / WeasyPrint alone "
              "| PDF stage / WeasyPrint's layout and write | whole build / PDF alone "
@@ -446,7 +446,7 @@ def tables(runner: Runner) -> str:
               "| size | job | wall s | min–max s | peak MB (largest process) | tree MB (all processes) | runs |",
               "|---|---|--:|--:|--:|--:|--:|"]
     for size in sizes:
-        for job in runner.jobs:
+        for job in jobs:
             runs = ok(results[size].get(job, []))
             failed = len(results[size].get(job, [])) - len(runs)
             walls = [x["wall"] for x in runs]
@@ -477,7 +477,7 @@ def tables(runner: Runner) -> str:
               "| footnotes | PDF pages (ours / WeasyPrint alone) | PDF's HTML |",
               "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for size in sizes:
-        info = runner.books[size]
+        info = books[size]
         s = info["stats"]
         pages = f"{info.get('pages', '—')} / {info.get('weasyprint_pages', '—')}"
         html = info.get("pdf_input", {}).get("html_bytes")
@@ -533,24 +533,25 @@ def machine(runner: Runner, load_before: tuple, load_after: tuple) -> str:
     ])
 
 
-def chart(runner: Runner, path: Path) -> None:
+def chart(data: dict, path: Path) -> None:
     """Horizontal bars per job, split into stages, one panel per size."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = runner.args.sizes
-    colours = {"startup": "#bbbbbb", "prepare": "#4c72b0", "load": "#8da0cb", "parse": "#66c2a5",
-               "citations": "#e78ac3", "render": "#a6d854", "formats (concurrent)": "#ffd92f",
-               "pdf": "#fc8d62", "epub": "#e5c494", "html": "#b3b3b3", "layout": "#fc8d62",
-               "write": "#d95f02", "import": "#bbbbbb", "other tool": "#555555", "rebuild": "#1b9e77"}
-    jobs = [j for j in runner.jobs]
+    sizes = data["sizes"]
+    colours = {"startup": "#c7c7c7", "other": "#e6e6e6", "prepare": "#4c72b0",
+               "load": "#8da0cb", "parse": "#66c2a5", "citations": "#e78ac3", "render": "#a6d854",
+               "pdf": "#fc8d62", "epub": "#e5c494", "html": "#8c564b",
+               "formats (concurrent)": "#ffd92f", "WeasyPrint layout": "#fdae6b",
+               "WeasyPrint write": "#d95f02", "pandoc": "#555555"}
+    jobs = list(data["jobs"])
     fig, axes = plt.subplots(len(sizes), 1, figsize=(10, 1.2 + 0.42 * len(jobs) * len(sizes)),
                              squeeze=False)
     used: dict[str, Any] = {}
     for ax, size in zip(axes[:, 0], sizes):
         for y, job in enumerate(reversed(jobs)):
-            runs = ok(runner.results[size].get(job, []))
+            runs = ok(data["results"][size].get(job, []))
             if not runs:
                 continue
             wall = median([r["wall"] for r in runs])
@@ -563,13 +564,14 @@ def chart(runner: Runner, path: Path) -> None:
                 left += width
             ax.text(wall, y, f" {wall:.2f} s", va="center", fontsize=8)
         ax.set_yticks(range(len(jobs)), [LABELS[j] for j in reversed(jobs)], fontsize=8)
-        stats = runner.books[size]["stats"]
+        stats = data["books"][size]["stats"]
         ax.set_title(f"{size}: {stats['words']:,} words, {stats['references']:,} references, "
                      f"{stats['citations']:,} citations", fontsize=9, loc="left")
         ax.set_xlabel("seconds (median wall time of the whole command)", fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
         ax.set_xlim(0, ax.get_xlim()[1] * 1.12)
-    fig.legend(list(used.values()), list(used.keys()), loc="upper center", ncol=6, fontsize=8,
+    order = [name for name in colours if name in used]
+    fig.legend([used[n] for n in order], order, loc="upper center", ncol=7, fontsize=8,
                frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     fig.savefig(path, dpi=110)
@@ -579,25 +581,26 @@ def chart(runner: Runner, path: Path) -> None:
 def segments_of(job: str, runs: list[dict], wall: float) -> list[tuple[str, float]]:
     """The median of each in-process stage, then what is left of the wall time."""
     if job.startswith("pandoc"):
-        return [("other tool", wall)]
-    if job.startswith("rebuild"):
-        return [("rebuild", wall)]
+        return [("pandoc", wall)]
     timings = {k: median([r["timings"][k] for r in runs if k in r.get("timings", {})])
                for k in stage_keys(runs)}
     total = timings.pop("total", None)
     if job == "weasyprint":
-        parts = [(k, timings[k]) for k in ("layout", "write") if timings.get(k)]
+        parts = [(f"WeasyPrint {k}", timings[k]) for k in ("layout", "write") if timings.get(k)]
     else:
         fine = [k for k in ("load", "parse", "citations", "render") if k in timings]
         parts = [(k, timings[k]) for k in (fine or [k for k in ("prepare",) if k in timings])]
         formats = [k for k in ("pdf", "epub", "html") if k in timings]
         done = sum(v for _, v in parts)
-        if job == "ours-all" and len(formats) > 1 and total:
+        if len(formats) > 1 and total:
             parts.append(("formats (concurrent)", max(0.0, total - done)))
         else:
             parts += [(k, timings[k]) for k in formats]
     inside = sum(v for _, v in parts)
-    return [("startup", max(0.0, wall - inside))] + parts if wall > inside else parts
+    if total and total > inside + 0.005:
+        parts.append(("other", total - inside))
+        inside = total
+    return [("startup", wall - inside)] + parts if wall > inside else parts
 
 
 def write_doc(body: str) -> None:
@@ -632,9 +635,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="work folder (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and every output")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per job")
+    parser.add_argument("--results", type=Path, help="also save the raw measurements (JSON) here")
+    parser.add_argument("--replot", type=Path, metavar="RESULTS",
+                        help="no run: print (and with --write, write) the tables of saved results")
     args = parser.parse_args(argv)
     if args.job:
         return job_main(args.job)
+    if args.replot:
+        return publish(json.loads(args.replot.read_text()), args.write)
     args.sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in args.sizes if s not in ALL_SIZES]
     if unknown:
@@ -654,12 +662,23 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep and not args.work:
             shutil.rmtree(work, ignore_errors=True)
-    body = tables(runner)
-    description = machine(runner, load_before, os.getloadavg())
-    print("\n" + description + "\n\n" + body)
-    if args.write:
-        write_doc("## Results\n\n" + description + "\n\n![Time per stage and per tool](benchmarks.png)\n\n" + body)
-        chart(runner, CHART)
+    data = {"machine": machine(runner, load_before, os.getloadavg()), "sizes": args.sizes,
+            "jobs": runner.jobs, "results": runner.results,
+            "books": {size: {k: v for k, v in info.items() if k in ("stats", "pages",
+                                                                     "weasyprint_pages", "pdf_input")}
+                      for size, info in runner.books.items()}}
+    if args.results:
+        args.results.write_text(json.dumps(data, indent=1))
+    return publish(data, args.write)
+
+
+def publish(data: dict, write: bool) -> int:
+    body = tables(data)
+    print("\n" + data["machine"] + "\n\n" + body)
+    if write:
+        write_doc("## Results\n\n" + data["machine"]
+                  + "\n\n![Time per stage and per tool](benchmarks.png)\n\n" + body)
+        chart(data, CHART)
         print(f"wrote {DOC.relative_to(ROOT)} and {CHART.relative_to(ROOT)}")
     return 0
 
