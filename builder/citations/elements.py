@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import html
 import io
 import os
 import re
@@ -31,6 +32,8 @@ from citeproc import (
 from citeproc.source import Name as SourceName
 from citeproc.string import MixedString, NoCase, String, join
 from lxml import etree
+
+from .collation import collation_key
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 
@@ -575,6 +578,10 @@ class Number(_SafeCase, model.Number):
             value, page = item.reference[variable.replace("-", "_")], False
         if not str(value).strip():
             return None
+        if _sorting() is not None:  # in a sort key: "returned as integer"
+            digits = _number_sort_text(value)
+            if digits is not None:
+                return digits
         return _format_numbers(self, value, page, form=self.format_number,
                                locator=variable == "locator")
 
@@ -613,6 +620,8 @@ class Date(model.Date):
         value = item.reference[self.get("variable").replace("-", "_")]
         if not value:
             return None
+        if _sorting() is not None:  # in a sort key: the parts it renders, as digits
+            return _date_sort_text(value, self._shown_parts())
         if isinstance(value, model.LiteralDate):
             text = value.text
         else:
@@ -635,6 +644,13 @@ class Date(model.Date):
 
     def markup(self, text):  # type: ignore[no-untyped-def]
         return text
+
+    def _shown_parts(self) -> tuple[str, ...]:
+        """The date-parts this cs:date renders (``date-parts`` of a localized
+        date, else its cs:date-part children)."""
+        if self.get("form") is not None:
+            return tuple(self.get("date-parts", "year-month-day").split("-"))
+        return tuple(part.get("name") for part in self.iterchildren(f"{{{CSL_NS}}}date-part"))
 
     def _parts(self, date, parts, first_drop=(), last_drop=()):  # type: ignore[no-untyped-def]
         """The rendered parts of ``date``; the first and last that render lose
@@ -757,7 +773,7 @@ class Names(model.Names):
             if not _nonempty(text):
                 continue
             label_element = names_context.label
-            if label_element is not None:
+            if label_element is not None and _sorting() is None:  # no label in sort keys
                 plural = len(_names_of(item, role)) > 1
                 label = label_element.render(item, label_role.get(role, role), plural, **kwargs)
                 if label is not None:
@@ -1195,6 +1211,9 @@ class Name(model.Name):
         return given_text + " " + family_text, False
 
     def process(self, item, variable, context=None, sort_options=None, **kwargs):  # type: ignore[no-untyped-def]
+        if sort_options is None:
+            sort_options = _sorting()  # a sort key's macro, also through cs:text
+
         def option(name):  # type: ignore[no-untyped-def]
             return self.get_option(name, context, sort_options)
 
@@ -1220,6 +1239,8 @@ class Name(model.Name):
         if truncate:
             et_al = self.et_al()
             text = join(texts, delimiter)
+            if sorting:  # sort keys leave out the et-al term (CSL 1.0.2, "Sorting Macros")
+                return text
             if et_al is None or not str(et_al).strip():  # a term of only white space is empty
                 return text
             precedes = option("delimiter-precedes-et-al")
@@ -1228,7 +1249,7 @@ class Name(model.Name):
             space = " " if _romanesque(str(et_al)) else ""
             return text + (delimiter if use else space) + et_al
         and_ = option("and")
-        if and_ is None or len(texts) < 2:
+        if and_ is None or len(texts) < 2 or sorting:  # no "and" in sort keys either
             return join(texts, delimiter)
         and_term = self.get_single_term("and") if and_ == "text" else self.preformat("&")
         precedes = option("delimiter-precedes-last")
@@ -1238,11 +1259,208 @@ class Name(model.Name):
         return head + (delimiter if use else " ") + f"{and_term} " + texts[-1]
 
 
+# -- sorting (CSL 1.0.2, "Sorting") ----------------------------------------------------------
+
+def _sorting() -> dict[str, Any] | None:
+    """The name options of the sort key being computed (None: not sorting).
+
+    :class:`Key` sets them while a macro renders a sort key, so that every
+    element under it -- also in macros called by cs:text, which citeproc-py
+    calls without its ``sort_options`` -- renders the sort key's value."""
+    return getattr(_STATE, "sorting", None)
+
+
+_TAGS = re.compile(r"<[^<>]*>")
+
+
+def plain_sort_text(rendered: object) -> str:
+    """A rendered sort key as plain text: without rich text markup (CSL 1.0.2,
+    "Sorting Variables", "Sorting Macros"), the markers of :mod:`.markup` and
+    :mod:`.quotes`, and HTML escapes."""
+    from .markup import decode, strip_markers
+    text = decode(str(rendered))
+    text = _TAGS.sub("", text)
+    return " ".join(html.unescape(strip_markers(text)).split())
+
+
+# CSL 1.0.2, Appendix IV, "Number Variables".
+_NUMBER_VARIABLES = frozenset({
+    "chapter-number", "citation-number", "collection-number", "edition",
+    "first-reference-note-number", "issue", "locator", "number", "number-of-pages",
+    "number-of-volumes", "page", "page-first", "part-number", "printing-number", "section",
+    "supplement-number", "version", "volume"})
+_DATE_VARIABLES = frozenset({"accessed", "available-date", "event-date", "issued",
+                             "original-date", "submitted", "container"})
+
+
+class _Value:
+    """One item's value for one sort key: a number, a date or text.
+
+    Values of a key compare on what CSL asks ("Sorting is case-insensitive"):
+    numbers as numbers, dates as (year, month, day) with ranges after single
+    dates, text by :func:`.collation.collation_key` on its primary and
+    secondary levels; ``tie`` is the case (tertiary level), used only when
+    every key leaves two items tied."""
+
+    __slots__ = ("rank", "main", "tie")
+
+    def __init__(self, rank: int, main: tuple, tie: tuple = ()) -> None:  # type: ignore[type-arg]
+        self.rank, self.main, self.tie = rank, main, tie
+
+    @classmethod
+    def text(cls, text: str) -> "_Value | None":
+        key = collation_key(text)
+        if key.empty:
+            return None
+        return cls(2, (key.primary, key.secondary), key.tertiary)
+
+    @classmethod
+    def number(cls, value: int) -> "_Value":
+        return cls(0, (value,))
+
+    def compare(self, other: "_Value") -> int:
+        one, two = (self.rank, self.main), (other.rank, other.main)
+        return (one > two) - (one < two)
+
+    def compare_tie(self, other: "_Value") -> int:
+        return (self.tie > other.tie) - (self.tie < other.tie)
+
+
+def _number_value(value: object) -> "_Value | None":
+    """A number variable "returned as integer"; text that holds no number is text."""
+    text = str(value).strip()
+    if not text:
+        return None
+    match = re.match(r"\D*?(-?\d+)", text)
+    if match and _is_numeric(text):
+        return _Value.number(int(match.group(1)))
+    return _Value.text(plain_sort_text(text))
+
+
+def _date_parts(date: object, shown: tuple[str, ...]) -> tuple[int, int, int]:
+    """(year, month, day) of a date, 0 for a part not shown, a season or no part."""
+    year = _int(date.get("year")) or 0 if "year" in shown else 0  # type: ignore[attr-defined]
+    month, _ = _month_or_season(date) if "month" in shown else (None, None)
+    day = _int(date.get("day")) if "day" in shown and month else None  # type: ignore[attr-defined]
+    return year, month or 0, day or 0
+
+
+def _date_value(value: object, shown: tuple[str, ...] = ("year", "month", "day"),
+                ) -> "_Value | None":
+    """CSL 1.0.2, "Sorting Variables", dates: YYYYMMDD with zeros for the parts
+    missing (less specific dates first), negative years before positive ones,
+    seasons ignored, a range by its start then its end, after the single date
+    of the same start.  A literal (unparsed) date sorts as text, after dates."""
+    if value is None:
+        return None
+    if isinstance(value, model.LiteralDate):
+        return _Value.text(plain_sort_text(value.text))
+    if isinstance(value, model.DateRange):
+        begin, end = value.begin, value.get("end")
+        start = _date_parts(begin, shown)
+        if end is None or end.is_nil():
+            return _Value(1, start + (1, 0, 0, 0))
+        return _Value(1, start + (1,) + _date_parts(end, shown))
+    return _Value(1, _date_parts(value, shown) + (0, 0, 0, 0))
+
+
+def _date_sort_text(value: object, shown: tuple[str, ...]) -> str | None:
+    """A date inside a macro sort key: the date-parts the macro would render,
+    as digits ("Sorting Macros"): YYYYYMMDD with the year shifted by 10000 so
+    that negative years sort first; a range adds its end after a space."""
+    if isinstance(value, model.LiteralDate):
+        return str(value.text)
+
+    def digits(date: object) -> str:
+        year, month, day = _date_parts(date, shown)
+        return f"{year + 10000:05}{month:02}{day:02}"
+
+    if isinstance(value, model.DateRange):
+        end = value.get("end")
+        if end is None or end.is_nil():
+            return digits(value.begin) + " 0"
+        return digits(value.begin) + " " + digits(end)
+    return digits(value)
+
+
+def _number_sort_text(value: object) -> str | None:
+    """A number inside a macro sort key, returned "as integer": zero-padded
+    digits, so that 9 sorts before 10 (text without a number stays text)."""
+    match = re.match(r"\D*?(\d+)", str(value))
+    if match is None or not _is_numeric(value):
+        return None
+    return f"{int(match.group(1)):012}"
+
+
 class Key(model.Key):
-    """cs:key on a name variable sorts names as :class:`Name` reads them:
-    particles parsed from the family and given names, the non-dropping one
-    demoted unless ``demote-non-dropping-particle="never"`` (CSL 1.0.2,
-    "Sorting"; name_ParseNames)."""
+    """cs:key (CSL 1.0.2, "Sorting", "Sorting Variables", "Sorting Macros").
+
+    The sort key of each item is a :class:`_Value`:
+
+    * a macro renders as in the style, with every name in sort order
+      (``name-as-sort-order="all"``, also in macros it calls through cs:text,
+      which citeproc-py rendered in display order), the ``names-min``,
+      ``names-use-first`` and ``names-use-last`` of the key, no cs:label and no
+      et-al term (sort_DropNameLabelInSort); dates and numbers in it as digits
+      (sort_ConditionalMacroDates).  The result is compared as plain text:
+      markup, quotation marks and punctuation left out ("<i>Meltwater" sorted
+      before "Glacier", “Quoted” titles after Z: sort_Quotes, sort_NameVariable,
+      sort_LeadingA) and letters collated (:mod:`.collation`: "Álvarez" under A);
+    * a name variable: its names in sort order as :class:`Name` reads them
+      (particles parsed, the non-dropping one demoted unless
+      ``demote-non-dropping-particle="never"``; name_ParseNames);
+    * a date variable: year, month, day (see :func:`_date_value`);
+    * a number variable: its integer, or its text when it holds no number;
+    * any other variable: its text, without markup.
+
+    An empty value (nothing rendered) is ``None``: :class:`Sort` puts it last.
+    """
+
+    def sort_keys(self, items, context):  # type: ignore[no-untyped-def]
+        if "macro" in self.attrib:
+            return self._macro_keys(items, context)
+        variable = self.get("variable", "")
+        return [self._variable_key(item, variable) for item in items]
+
+    def _macro_keys(self, items, context):  # type: ignore[no-untyped-def]
+        layout = context.get_layout()
+        options: dict[str, Any] = {"name-as-sort-order": "all"}
+        for option in ("names-min", "names-use-first", "names-use-last"):
+            if option in self.attrib:
+                options[option.replace("names", "et-al")] = self.get(option)
+        macro = self.get_macro(self.get("macro"))
+        keys = []
+        previous = _sorting()
+        _STATE.sorting = options
+        try:
+            for item in items:
+                layout.repressed = {}
+                try:
+                    rendered = macro.render(item, context=context, sort_options=options)
+                except model.VariableError:
+                    rendered = None
+                keys.append(None if rendered is None else _Value.text(plain_sort_text(rendered)))
+        finally:
+            _STATE.sorting = previous
+            layout.repressed = {}
+        return keys
+
+    def _variable_key(self, item, variable: str):  # type: ignore[no-untyped-def]
+        if variable == "citation-number":
+            return _Value.number(int(item.number))
+        if variable in _DATE_VARIABLES:
+            return _date_value(item.reference.get(variable.replace("-", "_")))
+        names = _names_of(item, variable)
+        if names:
+            return _Value.text(self._format_name(item, variable) or "")
+        if variable == "locator":
+            return _number_value(item.locator.identifier) if item.has_locator else None
+        value = item.reference.get(variable.replace("-", "_"))
+        if value is None or isinstance(value, list) and not isinstance(value, MixedString):
+            return None  # (a list: names, none of them usable)
+        if variable in _NUMBER_VARIABLES:
+            return _number_value(value)
+        return _Value.text(plain_sort_text(value))
 
     def _format_name(self, item, variable):  # type: ignore[no-untyped-def]
         names = _names_of(item, variable)
@@ -1262,7 +1480,62 @@ class Key(model.Key):
             else:
                 given = " ".join(p for p in (given, dp, ndp) if p)
             keys.append(", ".join(p for p in (family, given, parts["suffix"]) if p))
-        return ";".join(keys)
+        return "; ".join(keys)
+
+
+class Sort(model.Sort):
+    """cs:sort (CSL 1.0.2, "Sorting"): items are ordered key after key, each
+    key ascending or descending, "Items with an empty sort key value are
+    placed at the end of the sort, both for ascending and descending sorts";
+    items every key leaves tied are ordered by the case of their keys
+    (lower case first, :mod:`.collation`), then keep their order (citation
+    order).  citeproc-py compared the keys as Python strings: by code point,
+    with markup, so "Álvarez" came after Z and "<i>Meltwater" before
+    "Glacier", and the year-suffixes of APA and Chicago, which follow the
+    bibliography's order, were handed out in that wrong order."""
+
+    def sort(self, items, context):  # type: ignore[no-untyped-def]
+        keys = self.findall(f"{{{CSL_NS}}}key")
+        items = list(items)
+        descending = [key.get("sort", "ascending").lower() == "descending" for key in keys]
+        values: list[list[Any]] = [[] for _ in items]  # each item's values, key by key
+
+        def by_key(k: int):  # type: ignore[no-untyped-def]
+            def compare(a: int, b: int) -> int:
+                one, two = values[a][k], values[b][k]
+                if one is None or two is None:
+                    return (one is None) - (two is None)  # empty values last, both ways
+                result = one.compare(two)
+                return -result if descending[k] else result
+            return functools.cmp_to_key(compare)
+
+        def by_case(a: int, b: int) -> int:
+            for k, (one, two) in enumerate(zip(values[a], values[b])):
+                if one is not None and two is not None:
+                    result = one.compare_tie(two)
+                    if result:
+                        return -result if descending[k] else result
+            return 0
+
+        def order(group: list[int], k: int) -> list[int]:
+            """``group`` (tied on the keys before ``k``) in order; a key is
+            computed only for the items the keys before it leave tied."""
+            if len(group) < 2:
+                return group
+            if k == len(keys):
+                return sorted(group, key=functools.cmp_to_key(by_case))
+            for n, value in zip(group, keys[k].sort_keys([items[n] for n in group], context)):
+                values[n].append(value)
+            ranked = sorted(group, key=by_key(k))
+            out: list[int] = []
+            start = 0
+            for end in range(1, len(ranked) + 1):
+                if end == len(ranked) or by_key(k)(ranked[end]) != by_key(k)(ranked[start]):
+                    out += order(ranked[start:end], k + 1)
+                    start = end
+            return out
+
+        return [items[n] for n in order(list(range(len(items))), 0)]
 
 
 class Name_Part(_SafeCase, model.Name_Part):
@@ -1527,7 +1800,7 @@ class Style(model.Style):
 FIXED: dict[str, type] = {
     "style": Style, "text": Text, "date": Date, "date-part": Date_Part, "number": Number,
     "names": Names, "substitute": Substitute, "group": Group, "macro": Macro,
-    "name": Name, "name-part": Name_Part, "key": Key, "label": Label, "if": If, "else-if": Else_If,
+    "name": Name, "name-part": Name_Part, "key": Key, "sort": Sort, "label": Label, "if": If, "else-if": Else_If,
 }
 
 
