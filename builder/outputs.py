@@ -2,16 +2,59 @@
 
 A build that fails or is killed leaves the previous good file in place, and
 never a half-written one.
+
+Temporary files, and how the ones a killed build left are cleaned up
+--------------------------------------------------------------------
+:func:`atomic_path` writes ``.<name>.<host>.<pid>.<random>.tmp`` beside the
+target ``<name>`` and renames it into place; the build stages each format as
+``.<name>.<pid>.staged.tmp`` (see :func:`staging_path`) before committing them
+all.  A process killed with SIGKILL removes neither.  So before it writes a
+target, :func:`atomic_path` removes the *stale* temporaries of that same target
+name (staged files, and temporaries of either, unwrapped to the final name):
+
+- a temporary names the process that writes it; it is stale when that process
+  no longer runs (a zombie counts as gone).  Process ids are those of this
+  machine: a temporary whose name carries another host name is stale only once
+  it is older than :data:`STALE_AFTER` (a folder shared between machines);
+- a temporary of this process or of a process still running is never touched,
+  so two builds writing to one folder at once leave each other's files alone;
+  the last rename wins, and each file in place is a complete one;
+- files whose names are not of these forms are never touched, even when they
+  end in ``.tmp`` (``--out`` may point to a folder with other files).
+
+A staged name has no host name: a build on another machine writing to the same
+folder at the same moment could see the staged files of a live build there as
+stale (run such builds with different ``--out`` folders).
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
 
 from .errors import BuildError
+
+# A temporary from another machine is stale after this long (its process can't be asked).
+STALE_AFTER = 24 * 3600.0
+
+# .<inner>.<host>.<pid>.<random>.tmp (atomic_path; the host has no dots, nor mkstemp's part)
+_ATOMIC = re.compile(r"\.(?P<inner>.+)\.(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+)\.[a-z0-9_]+\.tmp")
+# .<inner>.<pid>.staged.tmp (the build's staging of a format)
+_STAGED = re.compile(r"\.(?P<inner>.+)\.(?P<pid>\d+)\.staged\.tmp")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+
+
+def staging_path(dest: Path) -> Path:
+    """Where this process stages ``dest`` before a build commits it (beside ``dest``)."""
+    return dest.with_name(f".{dest.name}.{os.getpid()}.staged.tmp")
 
 
 @contextlib.contextmanager
@@ -19,7 +62,9 @@ def atomic_path(dest: Path) -> Iterator[Path]:
     """A temporary path to write to; it replaces ``dest`` only if the block succeeds."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        remove_stale_temporaries(dest.parent, target_name(dest.name))
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.{_host()}.{os.getpid()}.",
+                                    suffix=".tmp", dir=dest.parent)
     except OSError as exc:
         raise BuildError(f"cannot write to the output folder: {exc.strerror}", dest.parent,
                          hint="choose another folder with --out") from None
@@ -27,10 +72,14 @@ def atomic_path(dest: Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
+        try:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, dest)
+        except OSError as exc:
+            raise BuildError(f"cannot write {dest.name}: {exc.strerror}", dest.parent,
+                             hint="check the output folder's space and permissions") from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -44,8 +93,57 @@ def write_text(dest: Path, text: str) -> None:
     write_bytes(dest, text.encode("utf-8"))
 
 
-def remove_stale_temporaries(folder: Path) -> None:
-    """Temporary files a killed build left behind."""
-    if folder.is_dir():
-        for path in folder.glob(".*.tmp"):
-            path.unlink(missing_ok=True)
+def target_name(name: str) -> str:
+    """The output a (possibly nested) temporary's name stands for: ``book.pdf`` for
+    ``.book.pdf.41.staged.tmp`` and ``..book.pdf.41.staged.tmp.host.42.x1y2.tmp``."""
+    while True:
+        match = _STAGED.fullmatch(name) or _ATOMIC.fullmatch(name)
+        if match is None:
+            return name
+        name = match.group("inner")
+
+
+def remove_stale_temporaries(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temporaries killed builds left in ``folder`` (for the target ``name``
+    only, when given); return what was removed.  See the module's documentation."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    host, now = _host(), time.time()
+    for path in folder.glob(".*.tmp"):
+        if not (_STAGED.fullmatch(path.name) or _ATOMIC.fullmatch(path.name)):
+            continue  # not ours
+        if name is not None and target_name(path.name) != name:
+            continue
+        if _is_stale(path, host, now):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _is_stale(path: Path, host: str, now: float) -> bool:
+    staged = _STAGED.fullmatch(path.name)
+    match = staged or _ATOMIC.fullmatch(path.name)
+    assert match is not None
+    pid = int(match.group("pid"))
+    if staged or match.group("host") == host:
+        return pid != os.getpid() and not _running(pid)
+    try:
+        return now - path.stat().st_mtime > STALE_AFTER
+    except OSError:
+        return False  # gone already
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, as someone else's process
+    with contextlib.suppress(OSError, IndexError):
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
+    return True
