@@ -267,6 +267,30 @@ def test_title_case_across_hyphens_and_quotes() -> None:
         'Out-of-Date Models.” <i>Journal of Climate</i> 76 (4): 845–67.</div>')]
 
 
+def test_title_case_keeps_stop_words_lower_case() -> None:
+    # CSL 1.0.2's stop words (stop-words.json: prepositions, also of two words) and
+    # "about" (textcase_SkipNameParticlesInTitleCase); citeproc-py's list was CSL 1.0.1's
+    # 26 words: "Interview About the Flood", "Association V. Department"
+    article = {**ARTICLE, "title": "Interview about the flood according to the record: "
+                                    "a study along the river"}
+    assert bib("chicago-author-date", [article]) == [
+        ('<div class="csl-entry">Chen, Li. 2019. “Interview about the Flood according to the '
+         'Record: A Study along the River.” <i>Journal of Climate</i> 76 (4): 845–67.</div>')]
+    case = {"id": "case", "type": "legal_case", "authority": "Supreme Court",
+            "title": "Riverside Farmers Association v. Department of Water",
+            "container-title": "State Reports", "volume": "512", "page": "201",
+            "issued": {"date-parts": [[2015]]}}
+    assert bib("chicago-author-date", [case]) == [
+        ('<div class="csl-entry">Riverside Farmers Association v. Department of Water, 512 '
+         'State Reports 201 (Supreme Court 2015).</div>')]
+    # the last word, a word after a colon and the first part of a hyphenated word are
+    # capitalized all the same
+    article = {**ARTICLE, "title": "of floods and people: what the out-of-date river is about"}
+    assert bib("chicago-author-date", [article])[0].startswith(
+        '<div class="csl-entry">Chen, Li. 2019. “Of Floods and People: What the Out-of-Date '
+        'River Is About.”')
+
+
 def test_title_case_only_for_english_items() -> None:
     article = {**ARTICLE, "title": "Казахстан и США: новая глава", "language": "ru"}
     assert bib("chicago-author-date", [article]) == [

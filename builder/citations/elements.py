@@ -66,10 +66,30 @@ def _item_language(element: model.CitationStylesElement, item: object) -> str:
 
 # -- fixes -------------------------------------------------------------------------------
 
+# CSL 1.0.2, "Title Case Conversion": stop words stay lower case unless first, last
+# or after a colon; the specification lists them in the schema's stop-words.json
+# (CSL 1.0.1 had the 26 words from "a" to "yet"), prepositions of one word or
+# several ("according to").  "about" and the name particles "van" and "von" stay
+# lower case too, as the test-suite expects (textcase_SkipNameParticlesInTitleCase);
+# "v" is the "v." of case names ("Farmers Association v. Department of Water").
 _STOP_WORDS = frozenset({
-    "a", "an", "and", "as", "at", "but", "by", "down", "for", "from", "in", "into", "nor",
-    "of", "on", "onto", "or", "over", "so", "the", "till", "to", "up", "via", "with",
-    "yet",
+    "a", "about", "across", "afore", "after", "against", "along", "alongside", "amid",
+    "amidst", "among", "amongst", "an", "and", "anenst", "apropos", "apud", "around", "as",
+    "aside", "astride", "at", "athwart", "atop", "barring", "before", "behind", "below",
+    "beneath", "beside", "besides", "between", "beyond", "but", "by", "c", "ca", "circa", "d",
+    "de", "despite", "down", "during", "et", "except", "for", "forenenst", "from", "given",
+    "in", "inside", "into", "lest", "like", "modulo", "near", "next", "nor",
+    "notwithstanding", "of", "off", "on", "onto", "or", "out", "outwith", "over", "pace",
+    "past", "per", "plus", "qua", "regarding", "sans", "save", "so", "than", "the", "through",
+    "throughout", "till", "times", "to", "toward", "towards", "under", "underneath", "unlike",
+    "until", "unto", "up", "upon", "v", "van", "versus", "via", "von", "vs", "with", "within",
+    "without", "worth", "yet",
+})
+# Stop words of two words: both stay lower case when they stand together.
+_STOP_PHRASES = frozenset({
+    ("according", "to"), ("ahead", "of"), ("as", "regards"), ("back", "to"),
+    ("because", "of"), ("close", "to"), ("due", "to"), ("far", "from"), ("instead", "of"),
+    ("outside", "of"),
 })
 _WORD = re.compile(r"[^\W_]+(?:['\u2019`\ue02c][^\W_]+)*")
 
@@ -95,6 +115,30 @@ def _lower(char: str, language: str | None) -> str:
 
 def _latin(char: str) -> bool:
     return "LATIN" in unicodedata.name(char, "")
+
+
+def _is_stop_word(full: str, words: list[tuple[int, int]], n: int) -> bool:
+    """Whether the ``n``-th word of ``full`` is a stop word: one of
+    :data:`_STOP_WORDS` ("d" only in "d'"), or one word of a
+    :data:`_STOP_PHRASES` pair standing together (separated by white space);
+    never the first part of a hyphenated word (capitalized as the compound's
+    first element, "Out-of-Date", while "of" stays lower case)."""
+    start, end = words[n]
+    word = full[start:end].lower()
+    if full[end:end + 1] in ("-", "\u2010") and full[start - 1:start] not in ("-", "\u2010"):
+        return False  # the first part of a hyphenated word: "Out-of-Date", "Pro-Environmental"
+    if word == "d":
+        return full[end:end + 1] in ("'", "\u2019", "\ue02c")
+    if word in _STOP_WORDS:
+        return True
+
+    def pair(first: int) -> bool:
+        if first < 0 or first + 1 >= len(words):
+            return False
+        (a, b), (c, d) = words[first], words[first + 1]
+        return full[b:c].isspace() and (full[a:b].lower(), full[c:d].lower()) in _STOP_PHRASES
+
+    return pair(n) or pair(n - 1)
 
 
 def _text_case(text: object, mode: str, language: str | None) -> object:
@@ -164,7 +208,7 @@ def _text_case(text: object, mode: str, language: str | None) -> object:
             if start and not full[start - 1].isspace() and end - start == 1:
                 continue  # "07-x": a single letter joined to a word
             before = full[:start].rstrip(" \u00a0\u201c\u2018\"'([\ue02a")
-            stop = "".join(out[start:end]).lower() in _STOP_WORDS
+            stop = _is_stop_word(full, words, n)
             if stop and 0 < n < len(words) - 1 and not before.endswith((":", "?", "!")):
                 continue
             capitalize(start)
