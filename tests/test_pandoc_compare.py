@@ -58,23 +58,24 @@ FILM_STYLES = {"apa", "chicago-author-date", "chicago-notes-bibliography",
                "modern-language-association", "ieee"}
 
 # Share of entries and citations identical to pandoc's (text; entries also at the
-# markup level), measured with pandoc 3.9 on the committed engine of b292a43, rounded
-# down.  The working tree of that day (uncommitted quotation work in quotes.py and
-# markup.py) scored higher: raise these floors when such work lands.  See
-# docs/pandoc-comparison.md for every difference and who is wrong.
+# markup level), measured with pandoc 3.9 after the sorting, collation and stop-word
+# fixes (every remaining difference classified in docs/pandoc-comparison.md), rounded
+# down.  GOST stays low because pandoc sorts the five items without an author first
+# (CSL 1.0.2 puts empty sort keys last) and every entry number after them shifts:
+# ``test_gost_differs_only_by_pandocs_numbering`` checks the rest.
 FLOORS = {
     # style: (entries text, entries markup, citations text)
-    "apa": (0.61, 0.61, 0.89),
-    "chicago-author-date": (0.12, 0.12, 0.82),
-    "chicago-notes-bibliography": (0.15, 0.15, 0.06),
-    "modern-language-association": (0.10, 0.10, 0.08),
-    "ieee": (0.25, 0.25, 0.97),
-    "harvard-cite-them-right": (0.25, 0.25, 1.00),
-    "nlm-citation-sequence": (0.43, 0.43, 1.00),
-    "nature": (0.89, 0.89, 1.00),
-    "american-medical-association": (0.76, 0.76, 0.97),
-    "elsevier-harvard": (0.79, 0.79, 1.00),
-    "springer-basic-author-date": (0.94, 0.94, 0.97),
+    "apa": (0.94, 0.94, 1.00),
+    "chicago-author-date": (0.94, 0.94, 1.00),
+    "chicago-notes-bibliography": (0.94, 0.94, 0.93),
+    "modern-language-association": (0.97, 0.97, 1.00),
+    "ieee": (0.97, 0.97, 1.00),
+    "harvard-cite-them-right": (1.00, 1.00, 1.00),
+    "nlm-citation-sequence": (0.89, 0.89, 1.00),
+    "nature": (1.00, 1.00, 1.00),
+    "american-medical-association": (0.89, 0.89, 0.97),
+    "elsevier-harvard": (0.87, 0.87, 1.00),
+    "springer-basic-author-date": (1.00, 1.00, 0.97),
     "gost-r-7-0-5-2008": (0.00, 0.00, 1.00),
 }
 
@@ -234,6 +235,56 @@ def test_editor_label_follows_the_names(style: str, ours: Any) -> None:
     assert f"In: Moreau C, Fitzgerald A, {label}" in entry
 
 
+def test_gost_differs_only_by_pandocs_numbering(ours: Any, comparison: dict[str, Any]) -> None:
+    """With the five author-less entries moved to the end of pandoc's order (where CSL
+    1.0.2 puts empty sort keys), ours and pandoc number every GOST entry alike, and all
+    but two entries (see test_doubled_punctuation_is_kept) are then identical."""
+    result = comparison["gost-r-7-0-5-2008"]
+    order, authorless = result.pandoc_order, {str(i["id"]) for i in ITEMS if not i.get("author")}
+    assert result.ours_order == [k for k in order if k not in authorless] + \
+        [k for k in order if k in authorless]
+    only_numbering = [d for d in result.differences
+                      if tool._leading_number(d.ours)[1] == tool._leading_number(d.pandoc)[1]]
+    assert len(only_numbering) >= 37
+
+
+@pytest.mark.parametrize("style", ["chicago-author-date", "chicago-notes-bibliography",
+                                   "modern-language-association"])
+def test_title_case_keeps_the_stop_word_along(style: str, ours: Any) -> None:
+    """CSL 1.0.2, Title Case Conversion: stop words (the schema's stop-words.json, which
+    has "along") stay lower case inside a title; pandoc 3.9 prints "Drosophila
+    Melanogaster Along River Corridors"."""
+    entry = tool.text_of(ours[style].entries["oduya2021"])
+    assert "Drosophila Melanogaster along River Corridors" in entry
+
+
+def test_ieee_director_substituted_by_a_macro_has_no_label(ours: Any) -> None:
+    """IEEE substitutes ``<text macro="director"/>`` for a missing author, and that macro's
+    cs:names has no cs:label; CSL 1.0.2 (Substitute) lets only a bare cs:names inherit
+    from the cs:names it stands in for.  pandoc 3.9 prints "A. Okonkwo, Dir.,"."""
+    entry = tool.text_of(ours["ieee"].entries["okonkwo2019"])
+    assert "A. Okonkwo, Lagos." in entry and "Dir." not in entry
+
+
+def test_chicago_note_prints_a_substituted_date_once(ours: Any) -> None:
+    """chicago-notes-bibliography renders an unsigned dictionary entry, date included,
+    through cs:substitute; CSL 1.0.2: "Substituted variables are suppressed in the rest of
+    the output".  pandoc 3.9 adds "(2011)" at the end a second time."""
+    index = next(n for n, cluster in enumerate(tool.clusters(ITEMS))
+                 if cluster == [{"id": "ibrahim2011"}])
+    note = tool.text_of(ours["chicago-notes-bibliography"].citations[index])
+    assert note.count("2011") == 1 and note.endswith("under “Watershed.”")
+
+
+def test_doubled_punctuation_is_kept(ours: Any) -> None:
+    """Where a delimiter or affix ending in punctuation meets a prefix starting with one,
+    a space apart, ours keeps both marks as the CSL test-suite does (bugreports_NoTitle,
+    bugreports_AccidentalAllCaps); pandoc drops one.  Both follow the style as written:
+    classified "neither" in the comparison, checked here so that a change shows."""
+    assert tool.text_of(ours["gost-r-7-0-5-2008"].entries["wrma2009"]).endswith(
+        "Water Resources Management Act 2009. , 2009.")
+
+
 # -- (d) no regression against pandoc ----------------------------------------------------
 @pytest.fixture(scope="session")
 def comparison(ours: Any) -> dict[str, Any]:
@@ -263,3 +314,21 @@ def test_every_style_matches_in_count(comparison: dict[str, Any]) -> None:
         assert result.entries == len(ITEMS), style
         assert result.citations == len(tool.clusters(ITEMS)), style
         assert not [e for e in result.errors if e.startswith("pandoc")], (style, result.errors)
+
+
+def test_every_difference_is_classified(comparison: dict[str, Any]) -> None:
+    """Issue 3: every difference with pandoc explained.  A difference no rule of
+    tools/pandoc_compare.py (CAUSES) matches is a new fault of ours or of pandoc's:
+    look at it (``--show``) and fix it or add its cause."""
+    loose = [(style, d.kind, d.where) for style, result in comparison.items()
+             for d in result.differences if not d.causes]
+    assert not loose, loose
+
+
+def test_no_difference_is_ours_alone(comparison: dict[str, Any]) -> None:
+    """No remaining difference has only causes where ours is wrong."""
+    wrong = {c.key: c.wrong for c in tool.CAUSES}
+    ours_alone = [(style, d.where, d.causes) for style, result in comparison.items()
+                  for d in result.differences
+                  if d.causes and {wrong[k] for k in d.causes} == {"ours"}]
+    assert not ours_alone, ours_alone
