@@ -65,15 +65,15 @@ FILM_STYLES = {"apa", "chicago-author-date", "chicago-notes-bibliography",
 # ``test_gost_differs_only_by_pandocs_numbering`` checks the rest.
 FLOORS = {
     # style: (entries text, entries markup, citations text)
-    "apa": (0.94, 0.94, 1.00),
-    "chicago-author-date": (0.94, 0.94, 1.00),
-    "chicago-notes-bibliography": (0.94, 0.94, 0.93),
+    "apa": (0.95, 0.95, 1.00),
+    "chicago-author-date": (0.95, 0.95, 1.00),
+    "chicago-notes-bibliography": (0.95, 0.95, 0.93),
     "modern-language-association": (0.97, 0.97, 1.00),
     "ieee": (0.97, 0.97, 1.00),
     "harvard-cite-them-right": (1.00, 1.00, 1.00),
-    "nlm-citation-sequence": (0.89, 0.89, 1.00),
+    "nlm-citation-sequence": (0.90, 0.90, 1.00),
     "nature": (1.00, 1.00, 1.00),
-    "american-medical-association": (0.89, 0.89, 0.97),
+    "american-medical-association": (0.90, 0.90, 0.97),
     "elsevier-harvard": (0.87, 0.87, 1.00),
     "springer-basic-author-date": (1.00, 1.00, 0.97),
     "gost-r-7-0-5-2008": (0.00, 0.00, 1.00),
@@ -141,6 +141,10 @@ def test_corpus_has_the_hard_cases() -> None:
     assert any('"' in item.get("title", "") for item in ITEMS)
     theses = {item.get("genre") for item in ITEMS if item["type"] == "thesis"}
     assert {"PhD thesis", "Master's thesis"} <= theses
+    # collation: family names starting with an accented or stroked letter (Álvarez,
+    # Émond, Ødegaard) file with their base letter
+    initials = {str(n.get("family") or "")[:1] for n in every_name}
+    assert {"Á", "É", "Ø"} <= initials
 
 
 # -- (b) one entry per item, no empty citation -------------------------------------------
@@ -245,7 +249,7 @@ def test_gost_differs_only_by_pandocs_numbering(ours: Any, comparison: dict[str,
         [k for k in order if k in authorless]
     only_numbering = [d for d in result.differences
                       if tool._leading_number(d.ours)[1] == tool._leading_number(d.pandoc)[1]]
-    assert len(only_numbering) >= 37
+    assert len(only_numbering) >= len(ITEMS) - 2
 
 
 @pytest.mark.parametrize("style", ["chicago-author-date", "chicago-notes-bibliography",
