@@ -997,9 +997,12 @@ CAUSES.extend([
     Cause("pandoc-stop-word", "pandoc", "pandoc: title case capitalises a CSL 1.0.2 stop word",
           "CSL 1.0.2, Title Case Conversion: stop words stay lower case unless first, last or "
           "after a colon, and the specification takes them from the schema's stop-words.json, "
-          "which adds prepositions such as \"along\", \"among\", \"between\" to CSL 1.0.1's "
-          "26 words. pandoc lower-cases \"about\" and \"v.\" but prints \"Drosophila "
-          "Melanogaster Along River Corridors\"; ours \"along\".",
+          "which adds prepositions of one and two words (\"along\", \"among\", \"between\", "
+          "\"according to\", ...) to CSL 1.0.1's 26 words; ours has that list (written out in "
+          "builder/citations/elements.py, `_STOP_WORDS`, from the published list: the file "
+          "itself could not be fetched here to check it word by word). pandoc lower-cases "
+          "\"about\" and \"v.\" but prints \"Drosophila Melanogaster Along River "
+          "Corridors\"; ours \"along\".",
           _pandoc_capitalises_stop_word),
     Cause("pandoc-substitute-label", "pandoc", "pandoc: the author's label given to names a "
           "macro substitutes",
@@ -1207,8 +1210,10 @@ def report(results: Sequence[StyleResult], seconds: float, corpus: Path = CORPUS
         "",
         f"Of the {total} differences, **{v['ours']} are ours to fix**, {v['pandoc']} are "
         f"pandoc's errors (ours is right), {v['both']} have faults on both sides"
-        + (f", {v['neither']} are acceptable either way" if v["neither"] else "")
-        + (f", {v['unclassified']} are not classified" if v["unclassified"] else "") + ".",
+        + (f", {v['neither']} {'is' if v['neither'] == 1 else 'are'} acceptable either way"
+           if v["neither"] else "")
+        + (f", {v['unclassified']} {'is' if v['unclassified'] == 1 else 'are'} not classified"
+           if v["unclassified"] else "") + ".",
         "",
         "## Causes",
         "",
