@@ -26,6 +26,7 @@ from typing import Any, Sequence
 
 from citeproc import (Citation, CitationItem, CitationStylesBibliography,
                       CitationStylesStyle, Locator, formatter)
+from citeproc.source import Reference
 from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
@@ -97,12 +98,29 @@ class Processor:
         self.cite_options = self._options("citation")
         self._mark_first_field()
         self.style = self._load_style()
+        # The cs:citation element and its parts, looked up once (citeproc-py's
+        # element.layout is an lxml find on each access); the variants' layouts.
+        self._citation = self.style.root.citation
+        self._citation_layout = self._citation.layout if self._citation is not None else None
+        self._citation_sort = self._citation.sort if self._citation is not None else None
+        self._variant_layouts: dict[Variant, Any] = {}
         self._variants: dict[Variant, CitationStylesStyle] = {}
         self._name_state: dict[str, Variant] = {}  # item id -> its disambiguated names
         self._subsequent_et_al = has_subsequent_et_al(root)
         self._seen: set[str] = set()
         self._source: Any = None  # the items parsed by citeproc-py, kept between renders
         self._order: dict[str, int] | None = None  # bibliography sort, once computed
+        # Rendered cites, and what they depend on (see _render_item); an item's
+        # version changes with its data (year-suffix, disambiguate).
+        self._rendered: dict[tuple[Any, ...], str | None] = {}
+        self._versions: dict[str, int] = {}
+        self._history = _History()
+        self._positions: dict[str, int] = {}
+        self._first_note: dict[str, int] = {}
+        self._numbered = b"citation-number" in style_xml
+        self._positional = any(e.get("position") for e in root.iter(f"{{{CSL_NS}}}if",
+                                                                    f"{{{CSL_NS}}}else-if"))
+        self._near_note = _int_or_none(root.find(f"{{{CSL_NS}}}citation"), "near-note-distance")
         # A style that never prints year-suffix still gets it, after the first year.
         self.implicit_year_suffix = b'variable="year-suffix"' not in style_xml
 
@@ -142,13 +160,14 @@ class Processor:
         self.style.root.citation.cites = []  # sorting may test positions too
         if self._source is None:
             self._source = _Source(list(items.values()))
-        return CitationStylesBibliography(self.style, self._source, formatter.html)
+        return _Bibliography(self.style, self._source, formatter.html)
 
     def _set_field(self, key: str, field_name: str, value: str) -> None:
         """Change one field of an item, in the data and in its parsed form."""
         self.items[key][field_name] = value
+        internal = self._internal[key]
+        self._versions[internal] = self._versions.get(internal, 0) + 1  # its renderings are old
         if self._source is not None:
-            internal = self._internal[key]
             self._source[internal] = _Source([self.items[key]])[internal]
 
     def _sort(self, bib: CitationStylesBibliography) -> None:
@@ -171,9 +190,12 @@ class Processor:
             if notes is not None:
                 with warnings.catch_warnings():  # citeproc-py warns of keywords it lacks
                     warnings.simplefilter("ignore")
-                    made.append(Citation(items, note_index=notes[index]))
+                    citation = Citation(items, note_index=notes[index])
             else:
-                made.append(Citation(items))
+                citation = Citation(items)
+            for item in items:
+                object.__setattr__(item, "citation", citation)  # see _Item
+            made.append(citation)
         return made
 
     def _cite_item(self, cite: Cite, plain: bool, number: int = 0) -> CitationItem:
@@ -194,8 +216,8 @@ class Processor:
                 options["prefix"] = prefix
             if suffix:
                 options["suffix"] = suffix
-        item = CitationItem(self._internal[cite.id], **options)
-        item.cite = cite  # type: ignore[attr-defined]
+        item = _Item(self._internal[cite.id], **options)
+        object.__setattr__(item, "cite", cite)
         return item
 
     def bibliography_order(self, clusters: Sequence[Sequence[Cite]]) -> list[str]:
@@ -226,9 +248,10 @@ class Processor:
         if groups and options.get("disambiguate-add-givenname") == "true":
             groups = [rest for group in groups for rest in self._add_given_names(group)]
         if groups and options.get("disambiguate-add-year-suffix") == "true":
+            rank = {key: n for n, key in enumerate(order)}
             for group in groups:
                 if all(_has_date(self.items[k]) for k in group):
-                    for n, key in enumerate(sorted(group, key=order.index)):
+                    for n, key in enumerate(sorted(group, key=rank.__getitem__)):
                         self._set_field(key, "year-suffix", _letters(n))
             groups = self._ambiguous(order)
         for group in groups:  # what is left: <if disambiguate="true">
@@ -291,20 +314,28 @@ class Processor:
                 self._name_state[key] = replace(self._name_state[key], givenname=0)
         return self._ambiguous(left)
 
-    def _layout(self, key: str, subsequent: bool) -> Any:
+    def _layout(self, key: str, subsequent: bool) -> tuple[Variant, Any]:
         """The citation layout to render ``key`` with: the style, or one of its variants."""
         variant = replace(self._name_state.get(key, Variant()),
                           subsequent=subsequent and self._subsequent_et_al)
-        element = self.style.root.citation
         if variant.is_base:
-            return element.layout
+            return variant, self._citation_layout
         if variant not in self._variants:
             style = elements.load_style(make_variant(self.tree, variant), self.locale)
             style.root.formatter = formatter.html
             self._variants[variant] = style
-        other = self._variants[variant].root.citation
-        other.cites = element.cites  # one history of cites, for positions
-        return other.layout
+            self._variant_layouts[variant] = style.root.citation.layout
+        return variant, self._variant_layouts[variant]
+
+    def _show_history(self, keys: Sequence[str]) -> None:
+        """Give every citation element (the style's and its variants') the cites that
+        position tests of ``keys`` read: see :class:`_History`."""
+        if not self._positional:
+            return
+        cites = self._history.view(keys)
+        self._citation.cites = cites
+        for layout in self._variant_layouts.values():
+            layout.getparent().cites = cites
 
     def _render_citations(self, clusters: Sequence[Sequence[Cite]],
                           note_indexes: Sequence[int] | None = None) -> list[str]:
@@ -316,14 +347,14 @@ class Processor:
             bib.register(citation)
         self._sort(bib)
         self._positions = {key: n for n, key in enumerate(bib.keys)}
-        for key in getattr(self, "_first_note", {}):
+        for key in self._first_note:
             self._source[key].pop("first_reference_note_number", None)
-        element = self.style.root.citation
+        element = self._citation
         element.cites = []
         marked: dict[str, Any] = {}
         self._seen = set()
-        self._first_note: dict[str, int] = {}
-        notes = list(note_indexes or []) + [0] * (len(clusters) - len(note_indexes or []))
+        self._first_note = {}
+        self._history = _History()
         return [self._render_citation(bib, element, citation, list(cluster), marked, note)
                 for citation, cluster, note in zip(citations, clusters, notes)]
 
@@ -331,29 +362,34 @@ class Processor:
                          citation: Citation, cluster: list[Cite], marked: dict[str, Any],
                          note: int = 0) -> str:
         """One citation: each cite rendered alone, then put together by :mod:`.collapse`."""
-        layout = element.layout
+        layout = self._citation_layout
         items = list(citation.cites)
-        if element.sort is not None:  # ties keep bibliography order, as in citeproc-py
+        # Every citation gets its note number (see _History); positions read it.
+        citation["note_index"] = self._history.note(citation)
+        if self._citation_sort is not None and len(items) > 1:  # ties keep bibliography order
             items.sort(key=lambda item: self._positions[item.key])
-            items = element.sort.sort(items, layout)
-        needs_author = bool(self.cite_options.get("collapse")) or any(
+            self._show_history([item.key for item in items])
+            items = self._citation_sort.sort(items, layout)
+        # The author of each cite is needed to collapse or group cites (so only when
+        # there are two or more), and for the cite flags.
+        needs_author = bool(self.cite_options.get("collapse")) and len(items) > 1 or any(
             c.suppress_author or c.author_only or c.narrative for c in cluster)
         pieces = []
         for item in items:
-            cite_layout = self._layout(item.cite.id, item.key in self._seen)
+            variant, cite_layout = self._layout(item.cite.id, item.key in self._seen)
             self._seen.add(item.key)
             self._note_numbers(bib, item.key, note)
-            text = self._render_item(cite_layout, item)
+            text = self._render_item(variant, cite_layout, item)
             if text is None:
                 continue
             piece = self._piece(bib, item, text)
             if needs_author:
-                other = self._render_item(cite_layout, item, self._marked(bib, item.key, marked))
+                other = self._render_item(variant, cite_layout, item, marked)
                 piece.author = _marked_span(text, other or "")
                 piece.rest = _drop_author(other) if other and piece.author is not None else None
                 if piece.author is None and (item.cite.narrative or item.cite.author_only):
                     piece.author = _names(self.items[item.cite.id])  # the style prints none
-            element.cites.append(item)
+            self._history.add(item)
             pieces.append(piece)
         text = self._assemble(layout, pieces)
         if self.note_style and not (cluster and cluster[0].prefix):
@@ -367,8 +403,38 @@ class Processor:
         elif note:
             self._first_note[key] = note
 
-    def _render_item(self, layout: Any, item: CitationItem, reference: Any = None) -> str | None:
-        """One cite through the citation layout, optionally with another reference."""
+    def _render_item(self, variant: Variant, layout: Any, item: CitationItem,
+                     marked: dict[str, Any] | None = None) -> str | None:
+        """One cite through the citation layout (with its author replaced by a marker
+        when ``marked`` is given: see _marked).
+
+        A cite renders the same whenever all that citeproc-py and :mod:`.elements`
+        read while rendering it is the same, so it is rendered once for each:
+        the layout (``variant``); the item and the version of its data; the
+        first-reference-note-number put into its parsed form; its
+        citation-number, if the style prints or sorts by one; its locator; and,
+        if the style tests positions, what If._position reads from the cites
+        before (:meth:`_History.position`).  Prefix and suffix are added here,
+        around the cached text: the layout never sees them.
+        """
+        key = item.key
+        reference = self._source[key]
+        cache_key = (variant, marked is not None, key, self._versions.get(key, 0),
+                     None if marked is not None else reference.get("first_reference_note_number"),
+                     self._positions.get(key) if self._numbered else None,
+                     (item.locator.label, item.locator.identifier) if "locator" in item else None,
+                     self._history.position(item, self._near_note) if self._positional else None)
+        if cache_key in self._rendered:
+            text = self._rendered[cache_key]
+        else:
+            text = self._rendered[cache_key] = self._render_layout(
+                layout, item, None if marked is None else self._marked(key, marked))
+        if text is None:
+            return None
+        return str(item.get("prefix", "")) + text + str(item.get("suffix", ""))
+
+    def _render_layout(self, layout: Any, item: CitationItem, reference: Any) -> str | None:
+        self._show_history([item.key])
         source = item.bibliography.source
         saved = source[item.key]
         if reference is not None:
@@ -385,9 +451,9 @@ class Processor:
         text = _flatten(output)
         if self.implicit_year_suffix:
             text = _implied_suffix(text, self.items[item.cite.id])
-        return str(item.get("prefix", "")) + text + str(item.get("suffix", ""))
+        return text
 
-    def _marked(self, bib: CitationStylesBibliography, key: str, cache: dict[str, Any]) -> Any:
+    def _marked(self, key: str, cache: dict[str, Any]) -> Any:
         """The reference with its author replaced by a marker (to find the author's text)."""
         if key not in cache:
             data = dict(self.items[self._external[key]])
@@ -402,7 +468,7 @@ class Processor:
         plain_text = markup.plain(text).strip()
         return Piece(
             text=text,
-            number=number if re.fullmatch(rf"\W*{number}\W*", plain_text) else None,
+            number=number if number is not None and _bare(plain_text) == str(number) else None,
             year=_year(data), suffix=data.get("year-suffix"),
             plain=not (cite.locator or cite.prefix or cite.suffix),
             flags=(cite.suppress_author, cite.author_only, cite.narrative),
@@ -435,7 +501,11 @@ class Processor:
 
     def _render_bibliography(self, order: list[str]) -> list[tuple[str, str]]:
         bib = self._bibliography(self.items)
-        bib.register(Citation([CitationItem(self._internal[key]) for key in order]))
+        items = [_Item(self._internal[key]) for key in order]
+        citation = Citation(items)
+        for item in items:
+            object.__setattr__(item, "citation", citation)  # see _Item
+        bib.register(citation)
         self._sort(bib)
         rendered = [(item.key, self.style.render_bibliography([item])) for item in bib.items]
         keys = [self._external[key] for key, entry in rendered if entry]  # a style may leave one out
@@ -474,6 +544,123 @@ class Processor:
         return out
 
 
+class _Item(CitationItem):
+    """citeproc-py's cite item, with the lookups made for every element rendered made direct.
+
+    Its elements ask the item for ``key``, ``citation``, ``bibliography`` and
+    ``reference`` many times per cite; on a CitationItem each is a chain of
+    properties and of CustomDict.__getattr__ (a failed attribute lookup, then a
+    dict lookup): about a fifth of the time of rendering, in the profile.  Here
+    ``key``, ``cite``, ``citation`` and ``bibliography`` are plain attributes
+    (set with ``object.__setattr__``: CustomDict turns an assignment into a dict
+    item) and ``reference`` one lookup in the source, which the engine may
+    change (marked authors, year-suffix), so it is not remembered.
+    """
+
+    bibliography = None  # shadows CitationItem's property; set by _Bibliography.register
+
+    def __init__(self, key: str, **options: Any) -> None:
+        super().__init__(key, **options)
+        object.__setattr__(self, "key", self["key"])
+
+    @property
+    def reference(self) -> Any:
+        return self.bibliography.source[self.key]
+
+    @property
+    def number(self) -> int:
+        return self.bibliography.number(self.key)
+
+
+class _Bibliography(CitationStylesBibliography):
+    """citeproc-py's bibliography, registering in linear time (a set of the keys,
+    not ``key in list``) and numbering with a dict (not ``list.index``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._registered: set[str] = set()
+        self._numbers: tuple[list[str], int, dict[str, int]] | None = None
+
+    def register(self, citation: Citation, callback: Any = None) -> None:
+        citation.bibliography = self
+        for item in citation.cites:
+            object.__setattr__(item, "bibliography", self)
+            if item.key in self.source:
+                if item.key not in self._registered:
+                    self._registered.add(item.key)
+                    self.keys.append(item.key)
+                    self.items.append(item)
+            elif callback is not None:
+                callback(item)
+
+    def number(self, key: str) -> int:
+        """``keys.index(key) + 1``; ``keys`` is replaced (not changed) when sorted."""
+        keys = self.keys
+        if self._numbers is None or self._numbers[0] is not keys or self._numbers[1] != len(keys):
+            numbers: dict[str, int] = {}
+            for n, each in enumerate(keys):
+                numbers.setdefault(each, n + 1)
+            self._numbers = (keys, len(keys), numbers)
+        if key not in self._numbers[2]:
+            return keys.index(key) + 1  # raises ValueError, as citeproc-py does
+        return self._numbers[2][key]
+
+
+class _History:
+    """The cites rendered so far, for CSL positions (first, subsequent, ibid, near-note).
+
+    If._position (:mod:`.elements`) reads, from the cites before: the last one,
+    the last one of the same item, and the note number of each one's citation:
+    its ``note_index`` if set, else its rank among the citations in the list.
+    Scanning the whole list made every position test cost as much as the cites
+    before it (a note style with 2,000 citations took 90 s).  So every citation
+    gets its note number set (computed as _note_numbers would from the whole
+    list) and the citation element is shown only the cites that If._position
+    needs (:meth:`view`): the answers are the same.
+    """
+
+    def __init__(self) -> None:
+        self.cites: list[Any] = []
+        self.last_of: dict[str, int] = {}  # item key -> index of its last cite
+        self.notes: dict[int, int] = {}  # id(citation) -> note number
+
+    def note(self, citation: Citation) -> int:
+        number = self.notes.get(id(citation))
+        if number is None:
+            given = citation.get("note_index")
+            number = int(given) if given else len(self.notes) + 1
+        return number
+
+    def add(self, item: Any) -> None:
+        citation = item.citation
+        if id(citation) not in self.notes:
+            self.notes[id(citation)] = self.note(citation)
+        self.last_of[item.key] = len(self.cites)
+        self.cites.append(item)
+
+    def view(self, keys: Sequence[str]) -> list[Any]:
+        """The last cite, and the last cite of each of ``keys``, in their order."""
+        at = {self.last_of[key] for key in keys if key in self.last_of}
+        if self.cites:
+            at.add(len(self.cites) - 1)
+        return [self.cites[n] for n in sorted(at)]
+
+    def position(self, item: Any, near_note: int | None) -> tuple[Any, ...] | None:
+        """All that If._position reads about ``item``'s place (its own locator aside)."""
+        at = self.last_of.get(item.key)
+        if at is None:
+            return None  # first (and so neither ibid nor near)
+        last = self.cites[-1]
+        distance = self.note(item.citation) - self.notes[id(self.cites[at].citation)]
+        near = distance if near_note is None else distance <= near_note
+        ibid = None
+        if last.key == item.key and (item.citation is last.citation
+                                     or len(last.citation.cites) == 1):
+            ibid = (last.locator.label, str(last.locator.identifier).strip()) \
+                if "locator" in last else ()
+        return near, ibid
+
+
 # CSL 1.0.2 name and date variables that citeproc-py 0.11 does not know as such.
 _EXTRA_NAMES = frozenset("""chair compiler contributor curator director executive_producer guest
 host narrator organizer performer producer script_writer series_creator""".split())
@@ -490,7 +677,6 @@ class _Source(CiteProcJSON):
                 self.add(self._reference(data))
 
     def _reference(self, data: dict[str, Any]) -> Any:
-        from citeproc.source import Reference
         fields: dict[str, Any] = {}
         for key, value in data.items():
             name = key.replace("-", "_")
@@ -509,7 +695,25 @@ class _Source(CiteProcJSON):
             elif key != "language":
                 value = self.parse_string(value)
             fields[name] = value
-        return Reference(str(data["id"]).lower(), data["type"], **fields)
+        return _Reference(str(data["id"]).lower(), data["type"], **fields)
+
+
+class _Reference(Reference):
+    """citeproc-py's reference, with ``key`` and ``type`` (asked for by every
+    cs:if type test) as plain attributes too: they never change."""
+
+    def __init__(self, key: str, type: str, **fields: Any) -> None:  # noqa: A002
+        super().__init__(key, type, **fields)
+        object.__setattr__(self, "key", self["key"])
+        object.__setattr__(self, "type", self["type"])
+
+
+def _int_or_none(element: Any, attribute: str, default: int = 5) -> int | None:
+    """An integer option (None when it is not a number: it is then compared as is)."""
+    try:
+        return int(element.get(attribute, default)) if element is not None else default
+    except ValueError:
+        return None
 
 
 def _flatten(value: Any) -> str:
@@ -601,6 +805,15 @@ def _name_count(item: dict[str, Any]) -> int:
 def _year(item: dict[str, Any]) -> str | None:
     parts = item.get("issued", {}).get("date-parts") if isinstance(item.get("issued"), dict) else None
     return str(parts[0][0]) if parts and parts[0] else None
+
+
+_EDGES = re.compile(r"\W*(.*?)\W*", re.DOTALL)
+
+
+def _bare(text: str) -> str:
+    """``text`` without the non-word characters around it: it fullmatches
+    ``\\W*N\\W*`` exactly when this is N (N being digits, word characters)."""
+    return _EDGES.fullmatch(text).group(1)  # type: ignore[union-attr]
 
 
 def _letters(n: int) -> str:
