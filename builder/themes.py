@@ -219,8 +219,12 @@ def _font_faces(family: str, theme_file: Path, line: int | None) -> tuple[FontFa
                          hint="pip install the project (it depends on fontpkg-pt-serif)") from None
     except Exception as exc:  # fontpkg's own errors: family, weight or style missing
         slug = family.lower().replace(" ", "-")
-        raise BuildError(f"font '{family}' is not installed ({exc})", theme_file, line,
-                         hint=f"pip install fontpkg-{slug}") from None
+        hint = f"a theme's fonts are Python packages: pip install fontpkg-{slug}"
+        if type(exc).__name__ == "FamilyNotInstalled":  # its message names uv: ours says pip
+            raise BuildError(f"font '{family}' is not installed", theme_file, line,
+                             hint=hint) from None
+        raise BuildError(f"font '{family}' is not complete: {exc}", theme_file, line,
+                         hint=hint) from None
 
 
 def font_face_css(theme: Theme, url_for: "callable[[Path], str]") -> str:  # type: ignore[valid-type]

@@ -1,0 +1,243 @@
+"""Measure how the builder bears hostile input: wall time and peak memory of a real build.
+
+Each case writes a project into a temporary folder, runs ``python -m builder build``
+on it in a child process (with a time limit and an address-space cap, so that a
+case that explodes cannot take the machine with it) and reports the exit code,
+the first line on stderr, the wall time and the child's peak resident memory.
+
+    .venv/bin/python tools/bounds.py                    # the table on stdout
+    .venv/bin/python tools/bounds.py --write docs/robustness.md
+    .venv/bin/python tools/bounds.py -k yaml            # only cases whose name has "yaml"
+
+``--write`` replaces the text between the ``<!-- bounds -->`` and ``<!-- /bounds -->``
+lines of the file.  The builder run is the one of the repository holding this
+script (its folder goes first on PYTHONPATH).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+TIME_LIMIT = 120.0            # seconds: a case still running then is reported as such
+MEMORY_CAP = 3 * 1024 ** 3    # bytes of address space for the child (RLIMIT_AS)
+
+FRONT = "---\ntitle: Bounds\n---\n\n"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def references(project: Path, count: int = 50_000) -> None:
+    """``count`` references in one CSL-JSON file; the text cites three of them."""
+    refs = [{"id": f"ref{n}", "type": "article-journal", "title": f"Article number {n}",
+             "author": [{"family": f"Author{n % 977}", "given": "A."}],
+             "container-title": "Journal of Bounds", "volume": str(n % 90),
+             "issued": {"date-parts": [[1950 + n % 70]]}} for n in range(count)]
+    write(project / "bibliography" / "refs.json",
+          "[\n" + ",\n".join(json.dumps(r) for r in refs) + "\n]\n")
+    write(project / "book" / "a.md", FRONT + "See [@ref1; @ref2] and @ref49999.\n")
+
+
+def yaml_bomb_front_matter(project: Path) -> None:
+    """Billion laughs (9^10 leaves) under a metadata key that must hold words."""
+    lines = ['  - &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"  - &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 10)]
+    write(project / "book" / "a.md", "---\ntitle: Bounds\ntags:\n" + "\n".join(lines) +
+          "\n---\n\nText.\n")
+
+
+def yaml_bomb_bibliography(project: Path) -> None:
+    """Billion laughs (9^10 leaves) in a CSL-YAML reference."""
+    bib = ["- id: x", "  type: book", "  title: A Book",
+           "  note: &b0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    bib += [f"  x-{n}: &b{n} [" + ", ".join([f"*b{n - 1}"] * 9) + "]" for n in range(1, 10)]
+    bib.append("  author: *b9")
+    write(project / "bibliography" / "refs.yaml", "\n".join(bib) + "\n")
+    write(project / "book" / "a.md", FRONT + "Text [@x].\n")
+
+
+def nested_lists(project: Path, depth: int = 10_000) -> None:
+    """``- - - ... item``: each ``- `` opens a list inside the item before it."""
+    write(project / "book" / "a.md", FRONT + "- " * depth + "item\n")
+
+
+def nested_indented_lists(project: Path, depth: int = 1_000) -> None:
+    """Each item indented under the one before (the file grows as depth squared)."""
+    write(project / "book" / "a.md",
+          FRONT + "".join("  " * n + "- item\n" for n in range(depth)))
+
+
+def nested_emphasis(project: Path, depth: int = 10_000) -> None:
+    write(project / "book" / "a.md", FRONT + "*" * depth + "deep" + "*" * depth + "\n")
+
+
+def nested_brackets(project: Path, depth: int = 10_000) -> None:
+    """Citation brackets and links nested: ``[[[[@x]]]]`` (the citation parser)."""
+    write(project / "book" / "a.md", FRONT + "[" * depth + "@x" + "]" * depth + "\n")
+    write(project / "bibliography" / "refs.json", '[{"id": "x", "type": "book", "title": "X"}]')
+
+
+def nested_bibtex(project: Path, depth: int = 10_000) -> None:
+    write(project / "bibliography" / "refs.bib",
+          "@book{x,\n  title = " + "{" * depth + "X" + "}" * depth + ",\n}\n")
+    write(project / "book" / "a.md", FRONT + "Text [@x].\n")
+
+
+def nested_quotes(project: Path, depth: int = 10_000) -> None:
+    write(project / "book" / "a.md", FRONT + ">" * depth + " deep\n")
+
+
+def nested_json(project: Path, depth: int = 100_000) -> None:
+    write(project / "bibliography" / "refs.json", "[" * depth + "]" * depth + "\n")
+    write(project / "book" / "a.md", FRONT + "Text.\n")
+
+
+def large_markdown(project: Path) -> None:
+    """Just under the limit: 7.5 MB of sections, paragraphs and emphasis."""
+    paragraph = ("A paragraph with *emphasis*, a [link](#top) and words, words and more words "
+                 "to fill the line; it goes on for a while, as paragraphs do.\n\n") * 8
+    parts, size, n = [FRONT], 0, 0
+    while size < 7.5 * 2 ** 20:
+        n += 1
+        part = f"## Section {n}\n\n{paragraph}"
+        parts.append(part)
+        size += len(part)
+    write(project / "book" / "a.md", "".join(parts))
+
+
+def same_headings(project: Path, count: int = 5_000) -> None:
+    """Many headings with one title: each needs an id of its own."""
+    write(project / "book" / "a.md", FRONT + "## Notes\n\nText.\n\n" * count)
+
+
+def huge_markdown(project: Path) -> None:
+    line = "A line of an enormous manuscript, repeated until it is twenty megabytes long.\n\n"
+    write(project / "book" / "a.md", FRONT + line * (20 * 2 ** 20 // len(line)))
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    setup: Callable[[Path], None]
+    args: tuple[str, ...] = ("--to", "html")
+
+
+CASES = [
+    Case("a bibliography of 50,000 references (CSL-JSON, 3 cited), HTML", references),
+    Case("a bibliography of 50,000 references (CSL-JSON, 3 cited), all formats", references,
+         ()),
+    Case("a YAML alias bomb (9^10 leaves) in the front matter", yaml_bomb_front_matter),
+    Case("a YAML alias bomb (9^10 leaves) in a CSL-YAML bibliography", yaml_bomb_bibliography),
+    Case("10,000-deep nested lists (- - - ... item)", nested_lists),
+    Case("1,000-deep nested lists, each item indented under the last", nested_indented_lists),
+    Case("10,000-deep nested block quotes", nested_quotes),
+    Case("10,000-deep nested emphasis", nested_emphasis),
+    Case("10,000-deep nested brackets around a citation", nested_brackets),
+    Case("a CSL-JSON bibliography nested 100,000 deep", nested_json),
+    Case("a BibTeX title with braces nested 10,000 deep", nested_bibtex),
+    Case("a 7.5 MB Markdown file (under the limit), HTML", large_markdown),
+    Case("5,000 headings with the same title, HTML", same_headings),
+    Case("10,000 headings with the same title, HTML", lambda p: same_headings(p, 10_000)),
+    Case("a 20 MB Markdown file", huge_markdown),
+]
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def measure(case: Case, tmp: Path) -> dict[str, object]:
+    project = tmp / "project"
+    case.setup(project)
+    size = sum(p.stat().st_size for p in project.rglob("*") if p.is_file())
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": "1600000000"}
+    command = [sys.executable, "-m", "builder", "build", ".", "--quiet", *case.args]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, preexec_fn=_limit_memory)
+    try:
+        _, stderr = process.communicate(timeout=TIME_LIMIT)
+        seconds = time.perf_counter() - start
+        code: object = process.returncode
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
+        seconds, code = time.perf_counter() - start, f"killed after {TIME_LIMIT:.0f} s"
+    # the child's own peak memory (ru_maxrss is in KiB on Linux); only one child has run
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    if "Traceback" in stderr:
+        first = "TRACEBACK: " + lines[-1]
+    return {"name": case.name, "input": size, "exit": code, "seconds": seconds,
+            "peak_mb": peak, "message": first.replace(str(tmp), "<tmp>")}
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    out = [f"Measured on {platform.machine()} {platform.system()}, Python "
+           f"{platform.python_version()}, {os.cpu_count()} CPUs, "
+           f"{time.strftime('%Y-%m-%d')}; each build in a child process capped at "
+           f"{MEMORY_CAP // 1024 ** 3} GB of address space and {TIME_LIMIT:.0f} s.", "",
+           "| hostile input | input size | exit | wall time | peak memory | what it says |",
+           "|---|---|---|---|---|---|"]
+    for row in rows:
+        message = str(row["message"]).replace("|", "\\|")
+        out.append(f"| {row['name']} | {int(row['input']) / 2 ** 20:.1f} MB | {row['exit']} | "
+                   f"{row['seconds']:.1f} s | {row['peak_mb']:.0f} MB | "
+                   f"{'`' + message + '`' if message else '(nothing)'} |")
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", type=Path, help="put the table into this Markdown file")
+    parser.add_argument("-k", default="", help="only the cases whose name holds this")
+    args = parser.parse_args()
+    rows = []
+    for case in CASES:
+        if args.k.lower() not in case.name.lower():
+            continue
+        # a fresh interpreter per case, so that RUSAGE_CHILDREN is this child's alone
+        result = subprocess.run([sys.executable, __file__, "--one", case.name],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            print(result.stderr, file=sys.stderr)
+            return 1
+        row = json.loads(result.stdout)
+        rows.append(row)
+        print(f"{row['exit']!s:>4}  {row['seconds']:6.1f} s  {row['peak_mb']:6.0f} MB  "
+              f"{case.name}", file=sys.stderr)
+    text = table(rows)
+    if args.write:
+        doc = args.write.read_text(encoding="utf-8")
+        pattern = re.compile(r"(<!-- bounds -->\n).*?(<!-- /bounds -->)", re.S)
+        if not pattern.search(doc):
+            parser.error(f"{args.write} has no <!-- bounds --> ... <!-- /bounds --> lines")
+        args.write.write_text(pattern.sub(lambda m: m.group(1) + text + m.group(2), doc),
+                              encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":
+        chosen = next(c for c in CASES if c.name == sys.argv[2])
+        with tempfile.TemporaryDirectory() as folder:
+            print(json.dumps(measure(chosen, Path(folder))))
+        raise SystemExit(0)
+    raise SystemExit(main())
