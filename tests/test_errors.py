@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
+
+import pytest
 
 
 from conftest import run_builder
@@ -325,6 +328,117 @@ def test_unknown_output_format_among_good_ones(tmp_path):
     project = make_project(tmp_path)
     message = unlocated(build(project, "--to", "html,docx"), code=2)
     assert message.startswith("unknown output format 'docx'")
+    assert_dist_unchanged(project)
+
+
+# --- images, fonts, themes and the output folder ---------------------------------------
+
+def _theme(project: Path, yml: str = "name: mine\nextends: report\n",
+           files: dict[str, str] | None = None) -> None:
+    (project / "styles" / "mine").mkdir(parents=True)
+    (project / "styles" / "mine" / "theme.yml").write_text(yml, encoding="utf-8")
+    for name, text in (files or {}).items():
+        (project / "styles" / "mine" / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / "styles" / "mine" / name).write_text(text, encoding="utf-8")
+
+
+def test_missing_image_is_an_error_at_its_line(tmp_path):
+    project = make_project(tmp_path, ARTICLE.replace("First paragraph.",
+                                                     "First paragraph.\n\n![A chart](chart.svg)"))
+    message = located(build(project), "book/article.md", 7)
+    assert message == ("resource not found: chart.svg "
+                       "(hint: no file book/chart.svg in the project)")
+    assert_dist_unchanged(project)
+
+
+def test_font_that_is_not_installed_names_the_theme_line(tmp_path):
+    project = make_project(tmp_path)
+    _theme(project, "name: mine\nextends: report\nfonts:\n  serif: Nonexistent Serif\n")
+    message = located(build(project, "--theme", "mine"), "styles/mine/theme.yml", 3)
+    assert message == ("font 'Nonexistent Serif' is not installed (hint: a theme's fonts are "
+                       "Python packages: pip install fontpkg-nonexistent-serif)")
+    assert_dist_unchanged(project)
+
+
+def test_template_syntax_error_names_the_template_and_line(tmp_path):
+    project = make_project(tmp_path)
+    _theme(project, files={"templates/document.html.j2":
+                           "<html>\n<body>\n{% if meta.title %}\n{{ meta.title }\n</body>\n"})
+    message = located(build(project, "--theme", "mine"),
+                      "styles/mine/templates/document.html.j2", 4)
+    assert message.startswith("template error: unexpected '}'")
+    assert_dist_unchanged(project)
+
+
+def test_template_unknown_variable_names_the_template_and_line(tmp_path):
+    project = make_project(tmp_path)
+    _theme(project, files={"templates/document.html.j2":
+                           "<html>\n<body>\n{{ meta.nosuch.x }}\n</body>\n"})
+    message = located(build(project, "--theme", "mine"),
+                      "styles/mine/templates/document.html.j2", 3)
+    assert "has no attribute 'nosuch'" in message
+    assert_dist_unchanged(project)
+
+
+@pytest.mark.xfail(strict=True, reason="build.py's write_outputs unlinks its staging files in "
+                   "a finally block with missing_ok only: NotADirectoryError escapes")
+def test_output_folder_that_cannot_be_written(tmp_path):
+    project = make_project(tmp_path)
+    message = located(build(project, "--out", "book/article.md/out"), "book/article.md/out",
+                      None)
+    assert message.startswith("cannot write to the output folder")
+    assert_dist_unchanged(project)
+
+
+def test_bibliography_that_is_not_utf8(tmp_path):
+    project = make_project(tmp_path)
+    (project / "bibliography" / "refs.json").write_bytes(
+        _json(SMITH).replace("A Book", "A B\u00f6ok").encode("latin-1"))
+    message = located(build(project), "bibliography/refs.json", None)
+    assert message.startswith("cannot read the bibliography file")
+    assert "hint: bibliographies are UTF-8 text files" in message
+    assert_dist_unchanged(project)
+
+
+# --- hostile input: bounded, and a clear answer ---------------------------------------------
+
+def _bomb(anchor: str, indent: str) -> list[str]:
+    """The lines of a billion-laughs list: 9**10 leaves once expanded."""
+    lines = [f"{indent}- &{anchor}0 [" + ", ".join(["lol"] * 9) + "]"]
+    lines += [f"{indent}- &{anchor}{n} [" + ", ".join([f"*{anchor}{n - 1}"] * 9) + "]"
+              for n in range(1, 10)]
+    return lines
+
+
+def test_yaml_alias_bomb_in_the_front_matter_is_refused_quickly(tmp_path):
+    article = "---\ntitle: Test Article\ntags:\n" + "\n".join(_bomb("a", "  ")) + \
+        "\n---\n\nText [@smith2021].\n"
+    project = make_project(tmp_path, article)
+    start = time.monotonic()
+    message = located(build(project), "book/article.md", 3)
+    assert time.monotonic() - start < 60
+    assert message == "'tags' must be a list of words"
+    assert_dist_unchanged(project)
+
+
+@pytest.mark.xfail(strict=True, reason="citations/references.py: json.loads' RecursionError "
+                   "escapes as a traceback")
+def test_bibliography_nested_too_deep_is_an_error(tmp_path):
+    project = make_project(tmp_path, refs="[" * 100_000 + "]" * 100_000)
+    message = located(build(project), "bibliography/refs.json", None)
+    assert "nested" in message or "malformed" in message
+    assert_dist_unchanged(project)
+
+
+@pytest.mark.xfail(strict=True, reason="citations/bibtex.py: a RecursionError on deeply nested "
+                   "braces escapes as a traceback")
+def test_bibtex_braces_nested_too_deep_is_an_error(tmp_path):
+    project = make_project(tmp_path)
+    (project / "bibliography" / "refs.json").unlink()
+    (project / "bibliography" / "refs.bib").write_text(
+        "@book{smith2021,\n  title = " + "{" * 10_000 + "X" + "}" * 10_000 + ",\n}\n")
+    text = error_line(build(project))
+    assert text.startswith("bibliography/refs.bib:")
     assert_dist_unchanged(project)
 
 

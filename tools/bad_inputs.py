@@ -138,6 +138,9 @@ CASES = [
     Case("Citations and bibliographies", "a bibliography file that is not UTF-8",
          lambda p: write(p, "bibliography/refs.json",
                          refs_json(SMITH).replace("A Book", "A B\u00f6ok").encode("latin-1"))),
+    Case("Citations and bibliographies", "a bibliography path that is a folder",
+         lambda p: (p.joinpath("bibliography/refs.json").unlink(),
+                    p.joinpath("bibliography/refs.json").mkdir())),
     Case("Citations and bibliographies", "malformed CSL-JSON",
          lambda p: write(p, "bibliography/refs.json",
                          '[\n  {"id": "smith2021", "type": "book",\n   "title": "A" "Book"}\n]\n')),
@@ -161,8 +164,8 @@ CASES = [
     Case("Metadata and the book folder", "malformed YAML front matter",
          article("title: Test Article", "title: Test Article\nauthor: Jane: Smith")),
     Case("Metadata and the book folder", "malformed book.yml",
-         book_yml("title: Test Article\nchapters:\n  - one.md\n   - two.md\n",
-                  {"one.md": "# One\n"})),
+         book_yml("title: Test Article\nchapters: [one.md, two.md\nlang: en\n",
+                  {"one.md": "# One\n", "two.md": "# Two\n"})),
     Case("Metadata and the book folder", "an unknown metadata key",
          article("title: Test Article", "titel: Test Article")),
     Case("Metadata and the book folder", "a mistyped metadata value",
@@ -300,9 +303,11 @@ def describe_dist(before: dict[str, bytes], after: dict[str, bytes]) -> str:
     if after == before:
         return "as it was (the earlier PDF only)"
     made = sorted(n for n in after if n not in before or after[n] != before[n])
-    tops = [n for n in made if "/" not in n]
+    tops = [f"`{n}`" for n in made if "/" not in n]
     extra = len(made) - len(tops)
-    return "new " + ", ".join(f"`{n}`" for n in tops) + (f" (+ {extra} fonts)" if extra else "")
+    if extra:
+        tops.append(f"{extra} files in `fonts/`")
+    return "changed: " + ", ".join(tops)
 
 
 def run_case(case: Case, tmp: Path) -> dict[str, object]:
