@@ -82,6 +82,22 @@ class Theme:
                 texts.append(path.read_text(encoding="utf-8"))
         return "\n".join(texts)
 
+    def css_origin(self, stylesheet: str, line: int) -> tuple[Path, int] | None:
+        """Which theme file, and which line of it, line ``line`` (1-based) of
+        ``stylesheet`` comes from, when ``stylesheet`` was made by joining
+        :meth:`css` results with other text (WeasyPrint's warnings count lines in
+        the joined text); None for a line of no theme file."""
+        for folder in self.folders:
+            for path in sorted((folder / "css").glob("*.css")):
+                text = path.read_text(encoding="utf-8")
+                at = stylesheet.find(text) if text.strip() else -1
+                if at < 0:
+                    continue
+                first = stylesheet.count("\n", 0, at) + 1
+                if first <= line < first + max(text.count("\n"), 1):
+                    return path, line - first + 1
+        return None
+
     def find_file(self, name: str) -> Path | None:
         """A file named in theme.yml, relative to this theme's folder or a parent's."""
         candidate = Path(name)

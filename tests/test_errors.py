@@ -380,6 +380,21 @@ def test_template_unknown_variable_names_the_template_and_line(tmp_path):
     assert_dist_unchanged(project)
 
 
+def test_a_line_of_the_joined_stylesheet_maps_to_its_theme_file(tmp_path):
+    """WeasyPrint counts lines in the stylesheet the PDF writer joins from the theme's
+    files; Theme.css_origin finds the file and line again (for its warnings)."""
+    from builder.themes import BUILTIN_STYLES, load_theme
+    project = make_project(tmp_path)
+    _theme(project, files={"css/print.css": "h1 { color: red; }\np { colr: red; }\n"})
+    theme = load_theme("mine", project)
+    joined = "\n".join(["@font-face { }", theme.css("base.css"), theme.css("print.css"), "x"])
+    line = next(n for n, text in enumerate(joined.splitlines(), 1) if "colr" in text)
+    assert line > 100  # after the report theme's base.css and print.css
+    assert theme.css_origin(joined, line) == (project / "styles/mine/css/print.css", 2)
+    assert theme.css_origin(joined, 3) == (BUILTIN_STYLES / "report/css/base.css", 2)
+    assert theme.css_origin(joined, 1) is None
+
+
 @pytest.mark.xfail(strict=True, reason="build.py's write_outputs unlinks its staging files in "
                    "a finally block with missing_ok only: NotADirectoryError escapes")
 def test_output_folder_that_cannot_be_written(tmp_path):
