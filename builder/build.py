@@ -21,14 +21,17 @@ from .citations import load_style, process_citations
 from .citations.styles import check_locale
 from .errors import BuildError, Diagnostics
 from .formats import Options
-from .model import Position, Project
-from .render import Book, finish_chapter
+from .model import ChapterSource, Position, Project
+from .cache import Cache, code_version, file_digest, folder_digest
+from .cache import digest as cache_digest
+from .render import Book, citation_slots, fill_citations, finish_chapter
 from .sanitize import sanitize
 from .sources import load_project
 from .themes import load_theme
 
 log = logging.getLogger(__name__)
 FORMATS = ("pdf", "epub", "html")
+Progress = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -47,22 +50,26 @@ class BuildRequest:
     bleed: str | None = None
     pdf_variant: str | None = None
     toc: bool | None = None
+    cache: bool = True  # False: --no-cache, every stage and format done again
 
 
 @dataclass
 class BuildResult:
     outputs: dict[str, Path] = field(default_factory=dict)
+    up_to_date: list[str] = field(default_factory=list)  # formats not rewritten
     timings: dict[str, float] = field(default_factory=dict)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
 
 def prepare(request: BuildRequest, diagnostics: Diagnostics,
-            timings: dict[str, float] | None = None) -> Book:
+            timings: dict[str, float] | None = None, cache: Cache | None = None,
+            progress: Progress = lambda *_: None) -> Book:
     """Phase 1: everything read, checked and rendered to HTML fragments.
 
     ``timings`` receives the seconds of each stage: load, parse, citations, render.
     """
     clock = _Clock(timings if timings is not None else {})
+    cache = cache or Cache(None)
     with clock("load"):
         project = load_project(request.project_root, request.style, request.locale,
                                list(request.bibliography) or None)
@@ -73,22 +80,66 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
         theme = load_theme(request.theme, project.root)
     with clock("parse"):
         md = markdown.make_parser()
-        parsed = [markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=style.note,
-                                         project_root=project.root,
-                                         allow_remote=request.allow_remote)
+        total = len(project.chapters)
+        drafts = [progress("parsing chapters", n + 1, total) or cache.memo("chapters", _draft_key(request, chapter, n, style.note, project.root),
+                             lambda chapter=chapter, n=n: _draft(md, chapter, n, style.note,
+                                                                 project.root, request),
+                             valid=lambda draft: all(path.exists() for path in draft.resources))
                   for n, chapter in enumerate(project.chapters)]
     with clock("citations"):
-        clusters = [cluster for chapter in parsed for cluster in chapter.clusters]
-        citations = process_citations(clusters, project.references, style, locale)
+        progress("formatting citations")
+        clusters = [cluster for draft in drafts for cluster in draft.clusters]
+        citations = cache.memo("citations", _citations_key(clusters, project, style, locale),
+                               lambda: process_citations(clusters, project.references, style,
+                                                         locale))
         _warn_unused(project, clusters, diagnostics)
     with clock("render"):
         used_ids: set[str] = {"title-block", "references", "refs", "about"}
-        chapters = tuple(
-            finish_chapter(p.env["chapter_id"], p.source.path,
-                           sanitize(markdown.render_chapter(md, p, citations.clusters),
-                                    p.source.path, project.root, request.allow_remote), used_ids)
-            for p in parsed)
+        chapters = tuple(finish_chapter(draft.chapter_id, draft.path,
+                                        fill_citations(draft.html, citations.clusters), used_ids)
+                         for draft in drafts)
     return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title))
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A chapter parsed and rendered, with a slot for each citation (render.citation_slots)."""
+
+    chapter_id: str
+    path: Path
+    clusters: tuple[markdown.Cluster, ...]
+    html: str
+    resources: tuple[Path, ...]  # the local files it uses, checked again when it is reused
+
+
+def _draft(md: Any, chapter: ChapterSource, n: int, note_style: bool, root: Path,
+           request: BuildRequest) -> _Draft:
+    parsed = markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=note_style,
+                                    project_root=root, allow_remote=request.allow_remote)
+    slots = citation_slots([cluster.id for cluster in parsed.clusters])
+    html = sanitize(markdown.render_chapter(md, parsed, slots), chapter.path, root,
+                    request.allow_remote)
+    used = {root / src for src in re.findall(r'\ssrc="([^":#?]+)"', html)}
+    return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), html,
+                  tuple(sorted(used)))
+
+
+def _draft_key(request: BuildRequest, chapter: ChapterSource, n: int, note_style: bool,
+               root: Path) -> str:
+    """What a chapter's draft depends on: its text and place.  (It also depends on the
+    presence of the files it uses: a stored draft is used only if they all exist, so
+    that a missing image is reported at its line.)"""
+    return cache_digest(code_version(), "draft", str(root), str(chapter.path), chapter.first_line,
+                        chapter.text, n, note_style, request.allow_remote)
+
+
+def _citations_key(clusters: Sequence[markdown.Cluster], project: Project, style: Any,
+                   locale: str | None) -> str:
+    cited = {item.key for cluster in clusters for item in cluster.items}
+    references = [(ref.key, ref.csl) for ref in project.references if ref.key in cited]
+    return cache_digest(code_version(), "citations", style.xml, style.name, locale,
+                        [(c.id, c.items, c.narrative, c.note_index, c.position)
+                         for c in clusters], references)
 
 
 class _Clock:
@@ -131,45 +182,91 @@ def _warn_unused(project: Project, clusters: Sequence[markdown.Cluster],
 
 
 def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
-                  progress: Callable[[str], None] = lambda _: None) -> None:
+                  progress: Progress = lambda *_: None, cache: Cache | None = None) -> None:
     """Phase 2: each requested format, all or none.
 
-    Each format is first written to a staging file beside its target; only when
-    every format has succeeded are they moved into place, so a failure leaves
-    dist/ as it was.  The PDF (WeasyPrint's layout, the longest step) is made in
-    a forked process while this one writes the EPUB and the HTML.
+    A format whose output was built from exactly these inputs (the cache's record)
+    is not written again.  The others are first written to a staging file beside
+    their target; only when every one has succeeded are they moved into place, so
+    a failure leaves dist/ as it was.  The PDF (WeasyPrint's layout, the longest
+    step) is made in a forked process while this one writes the EPUB and the HTML.
     """
     from .formats import epub, html, pdf
     writers = {"pdf": pdf.write, "epub": epub.write, "html": html.write}
     out_dir = request.out_dir or request.project_root / "dist"
-    options = _options(request)
+    cache = cache or Cache(None)
+    options = _options(request, cache)
+    record = cache.outputs(out_dir)
     targets = {fmt: out_dir / f"{book.slug}.{fmt}" for fmt in request.formats}
-    staged = {fmt: _staging(dest) for fmt, dest in targets.items()}
+    keys = _format_keys(book, request, options, targets)
+    todo = [fmt for fmt in request.formats if not record.up_to_date(fmt, keys[fmt], targets[fmt])]
+    for fmt in request.formats:
+        if fmt not in todo:
+            result.up_to_date.append(fmt)
+            result.outputs[fmt] = targets[fmt]
+            result.timings[fmt] = 0.0
+            _record(result, fmt, record.warnings(fmt))
+    if not todo:
+        return
+    if "pdf" in todo:
+        pdf.load_weasyprint()  # a missing system library stops the build before any file is written
+    staged = {fmt: _staging(targets[fmt]) for fmt in todo}
+    messages: dict[str, list[str]] = {}
+    pages: dict[str, int] = {}  # the PDF's last page laid out, for the next build's progress
+
+    def page_done(page: int) -> None:
+        pages["last"] = page
+        progress("laying out the PDF", page, record.pages())
+
     background = None
     try:
-        if "pdf" in targets and len(targets) > 1 and _can_fork():
+        if "pdf" in todo and len(todo) > 1 and _can_fork():
             progress("writing the PDF in the background")
             background = _Background(writers["pdf"], book, staged["pdf"], options)
-        for fmt in request.formats:
+        for fmt in todo:
             if fmt == "pdf" and background is not None:
                 continue
             progress(f"writing {targets[fmt].name}")
             start = time.perf_counter()
-            messages = writers[fmt](book, staged[fmt], options) or []
+            if fmt == "pdf":  # alone: count its pages here
+                with _counting_pages(page_done):
+                    messages[fmt] = list(writers[fmt](book, staged[fmt], options) or [])
+            else:
+                messages[fmt] = list(writers[fmt](book, staged[fmt], options) or [])
             result.timings[fmt] = time.perf_counter() - start
-            _record(result, fmt, messages)
         if background is not None:
             progress("laying out the PDF")
-            messages, result.timings["pdf"] = background.wait(progress)
-            _record(result, "pdf", messages)
-        for fmt in request.formats:
+            messages["pdf"], result.timings["pdf"] = background.wait(page_done)
+        for fmt in todo:
             os.replace(staged[fmt], targets[fmt])
             result.outputs[fmt] = targets[fmt]
+            _record(result, fmt, messages[fmt])
+            record.record(fmt, keys[fmt], targets[fmt], messages[fmt],
+                          pages.get("last") if fmt == "pdf" else None)
+        record.save()
     finally:
         if background is not None:
             background.stop()
         for path in staged.values():
             path.unlink(missing_ok=True)
+
+
+def _format_keys(book: Book, request: BuildRequest, options: Options,
+                 targets: dict[str, Path]) -> dict[str, str]:
+    """What each output is made from: the rendered book, the theme, the files the book
+    uses (images, the cover), the builder's code, and the options of that format."""
+    root = request.project_root
+    images = sorted(set(re.findall(r'\ssrc="([^":#?]+)"',
+                                   "".join(chapter.html for chapter in book.chapters))))
+    shared = cache_digest(
+        code_version(), book.metadata, book.chapters, book.citations, book.slug,
+        folder_digest(book.theme.folders), [(src, file_digest(root / src)) for src in images],
+        [(p.name, file_digest(p)) for p in sorted((root / "book").glob("cover.*"))],
+        str(root), request.strict, request.allow_remote, options.source_date_epoch)
+    pdf_only = (options.page_size, options.print_ready, options.bleed, options.pdf_variant,
+                options.toc)
+    return {fmt: cache_digest(shared, fmt, pdf_only if fmt == "pdf" else None, str(dest))
+            for fmt, dest in targets.items()}
 
 
 def _record(result: BuildResult, fmt: str, messages: Sequence[str]) -> None:
@@ -206,14 +303,14 @@ class _Background:
         self.process.start()
         send.close()
 
-    def wait(self, progress: Callable[[str], None]) -> tuple[list[str], float]:
+    def wait(self, progress: Callable[[int], None]) -> tuple[list[str], float]:
         while not self.receive.poll(0.2):
             if not self.process.is_alive() and not self.receive.poll(0):
                 raise BuildError(f"the PDF process stopped (exit code {self.process.exitcode})",
                                  hint="run again; if it happens again, build with --to pdf "
                                       "to see the error")
             if self.pages.value:
-                progress(f"laying out the PDF: page {self.pages.value}")
+                progress(self.pages.value)
         try:
             outcome = self.receive.recv()
         except EOFError:
@@ -221,6 +318,8 @@ class _Background:
             raise BuildError(f"the PDF process stopped (exit code {self.process.exitcode})",
                              hint="build with --to pdf to see the error") from None
         self.process.join()
+        if self.pages.value:
+            progress(self.pages.value)
         if outcome[0] == "error":
             message, path, line, col, hint, category = outcome[1]
             raise BuildError(message, path, line, col, hint, category)
@@ -244,10 +343,10 @@ def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, sen
         raise SystemExit(1)  # runs the ``finally`` blocks: no temporary file left behind
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    _count_pages(pages)
     start = time.perf_counter()
     try:
-        messages = writer(book, dest, options) or []
+        with _counting_pages(lambda page: setattr(pages, "value", page)):
+            messages = writer(book, dest, options) or []
         send.send(("ok", list(messages), time.perf_counter() - start))
     except BuildError as exc:
         send.send(("error", (exc.message, exc.path, exc.line, exc.col, exc.hint, exc.category)))
@@ -260,39 +359,48 @@ def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, sen
     os._exit(0)  # no atexit handlers or buffers of the parent run twice
 
 
-def _count_pages(pages: Any) -> None:
-    """WeasyPrint logs each page it lays out: count them for the progress line."""
+@contextlib.contextmanager
+def _counting_pages(seen: Callable[[int], None]) -> Iterator[None]:
+    """WeasyPrint logs each page it lays out: ``seen(page)`` hears of each."""
 
     class Pages(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if "Page" in record.msg and record.args:
-                pages.value = int(record.args[0])  # type: ignore[index]
-    progress = logging.getLogger("weasyprint.progress")
-    progress.addHandler(Pages())
-    progress.setLevel(logging.INFO)
+            if "Page" in str(record.msg) and record.args:
+                seen(int(record.args[0]))  # type: ignore[index]
+    logger = logging.getLogger("weasyprint.progress")
+    handler, level = Pages(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
-def build(request: BuildRequest, progress: Callable[[str], None] = lambda _: None) -> BuildResult:
+def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildResult:
+    """Build the requested formats; ``progress(step, done, total)`` hears of each stage
+    (``done`` and ``total`` when they are known: chapters parsed, PDF pages laid out)."""
     result = BuildResult()
     start = time.perf_counter()
+    cache = Cache.for_project(request.project_root, request.cache)
     progress("reading sources")
     if "pdf" in request.formats:
-        from .formats.pdf import check_options, load_weasyprint
+        from .formats.pdf import check_options
         check_options(_options(request))  # a bad page size or variant: nothing read, nothing written
-        load_weasyprint()  # a missing system library stops the build before any file is written
-    book = prepare(request, result.diagnostics, result.timings)
+    book = prepare(request, result.diagnostics, result.timings, cache, progress)
     if request.strict and result.diagnostics.warnings:
         first = result.diagnostics.warnings[0]
         raise BuildError(f"{first.message} (--strict makes warnings errors)", first.path, first.line)
-    write_outputs(book, request, result, progress)
+    write_outputs(book, request, result, progress, cache)
     result.timings["total"] = time.perf_counter() - start
     return result
 
 
-def _options(request: BuildRequest) -> Options:
+def _options(request: BuildRequest, cache: Cache | None = None) -> Options:
     return Options(request.project_root, request.strict, request.allow_remote,
                    _source_date_epoch(), request.page_size, request.print_ready, request.bleed,
-                   request.pdf_variant, request.toc)
+                   request.pdf_variant, request.toc, cache)
 
 
 def _source_date_epoch() -> int | None:

@@ -3,7 +3,7 @@
     builder build [PROJECT_DIR] [--to pdf,epub,html] [--style NAME|FILE.csl]
                   [--locale TAG] [--out DIR] [--bibliography FILE]... [--strict]
                   [--page-size SIZE] [--print] [--bleed LENGTH] [--pdf-variant VARIANT]
-                  [--toc | --no-toc]
+                  [--toc | --no-toc] [--no-cache]
     builder styles [QUERY]
 
 Exit status: 0 success, 1 a problem in the input (reported as
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -61,6 +62,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--allow-remote", action="store_true",
                        help="allow http(s) images and stylesheets (never other schemes)")
+    build.add_argument("--no-cache", dest="cache", action="store_false",
+                       help="redo every stage and write every format, ignoring .cache/builder")
     build.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     styles = commands.add_parser("styles", help="list installed citation styles")
     styles.add_argument("query", nargs="?", default="", help="part of a name or title")
@@ -140,8 +143,9 @@ def _build(args: argparse.Namespace) -> int:
         locale=args.locale, out_dir=args.out.resolve() if args.out else None, theme=args.theme,
         bibliography=tuple(p.resolve() for p in args.bibliography), strict=args.strict,
         allow_remote=args.allow_remote, page_size=args.page_size,
-        print_ready=args.print_ready, bleed=args.bleed, pdf_variant=args.pdf_variant, toc=args.toc)
-    show = _progress(args.quiet)
+        print_ready=args.print_ready, bleed=args.bleed, pdf_variant=args.pdf_variant, toc=args.toc,
+        cache=args.cache)
+    show = _Progress(args.quiet)
     try:
         result = build(request, show)
     finally:
@@ -150,18 +154,43 @@ def _build(args: argparse.Namespace) -> int:
         print(warning, file=sys.stderr)
     if not args.quiet:
         for fmt, path in result.outputs.items():
-            print(f"wrote {display_path(path)} ({result.timings[fmt]:.1f} s)")
+            if fmt in result.up_to_date:
+                print(f"{display_path(path)} is up to date")
+            else:
+                print(f"wrote {display_path(path)} ({result.timings[fmt]:.1f} s)")
         print(f"done in {result.timings['total']:.1f} s")
     return EXIT_OK
 
 
-def _progress(quiet: bool):  # type: ignore[no-untyped-def]
-    tty = sys.stderr.isatty() and not quiet
+class _Progress:
+    """One status line on a terminal, for builds longer than a second: the stage,
+    its elapsed time, and a bar when the amount of work is known (chapters, pages)."""
 
-    def show(step: str) -> None:
-        if tty:
-            print(f"\r\033[K{step}…" if step else "\r\033[K", end="", file=sys.stderr, flush=True)
-    return show
+    WIDTH = 24
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = sys.stderr.isatty() and not quiet
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, step: str, done: int | None = None, total: int | None = None) -> None:
+        if not self.enabled:
+            return
+        if not step:
+            if self.shown:
+                print("\r\033[K", end="", file=sys.stderr, flush=True)
+            return
+        elapsed = time.monotonic() - self.start
+        if elapsed < 1.0:
+            return
+        line = f"{elapsed:5.1f} s  {step}"
+        if done is not None and total:
+            filled = round(self.WIDTH * min(done / total, 1.0))
+            line += f"  [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}"
+        elif done is not None:
+            line += f"  {done}"
+        print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
+        self.shown = True
 
 
 if __name__ == "__main__":

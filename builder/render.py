@@ -114,6 +114,34 @@ def long_date(value: str, lang: str = "en") -> str:
     return f"{date.day} {date:%B} {date.year}"
 
 
+# --- chapters drafted before their citations are known ---------------------------------
+#
+# A chapter's HTML depends on the citations only through each cluster's rendered text.
+# So a chapter is rendered once with a slot in place of each citation (the *draft*),
+# and the citations are filled in when the whole book's are known.  A draft depends on
+# nothing but its chapter's source: the build cache keeps it, and a rebuild after an
+# edit re-parses the edited chapter only.
+
+_SLOT = re.compile("\ue000([^\ue001]+)\ue001(\\.?)")
+
+
+def citation_slots(cluster_ids: Sequence[str]) -> dict[str, str]:
+    """A stand-in for each cluster's citation.  It ends with a period so that the
+    Markdown renderer's rule (a citation drops its final period when the sentence
+    goes on with one) shows in the draft as the slot with or without its period."""
+    return {ident: f"\ue000{ident}\ue001." for ident in cluster_ids}
+
+
+def fill_citations(draft: str, citations: dict[str, str]) -> str:
+    """The draft with each slot replaced by its rendered citation."""
+    def fill(match: re.Match[str]) -> str:
+        html = citations[match.group(1)]
+        if not match.group(2):  # the renderer dropped the slot's period: drop the citation's
+            html = re.sub(r"\.((?:</[^>]+>)*)$", r"\1", html)
+        return html
+    return _SLOT.sub(fill, draft)
+
+
 def finish_chapter(chapter_id: str, source: Any, html: str, used_ids: set[str]) -> Chapter:
     """Give every heading an id unique in the book, and find the chapter title."""
     headings = []

@@ -16,3 +16,4 @@ class Options:
     bleed: str | None = None          # a CSS length, default the theme's (3mm)
     pdf_variant: str | None = None    # pdf/a-3b, pdf/ua-1, ... (WeasyPrint's names)
     toc: bool | None = None           # a table of contents after the title page
+    cache: "object" = None            # a builder.cache.Cache for costly pieces (EPUB fonts)

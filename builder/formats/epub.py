@@ -28,6 +28,7 @@ import base64
 import binascii
 import copy
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
@@ -44,6 +45,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from .. import __version__
+from ..cache import Cache, code_version, digest, file_digest
 from ..errors import BuildError, display_path
 from ..outputs import write_bytes
 from ..render import Book, render_document
@@ -168,7 +170,8 @@ def write(book: Book, dest: Path, options: Options) -> list[str]:
     nav = _nav_document(book, parts, outline, terms)
     ncx = _ncx(book, outline)
     css = _stylesheet(book)
-    fonts = _subset_fonts(book.theme.fonts, [*documents.values(), nav, css.encode("utf-8")])
+    fonts = _subset_fonts(book.theme.fonts, [*documents.values(), nav, css.encode("utf-8")],
+                          options.cache or Cache(None))
     package = _package(book, parts, documents, nav, ncx, css, fonts, resources, cover_image,
                        audit, terms)
     raw = io.BytesIO()
@@ -594,6 +597,7 @@ def _namespaced(element: Any, ns: str, properties: list[str]) -> Any:
     return copy
 
 
+@functools.lru_cache(maxsize=1024)
 def _attribute_name(name: str) -> str | None:
     if name.startswith("{"):
         return name
@@ -726,10 +730,13 @@ def _stylesheet(book: Book) -> str:
     return "\n".join([fonts, book.theme.css("epub.css")]).strip() + "\n"
 
 
-def _subset_fonts(faces: Iterable[FontFace], documents: Iterable[bytes]) -> list[_Resource]:
-    """Each font of the theme with only the glyphs the book uses (fontTools)."""
-    from fontTools import subset
+def _subset_fonts(faces: Iterable[FontFace], documents: Iterable[bytes],
+                  cache: Cache) -> list[_Resource]:
+    """Each font of the theme with only the glyphs the book uses (fontTools).
 
+    Subsetting is the EPUB's costliest step; the result depends only on the font
+    and the characters, so the cache keeps it (an edit that brings no new
+    character reuses every subset)."""
     text = set(ALWAYS_KEPT)
     for document in documents:
         root = etree.fromstring(document) if document.lstrip().startswith(b"<") else None
@@ -743,22 +750,30 @@ def _subset_fonts(faces: Iterable[FontFace], documents: Iterable[bytes]) -> list
     unicodes = sorted(ord(c) for c in text if c.isprintable() or c == "\u00a0")
     fonts = []
     for face in faces:
-        options = subset.Options()
-        options.layout_features = ["*"]  # kerning, ligatures, old-style figures
-        options.name_IDs = ["*"]  # copyright, licence (SIL OFL) and its URL stay in the font
-        options.name_languages = ["*"]
-        options.notdef_outline = True
-        options.recalc_timestamp = False
-        options.hinting = False  # half the size; e-readers' high-resolution screens need no hints
-        font = subset.load_font(str(face.path), options)
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=unicodes)
-        subsetter.subset(font)
-        out = io.BytesIO()
-        subset.save_font(font, out, options)
+        key = digest(code_version(), "font", file_digest(face.path), unicodes)
+        data = cache.memo("fonts", key, lambda face=face: _subset_font(face.path, unicodes))
         fonts.append(_Resource(f"font-{re.sub(r'[^A-Za-z0-9_-]', '-', face.path.stem)}",
-                               f"fonts/{face.path.name}", "font/ttf", out.getvalue()))
+                               f"fonts/{face.path.name}", "font/ttf", data))
     return fonts
+
+
+def _subset_font(path: Path, unicodes: list[int]) -> bytes:
+    from fontTools import subset
+
+    options = subset.Options()
+    options.layout_features = ["*"]  # kerning, ligatures, old-style figures
+    options.name_IDs = ["*"]  # copyright, licence (SIL OFL) and its URL stay in the font
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    options.recalc_timestamp = False
+    options.hinting = False  # half the size; e-readers' high-resolution screens need no hints
+    font = subset.load_font(str(path), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=unicodes)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    subset.save_font(font, out, options)
+    return out.getvalue()
 
 
 # --- The package ------------------------------------------------------------------------
