@@ -118,8 +118,12 @@ class Processor:
         self._positions: dict[str, int] = {}
         self._first_note: dict[str, int] = {}
         self._numbered = b"citation-number" in style_xml
-        self._positional = any(e.get("position") for e in root.iter(f"{{{CSL_NS}}}if",
-                                                                    f"{{{CSL_NS}}}else-if"))
+        tested = {position for e in root.iter(f"{{{CSL_NS}}}if", f"{{{CSL_NS}}}else-if")
+                  for position in (e.get("position") or "").split()}
+        self._positional = bool(tested)
+        # what _History.position needs to tell apart: only the positions tested
+        self._ibid_tested = bool(tested & {"ibid", "ibid-with-locator"})
+        self._near_tested = "near-note" in tested
         self._near_note = _int_or_none(root.find(f"{{{CSL_NS}}}citation"), "near-note-distance")
         # A style that never prints year-suffix still gets it, after the first year.
         self.implicit_year_suffix = b'variable="year-suffix"' not in style_xml
@@ -238,6 +242,11 @@ class Processor:
     def _disambiguate(self, order: list[str]) -> None:
         """Make cites that render alike differ: names, given names, year-suffix, condition."""
         options = self.cite_options
+        if not any(options.get(f"disambiguate-add-{method}") == "true"
+                   for method in ("names", "givenname", "year-suffix")) \
+                and not any(e.get("disambiguate") for e in self.tree.getroot().iter(
+                    f"{{{CSL_NS}}}if", f"{{{CSL_NS}}}else-if")):
+            return  # no method, and no <if disambiguate>: nothing would change what renders
         rule = options.get("givenname-disambiguation-rule", "by-cite")
         if options.get("disambiguate-add-givenname") == "true" and rule != "by-cite":
             self._expand_ambiguous_names(order, rule)
@@ -423,7 +432,8 @@ class Processor:
                      None if marked is not None else reference.get("first_reference_note_number"),
                      self._positions.get(key) if self._numbered else None,
                      (item.locator.label, item.locator.identifier) if "locator" in item else None,
-                     self._history.position(item, self._near_note) if self._positional else None)
+                     self._history.position(item, self._near_note, self._ibid_tested,
+                                            self._near_tested) if self._positional else None)
         if cache_key in self._rendered:
             text = self._rendered[cache_key]
         else:
@@ -645,17 +655,21 @@ class _History:
             at.add(len(self.cites) - 1)
         return [self.cites[n] for n in sorted(at)]
 
-    def position(self, item: Any, near_note: int | None) -> tuple[Any, ...] | None:
-        """All that If._position reads about ``item``'s place (its own locator aside)."""
+    def position(self, item: Any, near_note: int | None, ibid_tested: bool = True,
+                 near_tested: bool = True) -> tuple[Any, ...] | None:
+        """All that If._position reads about ``item``'s place (its own locator aside),
+        for the positions the style tests (first and subsequent always)."""
         at = self.last_of.get(item.key)
         if at is None:
             return None  # first (and so neither ibid nor near)
         last = self.cites[-1]
-        distance = self.note(item.citation) - self.notes[id(self.cites[at].citation)]
-        near = distance if near_note is None else distance <= near_note
+        near: Any = None
+        if near_tested:
+            distance = self.note(item.citation) - self.notes[id(self.cites[at].citation)]
+            near = distance if near_note is None else distance <= near_note
         ibid = None
-        if last.key == item.key and (item.citation is last.citation
-                                     or len(last.citation.cites) == 1):
+        if ibid_tested and last.key == item.key and (item.citation is last.citation
+                                                     or len(last.citation.cites) == 1):
             ibid = (last.locator.label, str(last.locator.identifier).strip()) \
                 if "locator" in last else ()
         return near, ibid
