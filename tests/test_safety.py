@@ -253,3 +253,26 @@ def test_theme_cmyk_profile_outside_the_project_is_refused(tmp_path):
         "(hint: copy the printer's ICC profile into the theme folder and name it relative "
         "to it)\n")
     assert not (project / "dist").exists()
+
+
+def test_metadata_and_bibliography_text_is_escaped(tmp_path):
+    """A title and a reference title holding <script> come out as text in every output."""
+    project = tmp_path / "p"
+    (project / "book").mkdir(parents=True)
+    (project / "bibliography").mkdir()
+    (project / "book" / "a.md").write_text(
+        '---\ntitle: "Safe <script>alert(1)</script>"\n---\n\nAs [@x] says.\n', encoding="utf-8")
+    (project / "bibliography" / "refs.json").write_text(
+        '[{"id": "x", "type": "book", "title": "Evil <img src=x onerror=alert(2)>"}]\n')
+    result = run_builder("build", ".", "--to", "html,epub", cwd=project)
+    assert result.returncode == 0, result.stderr
+    out = project / "dist"
+    html = next(out.glob("*.html")).read_text(encoding="utf-8")
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as archive:
+        texts = [html] + [archive.read(n).decode("utf-8") for n in archive.namelist()
+                          if n.endswith((".xhtml", ".opf", ".ncx"))]
+    assert "Safe &lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown, as text
+    assert "Evil &lt;img src=x onerror=alert(2)&gt;" in html
+    for text in texts:
+        assert "<script" not in text
+        assert "<img src=x" not in text

@@ -304,9 +304,12 @@ def describe_dist(before: dict[str, bytes], after: dict[str, bytes]) -> str:
         return "as it was (the earlier PDF only)"
     made = sorted(n for n in after if n not in before or after[n] != before[n])
     tops = [f"`{n}`" for n in made if "/" not in n]
-    extra = len(made) - len(tops)
-    if extra:
-        tops.append(f"{extra} files in `fonts/`")
+    folders: dict[str, int] = {}
+    for n in made:
+        if "/" in n:
+            folders[n.split("/", 1)[0]] = folders.get(n.split("/", 1)[0], 0) + 1
+    tops += [f"{count} file{'s' if count > 1 else ''} in `{folder}/`"
+             for folder, count in sorted(folders.items())]
     return "changed: " + ", ".join(tops)
 
 
@@ -335,9 +338,16 @@ def run_case(case: Case, tmp: Path) -> dict[str, object]:
             "dist": describe_dist(before, snapshot(project / "dist"))}
 
 
+def code(text: str) -> str:
+    """``text`` as a Markdown code span, whatever backticks it holds."""
+    fence = "``" if "`" in text else "`"
+    pad = " " if "`" in text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def cell(text: str) -> str:
     text = text.replace("|", "\\|")
-    return "<br>".join(f"`{line}`" if line else "" for line in text.splitlines()) or "(nothing)"
+    return "<br>".join(code(line) if line else "" for line in text.splitlines()) or "(nothing)"
 
 
 def table(rows: list[dict[str, object]]) -> str:
@@ -352,7 +362,7 @@ def table(rows: list[dict[str, object]]) -> str:
         if row["traceback"]:
             stderr = "TRACEBACK: " + stderr.strip().splitlines()[-1]
         command = str(row["command"]).replace(" --quiet", "")
-        name = str(row["name"]).replace("|", "\\|")
+        name = str(row["name"]).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
         out.append(f"| {n} | {name} | `{command}` | {row['exit']} | {cell(stderr)} | "
                    f"{row['dist']} |")
     return "\n".join(out).lstrip("\n") + "\n"

@@ -196,7 +196,9 @@ def table(rows: list[dict[str, object]]) -> str:
            "|---|---|---|---|---|---|"]
     for row in rows:
         message = str(row["message"]).replace("|", "\\|")
-        out.append(f"| {row['name']} | {int(row['input']) / 2 ** 20:.1f} MB | {row['exit']} | "
+        size = int(row["input"])
+        shown = f"{size / 2 ** 20:.1f} MB" if size >= 2 ** 20 else f"{size / 1024:.0f} KB"
+        out.append(f"| {row['name']} | {shown} | {row['exit']} | "
                    f"{row['seconds']:.1f} s | {row['peak_mb']:.0f} MB | "
                    f"{'`' + message + '`' if message else '(nothing)'} |")
     return "\n".join(out) + "\n"
