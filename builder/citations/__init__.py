@@ -95,8 +95,8 @@ def csl_engine(style_xml: str, items: list[dict[str, Any]], citations: list[list
     processor = Processor(style_xml.encode("utf-8"), items, locale=opts.get("locale"))
     clusters = [[_escaped(Cite.from_json(c)) for c in cluster] for cluster in citations]
     if opts.get("cite_all") and len(clusters) == 1:  # every item, in bibliography order
-        order = processor.bibliography_order(clusters)
-        clusters = [sorted(clusters[0], key=lambda cite: order.index(cite.id))]
+        rank = {key: n for n, key in enumerate(processor.bibliography_order(clusters))}
+        clusters = [sorted(clusters[0], key=lambda cite: rank[cite.id])]
     output = processor.render(clusters, opts.get("note_indexes"))
     if mode == "citation":
         return "\n".join(output.citations)
