@@ -209,6 +209,8 @@ def main() -> int:
     parser.add_argument("--write", type=Path, help="put the table into this Markdown file")
     parser.add_argument("-k", default="", help="only the cases whose name holds this")
     args = parser.parse_args()
+    if args.write and args.k:
+        parser.error("--write puts the whole table in the file: drop -k")
     rows = []
     for case in CASES:
         if args.k.lower() not in case.name.lower():
