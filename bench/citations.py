@@ -82,9 +82,9 @@ def main() -> None:
     if args.digest:
         digest = hashlib.sha256()
         for text in output.citations:
-            digest.update(text.encode("utf-8") + b"\n")
+            digest.update(text.encode() + b"\n")
         for key, entry in output.bibliography:
-            digest.update(f"{key}\t{entry}\n".encode("utf-8"))
+            digest.update(f"{key}\t{entry}\n".encode())
         print(f"digest {digest.hexdigest()}")
     if args.dump:
         Path(args.dump).write_text("".join(f"{text}\n" for text in output.citations) + "".join(

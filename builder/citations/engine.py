@@ -716,7 +716,7 @@ class _Reference(Reference):
     """citeproc-py's reference, with ``key`` and ``type`` (asked for by every
     cs:if type test) as plain attributes too: they never change."""
 
-    def __init__(self, key: str, type: str, **fields: Any) -> None:  # noqa: A002
+    def __init__(self, key: str, type: str, **fields: Any) -> None:
         super().__init__(key, type, **fields)
         object.__setattr__(self, "key", self["key"])
         object.__setattr__(self, "type", self["type"])
