@@ -10,6 +10,8 @@ import contextlib
 import logging
 import os
 import re
+import signal
+import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -24,7 +26,8 @@ from .formats import Options
 from .model import ChapterSource, Position, Project
 from .cache import Cache, code_version, file_digest, folder_digest
 from .cache import digest as cache_digest
-from .render import Book, citation_slots, fill_citations, finish_chapter
+from .render import Book, Ids, citation_slots, fill_citations, finish_chapter
+from .outputs import remove_stale_temporaries
 from .sanitize import sanitize
 from .sources import load_project
 from .themes import load_theme
@@ -77,7 +80,7 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
             style = load_style(project.style, project.root)
         with _from_metadata(project.setting_position("locale")):
             locale = check_locale(project.locale) if project.locale else None
-        theme = load_theme(request.theme, project.root)
+        theme = load_theme(request.theme, project.root, allow_remote=request.allow_remote)
     with clock("parse"):
         md = markdown.make_parser()
         total = len(project.chapters)
@@ -94,7 +97,7 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                                                          locale))
         _warn_unused(project, clusters, diagnostics)
     with clock("render"):
-        used_ids: set[str] = {"title-block", "references", "refs", "about"}
+        used_ids = Ids({"title-block", "references", "refs", "about"})
         chapters = tuple(finish_chapter(draft.chapter_id, draft.path,
                                         fill_citations(draft.html, citations.clusters), used_ids)
                          for draft in drafts)
@@ -197,6 +200,7 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
     cache = cache or Cache(None)
     options = _options(request, cache)
     record = cache.outputs(out_dir)
+    remove_stale_temporaries(out_dir)  # a killed build's, even when nothing is written now
     targets = {fmt: out_dir / f"{book.slug}.{fmt}" for fmt in request.formats}
     keys = _format_keys(book, request, options, targets)
     todo = [fmt for fmt in request.formats if not record.up_to_date(fmt, keys[fmt], targets[fmt])]
@@ -206,6 +210,8 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
             result.outputs[fmt] = targets[fmt]
             result.timings[fmt] = 0.0
             _record(result, fmt, record.warnings(fmt))
+            if fmt == "html":  # its fonts and images, in case they were deleted
+                html.commit(book, targets[fmt], options)
     if not todo:
         return
     if "pdf" in todo:
@@ -238,6 +244,8 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
             progress("laying out the PDF")
             messages["pdf"], result.timings["pdf"] = background.wait(page_done)
         for fmt in todo:
+            if fmt == "html":
+                html.commit(book, targets[fmt], options)  # its fonts and images beside it
             os.replace(staged[fmt], targets[fmt])
             result.outputs[fmt] = targets[fmt]
             _record(result, fmt, messages[fmt])
@@ -248,7 +256,8 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
         if background is not None:
             background.stop()
         for path in staged.values():
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # an unwritable folder was reported already
+                path.unlink()
 
 
 def _format_keys(book: Book, request: BuildRequest, options: Options,
@@ -336,13 +345,13 @@ class _Background:
 
 def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, send: Any,
            pages: Any) -> None:
-    import signal
     import traceback
 
     def stop(*_: object) -> None:
         raise SystemExit(1)  # runs the ``finally`` blocks: no temporary file left behind
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    _die_with_parent()
     start = time.perf_counter()
     try:
         with _counting_pages(lambda page: setattr(pages, "value", page)):
@@ -357,6 +366,20 @@ def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, sen
     finally:
         send.close()
     os._exit(0)  # no atexit handlers or buffers of the parent run twice
+
+
+def _die_with_parent() -> None:
+    """On Linux, the kernel ends this process when the build that forked it dies (even
+    by SIGKILL), so no orphan goes on laying out a PDF nobody will commit."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before prctl: nobody waits for this PDF
+        os._exit(1)
 
 
 @contextlib.contextmanager

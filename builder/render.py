@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import jinja2
 from lxml import html as lxml_html
@@ -170,10 +170,23 @@ def slugify(text: str) -> str:
     return slug if slug[:1].isalpha() else (f"s-{slug}" if slug else "")
 
 
+class Ids(set[str]):
+    """The ids given so far in a book, and the next number to try for each base id, so
+    that a book with thousands of headings of the same title costs linear time."""
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        super().__init__(taken)
+        self.next: dict[str, int] = {}
+
+
 def _unique(ident: str, used: set[str]) -> str:
-    candidate, n = ident, 1
+    """``ident``, or ``ident-2``, ``ident-3``... the first not in ``used`` (which it joins)."""
+    counters = used.next if isinstance(used, Ids) else {}
+    n = counters.get(ident, 1)
+    candidate = ident if n == 1 else f"{ident}-{n}"
     while candidate in used:
         n += 1
         candidate = f"{ident}-{n}"
+    counters[ident] = n
     used.add(candidate)
     return candidate

@@ -461,6 +461,9 @@ def test_weasyprint_warnings_are_shown_and_strict_makes_them_errors(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "no alt text" in result.stderr
     assert "colr" in result.stderr  # WeasyPrint's own warning, captured and shown
+    # at the theme file's own line, not at a line of the stylesheet WeasyPrint was given
+    assert re.search(r"colr: red` at \S*styles/mine/css/print\.css:1:5", result.stderr), \
+        result.stderr
     page = PdfReader(next(out.glob("*.pdf"))).pages[0]
     assert abs(float(page.mediabox.width) - 148 * MM) < 0.5  # the project theme's page size
     strict_out = tmp_path / "strict"

@@ -105,11 +105,13 @@ def _wait_for(condition, process: subprocess.Popen[str], timeout: float = 600.0)
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL") or not hasattr(os, "killpg"),
                     reason="this platform has no SIGKILL")
-@pytest.mark.parametrize("who", ["the whole build", "the main process, PDF not forked"])
+@pytest.mark.parametrize("who", ["the whole build", "the main process, PDF not forked",
+                                 "the main process, PDF forked"])
 def test_a_build_killed_while_writing_the_pdf_leaves_the_previous_outputs(tmp_path, who):
     """SIGKILL while WeasyPrint writes the PDF: to the build's process group (as a
     terminal or a service manager kills a build), or to the one process that lays
-    out the PDF itself (BUILDER_NO_FORK)."""
+    out the PDF itself (BUILDER_NO_FORK), or the main process alone while its forked
+    child lays out the PDF: the child must not outlive it."""
     from builder.outputs import target_name
 
     project = _project(tmp_path / "book-project", paragraphs=20)
@@ -122,7 +124,7 @@ def test_a_build_killed_while_writing_the_pdf_leaves_the_previous_outputs(tmp_pa
     # A long book: WeasyPrint lays it out for seconds, then writes for seconds.
     _project(project, paragraphs=1200)
     env = _env()
-    if who != "the whole build":
+    if who == "the main process, PDF not forked":
         env["BUILDER_NO_FORK"] = "1"
     process = subprocess.Popen(_builder(str(project), "--out", str(out), "--quiet"), cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -131,14 +133,29 @@ def test_a_build_killed_while_writing_the_pdf_leaves_the_previous_outputs(tmp_pa
     def writing_pdf() -> bool:  # WeasyPrint's write_pdf has its temporary file open
         return any(target_name(p.name) == f"{SLUG}.pdf" and not p.name.endswith(".staged.tmp")
                    for p in _temporaries(out))
+    def laying_out_pdf() -> bool:  # the EPUB and HTML staged: the child lays out the PDF
+        return any(p.name.endswith(".staged.tmp") and target_name(p.name) == f"{SLUG}.html"
+                   for p in _temporaries(out))
     try:
-        assert _wait_for(writing_pdf, process), \
+        assert _wait_for(laying_out_pdf if who == "the main process, PDF forked"
+                         else writing_pdf, process), \
             f"the build ended before writing the PDF: {process.communicate()}"
         if who == "the whole build":
             os.killpg(process.pid, signal.SIGKILL)
         else:
             os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
+        if who == "the main process, PDF forked":  # the child dies with its parent
+            def group_gone() -> bool:
+                try:
+                    os.killpg(process.pid, 0)
+                except ProcessLookupError:
+                    return True
+                return False
+            deadline = time.monotonic() + 3  # the layout alone would take longer
+            while not group_gone() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert group_gone(), "the forked PDF process outlived the build"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)

@@ -13,12 +13,20 @@ FONT_DIR = "fonts"
 
 
 def write(book: Book, dest: Path, options: Options) -> None:
+    write_text(dest, _document(book))
+
+
+def commit(book: Book, dest: Path, options: Options) -> None:
+    """The files the page needs beside it, once the build has succeeded (a failed
+    build leaves the output folder as it was)."""
+    _copy_fonts(book, dest.parent / FONT_DIR)
+    _copy_images(_document(book), Path(str(options.project_root)), dest.parent)
+
+
+def _document(book: Book) -> str:
     fonts = font_face_css(book.theme, lambda path: f"{FONT_DIR}/{path.name}")
     css = [fonts, book.theme.css("base.css"), book.theme.css("screen.css")]
-    document = render_document(book, "html", css)
-    _copy_fonts(book, dest.parent / FONT_DIR)
-    _copy_images(document, Path(str(options.project_root)), dest.parent)
-    write_text(dest, document)
+    return render_document(book, "html", css)
 
 
 def _copy_images(document: str, project_root: Path, out_dir: Path) -> None:

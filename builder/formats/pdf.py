@@ -35,7 +35,7 @@ from typing import Any, Iterator
 
 from lxml import html as lxml_html
 
-from ..errors import BuildError, MissingSystemLibrary
+from ..errors import BuildError, MissingSystemLibrary, display_path
 from ..outputs import atomic_path
 from ..render import Book, render_document
 from ..resources import make_url_fetcher
@@ -215,8 +215,10 @@ def write(book: Book, dest: Path, options: Options) -> list[str]:
     with _captured("weasyprint") as messages, _tagging(tagged) as artifacts, \
             _fixed_document_id(book):
         messages.extend(tree_warnings)
+        before = len(messages)
         sheet = weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=fonts,
                                color_profiles=profiles)
+        messages[before:] = [_theme_place(m, book, css) for m in messages[before:]]
 
         def render() -> Any:
             html = weasyprint.HTML(string=_serialise(tree), base_url=str(options.project_root),
@@ -243,6 +245,18 @@ def write(book: Book, dest: Path, options: Options) -> list[str]:
             if options.strict and messages:
                 raise BuildError(f"PDF: {messages[0]} (--strict makes warnings errors)")
     return messages
+
+
+def _theme_place(message: str, book: Book, css: str) -> str:
+    """A warning about the stylesheet names the theme's file and line, not the line
+    of the joined stylesheet WeasyPrint read ("Ignored `colr: red` at 12:5, ...")."""
+    found = re.search(r" at (\d+):(\d+)", message)
+    origin = book.theme.css_origin(css, int(found.group(1))) if found else None
+    if origin is None or found is None:
+        return message
+    path, line = origin
+    return (message[:found.start()] + f" at {display_path(path)}:{line}:{found.group(2)}"
+            + message[found.end():])
 
 
 def prepare_tree(document: str, layout: Layout, warnings: list[str]) -> Any:
