@@ -395,8 +395,6 @@ def test_a_line_of_the_joined_stylesheet_maps_to_its_theme_file(tmp_path):
     assert theme.css_origin(joined, 1) is None
 
 
-@pytest.mark.xfail(strict=True, reason="build.py's write_outputs unlinks its staging files in "
-                   "a finally block with missing_ok only: NotADirectoryError escapes")
 def test_output_folder_that_cannot_be_written(tmp_path):
     project = make_project(tmp_path)
     message = located(build(project, "--out", "book/article.md/out"), "book/article.md/out",
