@@ -376,6 +376,31 @@ def test_redefining_a_macro_is_allowed() -> None:
     assert one("@string{x = {1}}\n@string{x = {2}}\n@misc{k, note = x}")["note"] == "2"
 
 
+def test_braces_nested_to_the_limit_are_read() -> None:
+    depth = 100  # inside the value's own braces
+    title = one("@misc{k,\n  title = {" + "{" * depth + "X" + "}" * depth + "}}")["title"]
+    assert title == NOCASE.format("X")
+
+
+def test_braces_nested_past_the_limit_name_the_field_line() -> None:
+    depth = 101
+    err = error("@misc{k,\n  note = {x},\n  title = {" + "{" * depth + "X" + "}" * depth + "}}")
+    assert err.line == 3
+    assert err.message == "braces nested 101 deep inside field 'title' of entry 'k' (the limit is 100)"
+    assert err.hint
+
+
+def test_escaped_braces_do_not_count_as_nesting() -> None:
+    assert "{" * 150 in one("@misc{k, note = {" + "\\{" * 150 + "x}}")["note"]
+
+
+def test_commands_nested_too_deep_are_an_error_at_the_entry() -> None:
+    err = error("@misc{a, note = {x}}\n\n@misc{k,\n  title = {" + "\\begin{itemize}" * 3000 + "x}}")
+    assert err.line == 3
+    assert err.message == "entry 'k' is nested too deeply to read"
+    assert err.hint
+
+
 BIB_PIECES = st.sampled_from(
     list('@{}",=#%\\ \n~-aB0') + ["@misc{", "@string{", "title", "author", " and ", "others",
                                   "month", "jan", "date", "year", r"\emph", r"{\"o}", "--"])

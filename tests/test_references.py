@@ -55,6 +55,76 @@ def test_string_dates_and_raw_dates_render(tmp_path):
     assert output.citations == ["(Doe, 2018)", "(Roe, 2019)"]
 
 
+def _error(path: Path, text: str) -> BuildError:
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(BuildError) as info:
+        read_file(path)
+    assert info.value.path == path
+    return info.value
+
+
+def test_json_nested_too_deep_names_the_line_and_column(tmp_path):
+    text = '[\n  {"id": "a", "type": "book", "note": ' + "[" * 5000 + "]" * 5000 + "}\n]\n"
+    err = _error(tmp_path / "refs.json", text)
+    # levels 1 and 2 are the list and the object; level 101 is the 99th '[' of line 2
+    assert (err.line, err.col) == (2, len('  {"id": "a", "type": "book", "note": ') + 99)
+    assert err.message == "malformed JSON: arrays and objects nested more than 100 deep"
+    assert err.hint
+
+
+def test_json_brackets_inside_strings_do_not_count(tmp_path):
+    text = '[{"id": "a[[{", "type": "book", "note": "\\"[["}, ' + "[" * 3000 + "]" * 3000 + "]"
+    err = _error(tmp_path / "refs.json", text)
+    assert (err.line, err.col) == (1, text.index("[[[[") + 100)
+
+
+def _bomb_yaml(levels: int) -> str:
+    lines = ["references:", "  - &a0 [" + ", ".join(["lol"] * 9) + "]"]
+    lines += [f"  - &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def test_yaml_alias_bomb_stops_at_the_alias_that_passes_the_limit(tmp_path):
+    err = _error(tmp_path / "refs.yaml", _bomb_yaml(10))
+    assert (err.line, err.col) == (7, 10)
+    assert err.message == "the aliases expand to more than 100,000 values (at '*a4')"
+
+
+def test_yaml_aliases_under_the_limit_are_expanded(tmp_path):
+    # the aliases add 9 * (10 + 91 + 820) + 7,381 values, under the limit; the copies are real
+    path = tmp_path / "refs.yaml"
+    path.write_text(_bomb_yaml(4).replace("references:", "x:") +
+                    "references:\n- id: a\n  type: book\n  note: *a3\n", encoding="utf-8")
+    (ref,) = read_file(path)
+    note = ref.csl["note"]
+    assert len(note) == 9 and note[8][8][8] == ["lol"] * 9
+    assert note[0] is not note[1] and note[0] == note[1]
+
+
+def test_yaml_alias_inside_its_anchor_is_refused(tmp_path):
+    err = _error(tmp_path / "refs.yaml", "references:\n- &x [a, *x]\n")
+    assert (err.line, err.col) == (2, 10)
+    assert err.message == "the alias '*x' is inside the node it names"
+
+
+def test_yaml_nesting_limit(tmp_path):
+    path = tmp_path / "refs.yaml"
+    # the mapping, the list, the reference and 97 more lists: 100 levels are read
+    path.write_text("references:\n- id: a\n  type: book\n  note: " + "[" * 97 + "x" + "]" * 97,
+                    encoding="utf-8")
+    assert read_file(path)[0].key == "a"
+    err = _error(path, "references:\n- id: a\n  type: book\n  note: " + "[" * 98 + "]" * 98)
+    assert (err.line, err.col) == (4, 9 + 97)
+    assert err.message == "lists and mappings nested more than 100 deep"
+
+
+def test_yaml_value_that_cannot_be_read_is_an_error(tmp_path):
+    err = _error(tmp_path / "refs.yaml", "references:\n- id: a\n  type: book\n"
+                                          "  issued: 2021-02-30\n")
+    assert (err.line, err.col) == (4, 11)
+    assert err.message.startswith("malformed YAML: cannot read the value '2021-02-30'")
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=400))
 def test_any_json_text_gives_items_or_our_error(tmp_path_factory, text):

@@ -160,6 +160,10 @@ _BARE_PERCENT = re.compile(r"(?<!\\)((?:\\\\)*)%")  # % after an even number of 
 _TAG = re.compile(r"<[^>]*>")
 _ISO_DATE = re.compile(r"(-?\d{1,4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _YEAR = re.compile(r"-?\d{1,4}")
+_BRACE = re.compile(r"[{}]")
+
+MAX_BRACE_DEPTH = 100
+"""Deepest brace nesting inside a field value (the LaTeX decoder recurses once per level)."""
 
 
 class _ValueError(ValueError):
@@ -192,7 +196,12 @@ def _read(blocks: list[Block], path: Path) -> list[tuple[dict[str, Any], int]]:
             raise _block_error(block, path)
         elif isinstance(block, Entry):
             _check_key(block, first_lines, path)
-            items.append((_convert_entry(block, macros, path), _line(block)))
+            try:
+                items.append((_convert_entry(block, macros, path), _line(block)))
+            except RecursionError:  # LaTeX nested past what pylatexenc's recursion can take
+                raise BuildError(f"entry '{block.key.strip()}' is nested too deeply to read",
+                                 path, _line(block),
+                                 hint="remove the extra braces or nested commands") from None
     return items
 
 
@@ -359,6 +368,20 @@ def _depths(text: str) -> list[int]:
     return depths
 
 
+def _max_depth(text: str) -> int:
+    """The deepest brace nesting in ``text`` (escaped braces do not count)."""
+    deepest = depth = 0
+    for match in _BRACE.finditer(text):
+        if match.start() > 0 and text[match.start() - 1] == "\\":
+            continue
+        if match.group() == "{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def _split_top(text: str, separator: re.Pattern[str]) -> list[str]:
     """Split on ``separator`` where it occurs outside braces."""
     depths = _depths(text)
@@ -408,6 +431,12 @@ def _entry_fields(entry: Entry, macros: dict[str, str], path: Path) -> tuple[dic
             raise _duplicate_field_error(entry, [name], path)
         values[name] = _evaluate_field(str(field.value), macros, path, line, name)
         lines[name] = line
+        depth = _max_depth(values[name])
+        if depth > MAX_BRACE_DEPTH:
+            raise BuildError(f"braces nested {depth:,} deep inside field '{name}' of entry "
+                             f"'{entry.key.strip()}' (the limit is {MAX_BRACE_DEPTH})", path, line,
+                             hint="one pair of braces protects a word's case; "
+                             "remove the extra ones")
     return values, lines
 
 

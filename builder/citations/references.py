@@ -6,6 +6,7 @@ with it can be reported there.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -13,7 +14,7 @@ import yaml
 
 from ..errors import BuildError
 from ..model import Position, Reference
-from ..yamlfile import load_yaml
+from ..yamlfile import load_yaml_node
 
 CSL_TYPES = frozenset("""
 article article-journal article-magazine article-newspaper bill book broadcast chapter
@@ -79,6 +80,38 @@ def _reference(item: dict[str, Any], path: Path, line: int | None) -> Reference:
 
 def _read_json(text: str, path: Path) -> list[tuple[dict[str, Any], int | None]]:
     try:
+        return _read_json_items(text, path)
+    except RecursionError:
+        # Python's JSON reader recurses once per level and gives up near 1,000 levels.
+        line, col = _too_deep(text)
+        raise BuildError(f"malformed JSON: arrays and objects nested more than {MAX_JSON_DEPTH} "
+                         "deep", path, line, col,
+                         hint="CSL-JSON is a list of references, each an object of fields; "
+                         "it needs only a few levels") from None
+
+
+MAX_JSON_DEPTH = 100
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')
+
+
+def _too_deep(text: str) -> tuple[int | None, int | None]:
+    """Line and column of the bracket that opens level MAX_JSON_DEPTH + 1 (strings skipped)."""
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                start = match.start()
+                line = text.count("\n", 0, start) + 1
+                return line, start - (text.rfind("\n", 0, start) + 1) + 1
+        elif char in "]}":
+            depth -= 1
+    return None, None
+
+
+def _read_json_items(text: str, path: Path) -> list[tuple[dict[str, Any], int | None]]:
+    try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BuildError(f"malformed JSON: {exc.msg}", path, exc.lineno, exc.colno) from None
@@ -115,14 +148,15 @@ def _element_lines(text: str) -> list[int]:
 
 
 def _read_yaml(text: str, path: Path) -> list[tuple[dict[str, Any], int | None]]:
-    data, _ = load_yaml(text, path)
+    # load_yaml_node refuses deep nesting and alias bombs, so the copy below is bounded
+    data, node = load_yaml_node(text, path)
     if isinstance(data, dict):
         data = data.get("references")
+        if isinstance(node, yaml.MappingNode):  # the last 'references:' wins, as in data
+            found = [v for k, v in node.value if getattr(k, "value", None) == "references"]
+            node = found[-1] if found else None
     if not isinstance(data, list):
         raise BuildError("CSL-YAML must hold a 'references:' list", path, 1)
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    if isinstance(node, yaml.MappingNode):
-        node = next(v for k, v in node.value if k.value == "references")
     lines = [n.start_mark.line + 1 for n in node.value] if isinstance(node, yaml.SequenceNode) else []
     items = []
     for index, entry in enumerate(data):
