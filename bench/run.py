@@ -198,6 +198,8 @@ class Runner:
         self.results: dict[str, dict[str, list[dict]]] = {}
         self.books: dict[str, dict] = {}
         self.jobs = [j for j in JOB_ORDER if self.wanted(j)]
+        self.started = dt.datetime.now()
+        self.code_at_start = code_state()
 
     def wanted(self, job: str) -> bool:
         needs = {"ours-pdf": "pdf", "weasyprint": "pdf", "ours-epub": "epub",
@@ -214,6 +216,7 @@ class Runner:
 
     def setup(self, size: str) -> None:
         import yaml
+
         from book import SIZES, generate, write
         base = self.work / size
         source = base / "source"
@@ -298,7 +301,7 @@ class Runner:
         """Cold build (untimed), the same again, then after editing one chapter.
 
         The project, its dist/ and the cache home are kept from one repetition to
-        the next; each edit adds a new sentence to the middle chapter.
+        the next; each edit adds a paragraph to the middle chapter (edit_chapter).
         """
         home = self.work / size / "rebuild"
         project = home / "project"
@@ -313,10 +316,7 @@ class Runner:
         same = self.run_job(spec, run / "same.log", env)
         chapters = sorted((project / "book").glob("[0-9][0-9]-chapter.md"))
         edited = chapters[len(chapters) // 2]
-        text = edited.read_text(encoding="utf-8")
-        head, sep, rest = text.partition("\n\n")
-        edited.write_text(f"{head}{sep}An edit made by the benchmark, number {rep}, "
-                          f"changes this chapter. {rest}", encoding="utf-8")
+        edited.write_text(edit_chapter(edited.read_text(encoding="utf-8"), rep), encoding="utf-8")
         edit = self.run_job(spec, run / "edit.log", env)
         return [("rebuild-same", same), ("rebuild-edit", edit)]
 
@@ -362,6 +362,15 @@ class Runner:
             info["pages"] = count_pages(pdfs[0])
         if runs and runs[-1].get("pages"):
             info["weasyprint_pages"] = runs[-1]["pages"]
+
+
+def edit_chapter(text: str, rep: int) -> str:
+    """A new one-sentence paragraph (no citation) after the chapter's first paragraph:
+    what an author adds, and every later line of the chapter moves down two lines."""
+    blocks = text.split("\n\n")
+    first = next(i for i, block in enumerate(blocks) if block[:1].isalpha())
+    blocks.insert(first + 1, f"This paragraph was added by the benchmark, edit number {rep}.")
+    return "\n\n".join(blocks)
 
 
 def count_pages(path: Path) -> int | None:
@@ -416,9 +425,9 @@ def stage_keys(runs: list[dict]) -> list[str]:
 def tables(data: dict) -> str:
     results, sizes, jobs, books = data["results"], data["sizes"], data["jobs"], data["books"]
     lines = ["### Headline: ratios (medians of the per-repetition ratios)", "",
-             "| size | ours / pandoc EPUB | ours / pandoc HTML | our PDF / WeasyPrint alone "
+             ("| size | ours / pandoc EPUB | ours / pandoc HTML | our PDF / WeasyPrint alone "
              "| PDF stage / WeasyPrint's layout and write | whole build / PDF alone "
-             "| rebuild, nothing changed | rebuild, one chapter edited | citations stage |",
+             "| rebuild, nothing changed | rebuild, one chapter edited | citations stage |"),
              "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
              "| target (large book) | ≤ 0.5 | ≤ 0.5 | ≤ 1.1 | | ≤ 1.1 | < 1 s | < 2 s | < 2 s |"]
     for size in sizes:
@@ -438,9 +447,9 @@ def tables(data: dict) -> str:
             fmt(median([x["timings"]["citations"] for x in ok(r.get("ours-all", []))
                         if "citations" in x.get("timings", {})]), suffix=" s"),
         ]) + " |")
-    lines += ["", "Ratios compare wall times of whole commands (process start to exit), "
+    lines += ["", ("Ratios compare wall times of whole commands (process start to exit), "
               "the way a user meets them; the PDF-stage ratio compares the time inside the "
-              "processes (our `pdf` stage against WeasyPrint's render and write_pdf).", ""]
+              "processes (our `pdf` stage against WeasyPrint's render and write_pdf)."), ""]
 
     lines += ["### Wall time and peak memory of each job (medians)", "",
               "| size | job | wall s | min–max s | peak MB (largest process) | tree MB (all processes) | runs |",
@@ -473,8 +482,8 @@ def tables(data: dict) -> str:
             lines.append(f"| {size} | " + " | ".join(cells) + f" | {fmt(median([x['wall'] for x in runs]))} |")
         lines.append("")
 
-    lines += ["### The books", "", "| size | words | chapters | references | citations | cites "
-              "| footnotes | PDF pages (ours / WeasyPrint alone) | PDF's HTML |",
+    lines += ["### The books", "", ("| size | words | chapters | references | citations | cites "
+              "| footnotes | PDF pages (ours / WeasyPrint alone) | PDF's HTML |"),
               "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for size in sizes:
         info = books[size]
@@ -503,34 +512,42 @@ def machine(runner: Runner, load_before: tuple, load_after: tuple) -> str:
     pandoc = "not found"
     if runner.pandoc:
         pandoc = subprocess.run([runner.pandoc, "--version"], capture_output=True,
-                                text=True).stdout.splitlines()[0]
+                                text=True, check=False).stdout.splitlines()[0]
     try:
         from importlib.metadata import version
         citeproc = version("citeproc-py")
-    except Exception:  # noqa: BLE001
+    except ImportError:  # importlib.metadata.PackageNotFoundError
         citeproc = "?"
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "builder"],
-                           capture_output=True, text=True).stdout.strip()
+    code = runner.code_at_start
+    if code_state() != code:
+        code += f" at the start, {code_state()} at the end (the code changed during the run)"
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     args = runner.args
     return "\n".join([
         "| | |", "|---|---|",
         f"| CPU | {cpu}, {os.cpu_count()} cores ({affinity} usable) |",
         f"| RAM | {mem_kb / 1024 / 1024:.1f} GB |",
-        f"| load average (1, 5, 15 min) | before {', '.join(f'{x:.2f}' for x in load_before)}; "
-        f"after {', '.join(f'{x:.2f}' for x in load_after)} |",
+        (f"| load average (1, 5, 15 min) | before {', '.join(f'{x:.2f}' for x in load_before)}; "
+        f"after {', '.join(f'{x:.2f}' for x in load_after)} |"),
         f"| OS | {platform.platform()} |",
         f"| Python | {platform.python_version()} |",
         f"| WeasyPrint | {weasyprint.__version__} |",
         f"| pandoc | {pandoc} (pypandoc-binary) |",
         f"| citeproc-py | {citeproc} |",
-        f"| builder | commit {commit}{' with uncommitted changes in builder/' if dirty else ''} |",
-        f"| run | {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}; sizes {', '.join(args.sizes)}; "
+        f"| builder | {code} |",
+        (f"| run | {runner.started.strftime('%Y-%m-%d %H:%M')} to {dt.datetime.now().strftime('%H:%M')}; sizes {', '.join(args.sizes)}; "
         f"{args.repeat} repetition(s), interleaved; style {args.style}; theme {args.theme}; "
-        f"seed {args.seed}; formats {','.join(runner.formats)} |",
+        f"seed {args.seed}; formats {','.join(runner.formats)} |"),
     ])
+
+
+def code_state() -> str:
+    """The commit, and whether builder/ differs from it."""
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "builder"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return f"commit {commit or '?'}" + (" with uncommitted changes in builder/" if dirty else "")
 
 
 def chart(data: dict, path: Path) -> None:
@@ -540,7 +557,7 @@ def chart(data: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     sizes = data["sizes"]
-    colours = {"startup": "#c7c7c7", "other": "#e6e6e6", "prepare": "#4c72b0",
+    colours = {"start-up and exit": "#c7c7c7", "other": "#e6e6e6", "prepare": "#4c72b0",
                "load": "#8da0cb", "parse": "#66c2a5", "citations": "#e78ac3", "render": "#a6d854",
                "pdf": "#fc8d62", "epub": "#e5c494", "html": "#8c564b",
                "formats (concurrent)": "#ffd92f", "WeasyPrint layout": "#fdae6b",
@@ -600,7 +617,7 @@ def segments_of(job: str, runs: list[dict], wall: float) -> list[tuple[str, floa
     if total and total > inside + 0.005:
         parts.append(("other", total - inside))
         inside = total
-    return [("startup", wall - inside)] + parts if wall > inside else parts
+    return [("start-up and exit", wall - inside)] + parts if wall > inside else parts
 
 
 def write_doc(body: str) -> None:
