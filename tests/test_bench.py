@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-import book as bench_book  # noqa: E402
+import book as bench_book
 
 SMALL = bench_book.SIZES["small"]
 
