@@ -98,23 +98,17 @@ def job_main(spec_path: Path) -> int:
 
 
 def dump_pdf_input(spec: dict) -> dict:
-    """The HTML and CSS our PDF step hands WeasyPrint, written to files (not timed).
-
-    The same calls builder/formats/pdf.py makes before it lays out the book: the
-    document rendered for "pdf", footnotes moved to their calls and the contents
-    kept or dropped (prepare_document), then the stylesheet of fonts, base, print
-    and page CSS.
+    """The HTML and CSS our PDF step hands WeasyPrint for its first layout, written to
+    files (not timed): builder.formats.pdf.weasyprint_input, the function pdf.write
+    itself uses, so the floor cannot drift from what the PDF step lays out.
     """
     from builder import build as build_module
     from builder.errors import Diagnostics
     from builder.formats import pdf
-    from builder.render import render_document
     request = build_module.BuildRequest(project_root=Path(spec["project"]), formats=("pdf",),
                                         style=spec["style"], theme=spec["theme"])
     book = build_module.prepare(request, Diagnostics())
-    layout = pdf.layout_for(book.theme, build_module._options(request))
-    html = pdf.prepare_document(render_document(book, "pdf", []), layout, [])
-    css = pdf.stylesheet(book, layout)
+    html, css = pdf.weasyprint_input(book, build_module.format_options(request))
     Path(spec["html"]).write_text(html, encoding="utf-8")
     Path(spec["css"]).write_text(css, encoding="utf-8")
     return {"html_bytes": len(html.encode("utf-8")), "css_bytes": len(css.encode("utf-8"))}

@@ -141,8 +141,8 @@ def _citations_key(clusters: Sequence[markdown.Cluster], project: Project, style
     cited = {item.key for cluster in clusters for item in cluster.items}
     references = [(ref.key, ref.csl) for ref in project.references if ref.key in cited]
     return cache_digest(code_version(), "citations", style.xml, style.name, locale,
-                        [(c.id, c.items, c.narrative, c.note_index, c.position)
-                         for c in clusters], references)
+                        [(c.id, c.items, c.narrative, c.note_index) for c in clusters],
+                        references)
 
 
 class _Clock:
@@ -198,7 +198,7 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
     writers = {"pdf": pdf.write, "epub": epub.write, "html": html.write}
     out_dir = request.out_dir or request.project_root / "dist"
     cache = cache or Cache(None)
-    options = _options(request, cache)
+    options = format_options(request, cache)
     record = cache.outputs(out_dir)
     remove_stale_temporaries(out_dir)  # a killed build's, even when nothing is written now
     targets = {fmt: out_dir / f"{book.slug}.{fmt}" for fmt in request.formats}
@@ -219,6 +219,7 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
     staged = {fmt: _staging(targets[fmt]) for fmt in todo}
     messages: dict[str, list[str]] = {}
     pages: dict[str, int] = {}  # the PDF's last page laid out, for the next build's progress
+    stats: dict[str, Any] = {}  # the PDF writer's: how many layouts
 
     def page_done(page: int) -> None:
         pages["last"] = page
@@ -236,13 +237,15 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
             start = time.perf_counter()
             if fmt == "pdf":  # alone: count its pages here
                 with _counting_pages(page_done):
-                    messages[fmt] = list(writers[fmt](book, staged[fmt], options) or [])
+                    messages[fmt] = list(pdf.write(book, staged[fmt], options, stats) or [])
             else:
                 messages[fmt] = list(writers[fmt](book, staged[fmt], options) or [])
             result.timings[fmt] = time.perf_counter() - start
         if background is not None:
             progress("laying out the PDF")
-            messages["pdf"], result.timings["pdf"] = background.wait(page_done)
+            messages["pdf"], result.timings["pdf"], stats = background.wait(page_done)
+        if "layouts" in stats:
+            result.timings["pdf_layouts"] = stats["layouts"]
         for fmt in todo:
             if fmt == "html":
                 html.commit(book, targets[fmt], options)  # its fonts and images beside it
@@ -312,7 +315,7 @@ class _Background:
         self.process.start()
         send.close()
 
-    def wait(self, progress: Callable[[int], None]) -> tuple[list[str], float]:
+    def wait(self, progress: Callable[[int], None]) -> tuple[list[str], float, dict[str, Any]]:
         while not self.receive.poll(0.2):
             if not self.process.is_alive() and not self.receive.poll(0):
                 raise BuildError(f"the PDF process stopped (exit code {self.process.exitcode})",
@@ -334,7 +337,7 @@ class _Background:
             raise BuildError(message, path, line, col, hint, category)
         if outcome[0] == "crash":
             raise RuntimeError(f"the PDF process failed:\n{outcome[1]}")
-        return outcome[1], outcome[2]
+        return outcome[1], outcome[2], outcome[3]
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -354,9 +357,10 @@ def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, sen
     _die_with_parent()
     start = time.perf_counter()
     try:
+        stats: dict[str, Any] = {}
         with _counting_pages(lambda page: setattr(pages, "value", page)):
-            messages = writer(book, dest, options) or []
-        send.send(("ok", list(messages), time.perf_counter() - start))
+            messages = writer(book, dest, options, stats) or []
+        send.send(("ok", list(messages), time.perf_counter() - start, stats))
     except BuildError as exc:
         send.send(("error", (exc.message, exc.path, exc.line, exc.col, exc.hint, exc.category)))
     except SystemExit:
@@ -410,7 +414,7 @@ def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildR
     progress("reading sources")
     if "pdf" in request.formats:
         from .formats.pdf import check_options
-        check_options(_options(request))  # a bad page size or variant: nothing read, nothing written
+        check_options(format_options(request))  # a bad page size or variant: nothing read, nothing written
     book = prepare(request, result.diagnostics, result.timings, cache, progress)
     if request.strict and result.diagnostics.warnings:
         first = result.diagnostics.warnings[0]
@@ -420,7 +424,7 @@ def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildR
     return result
 
 
-def _options(request: BuildRequest, cache: Cache | None = None) -> Options:
+def format_options(request: BuildRequest, cache: Cache | None = None) -> Options:
     return Options(request.project_root, request.strict, request.allow_remote,
                    _source_date_epoch(), request.page_size, request.print_ready, request.bleed,
                    request.pdf_variant, request.toc, cache)

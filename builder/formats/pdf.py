@@ -193,15 +193,30 @@ def layout_for(theme: Theme, options: Options) -> Layout:
 # --- writing -----------------------------------------------------------------------------
 
 
-def write(book: Book, dest: Path, options: Options) -> list[str]:
-    """Lay out the book and write the PDF; return WeasyPrint's warnings."""
+def weasyprint_input(book: Book, options: Options) -> tuple[str, str]:
+    """The HTML and the stylesheet that :func:`write` hands WeasyPrint (its first layout):
+    what WeasyPrint alone would be given, for the benchmark's floor."""
+    layout, tree, css, _ = _input(book, options)
+    return _serialise(tree), css
+
+
+def _input(book: Book, options: Options) -> tuple[Layout, Any, str, list[str]]:
+    layout = layout_for(book.theme, options)
+    warnings: list[str] = []
+    tree = prepare_tree(render_document(book, "pdf", []), layout, warnings)
+    return layout, tree, stylesheet(book, layout), warnings
+
+
+def write(book: Book, dest: Path, options: Options,
+          stats: dict[str, Any] | None = None) -> list[str]:
+    """Lay out the book and write the PDF; return WeasyPrint's warnings.
+
+    ``stats["layouts"]`` receives how many times WeasyPrint laid the book out (more
+    than once when footnotes had to be brought back to their calls' pages)."""
     weasyprint = load_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
-    layout = layout_for(book.theme, options)
-    tree_warnings: list[str] = []
-    tree = prepare_tree(render_document(book, "pdf", []), layout, tree_warnings)
-    css = stylesheet(book, layout)
+    layout, tree, css, tree_warnings = _input(book, options)
     fetcher = make_url_fetcher(Path(str(options.project_root)), book.theme,
                                allow_remote=options.allow_remote)
     fetcher = _svg_fetcher(fetcher, book.theme, cmyk=layout.print_ready)
@@ -227,11 +242,15 @@ def write(book: Book, dest: Path, options: Options) -> list[str]:
                                color_profiles=profiles, **pdf_options)
 
         rendering = render()
+        layouts = 1
         for _ in range(MAX_RELAYOUTS):
             blocks = blocks_to_keep(rendering)
             if not blocks or not keep_together(tree, blocks):
                 break
             rendering = render()
+            layouts += 1
+        if stats is not None:
+            stats["layouts"] = layouts
         for note, call_page, note_page in misplaced_notes(rendering):
             messages.append(f"footnote {note} is on page {note_page}, its call on page "
                             f"{call_page}")
@@ -874,5 +893,5 @@ class _captured:
         self.logger.setLevel(self.level)
 
 
-__all__ = ["write", "footnotes_at_calls", "load_weasyprint", "check_options", "parse_page_size",
+__all__ = ["write", "weasyprint_input", "footnotes_at_calls", "load_weasyprint", "check_options", "parse_page_size",
            "layout_for", "cmyk_css", "BuildError"]
