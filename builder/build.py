@@ -53,6 +53,7 @@ class BuildRequest:
     bleed: str | None = None
     pdf_variant: str | None = None
     toc: bool | None = None
+    draft: bool = False  # --draft: the PDF laid out once (no footnote re-layout)
     cache: bool = True  # False: --no-cache, every stage and format done again
 
 
@@ -276,7 +277,7 @@ def _format_keys(book: Book, request: BuildRequest, options: Options,
         [(p.name, file_digest(p)) for p in sorted((root / "book").glob("cover.*"))],
         str(root), request.strict, request.allow_remote, options.source_date_epoch)
     pdf_only = (options.page_size, options.print_ready, options.bleed, options.pdf_variant,
-                options.toc)
+                options.toc, options.draft)
     return {fmt: cache_digest(shared, fmt, pdf_only if fmt == "pdf" else None, str(dest))
             for fmt, dest in targets.items()}
 
@@ -427,7 +428,7 @@ def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildR
 def format_options(request: BuildRequest, cache: Cache | None = None) -> Options:
     return Options(request.project_root, request.strict, request.allow_remote,
                    _source_date_epoch(), request.page_size, request.print_ready, request.bleed,
-                   request.pdf_variant, request.toc, cache)
+                   request.pdf_variant, request.toc, cache, request.draft)
 
 
 def _source_date_epoch() -> int | None:

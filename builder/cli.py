@@ -3,7 +3,7 @@
     builder build [PROJECT_DIR] [--to pdf,epub,html] [--style NAME|FILE.csl]
                   [--locale TAG] [--out DIR] [--bibliography FILE]... [--strict]
                   [--page-size SIZE] [--print] [--bleed LENGTH] [--pdf-variant VARIANT]
-                  [--toc | --no-toc] [--no-cache]
+                  [--toc | --no-toc] [--draft] [--no-cache]
     builder styles [QUERY]
 
 Exit status: 0 success, 1 a problem in the input (reported as
@@ -59,6 +59,9 @@ def make_parser() -> argparse.ArgumentParser:
                             "or pdf/x-4 (what --print makes)")
     build.add_argument("--toc", action=argparse.BooleanOptionalAction, default=None,
                        help="a table of contents in the PDF (default: as the theme says)")
+    build.add_argument("--draft", action="store_true",
+                       help="a quick PDF: laid out once, a footnote WeasyPrint pushes to the "
+                            "next page stays there (with a warning)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--allow-remote", action="store_true",
                        help="allow http(s) images and stylesheets (never other schemes)")
@@ -144,7 +147,7 @@ def _build(args: argparse.Namespace) -> int:
         bibliography=tuple(p.resolve() for p in args.bibliography), strict=args.strict,
         allow_remote=args.allow_remote, page_size=args.page_size,
         print_ready=args.print_ready, bleed=args.bleed, pdf_variant=args.pdf_variant, toc=args.toc,
-        cache=args.cache)
+        cache=args.cache, draft=args.draft)
     show = _Progress(args.quiet)
     try:
         result = build(request, show)

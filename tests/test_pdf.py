@@ -485,3 +485,19 @@ def test_sample_book_checks(pdf_build):
                                 headings=["Contents"] + [t for _, t in _headings(out)])
     assert report["passed"], report
     assert report["checks"]["footnotes"]["notes"] >= 5
+
+
+def test_draft_lays_out_once_and_leaves_a_pushed_footnote_warned(long_book, tmp_path):
+    """The book theme pushes one of the long book's notes a page past its call: a full
+    build lays the book out again to bring it back; --draft lays it out once and says
+    where the note fell."""
+    from builder.build import BuildRequest, build
+    full = build(BuildRequest(long_book, formats=("pdf",), theme="book", cache=False,
+                              out_dir=tmp_path / "full"))
+    assert full.timings["pdf_layouts"] >= 2
+    assert not [w for w in full.diagnostics.warnings if "footnote" in w.message]
+    draft = build(BuildRequest(long_book, formats=("pdf",), theme="book", cache=False,
+                               draft=True, out_dir=tmp_path / "draft"))
+    assert draft.timings["pdf_layouts"] == 1
+    pushed = [w.message for w in draft.diagnostics.warnings if "footnote" in w.message]
+    assert pushed and re.search(r"is on page (\d+), its call on page (\d+)", pushed[0])

@@ -17,3 +17,4 @@ class Options:
     pdf_variant: str | None = None    # pdf/a-3b, pdf/ua-1, ... (WeasyPrint's names)
     toc: bool | None = None           # a table of contents after the title page
     cache: "object" = None            # a builder.cache.Cache for costly pieces (EPUB fonts)
+    draft: bool = False               # --draft: one PDF layout, footnotes left where they fall

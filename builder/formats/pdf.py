@@ -243,7 +243,7 @@ def write(book: Book, dest: Path, options: Options,
 
         rendering = render()
         layouts = 1
-        for _ in range(MAX_RELAYOUTS):
+        for _ in range(0 if options.draft else MAX_RELAYOUTS):
             blocks = blocks_to_keep(rendering)
             if not blocks or not keep_together(tree, blocks):
                 break
