@@ -247,6 +247,7 @@ def write(book: Book, dest: Path, options: Options,
             blocks = blocks_to_keep(rendering)
             if not blocks or not keep_together(tree, blocks):
                 break
+            del rendering  # one layout in memory at a time: free this one before the next
             rendering = render()
             layouts += 1
         if stats is not None:
