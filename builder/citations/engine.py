@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 from citeproc import (Citation, CitationItem, CitationStylesBibliography,
                       CitationStylesStyle, Locator, formatter)
-from citeproc.source import Reference
+from citeproc.source import Name, Reference
 from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
@@ -568,6 +568,10 @@ class _Item(CitationItem):
     """
 
     bibliography = None  # shadows CitationItem's property; set by _Bibliography.register
+    __getitem__ = dict.__getitem__  # see _Reference
+
+    def __missing__(self, key: str) -> Any:
+        raise VariableError
 
     def __init__(self, key: str, **options: Any) -> None:
         super().__init__(key, **options)
@@ -690,6 +694,9 @@ class _Source(CiteProcJSON):
             for data in items:
                 self.add(self._reference(data))
 
+    def parse_names(self, json_data: Sequence[dict[str, Any]]) -> list[Any]:
+        return [_Name(**name) for name in json_data]
+
     def _reference(self, data: dict[str, Any]) -> Any:
         fields: dict[str, Any] = {}
         for key, value in data.items():
@@ -714,12 +721,33 @@ class _Source(CiteProcJSON):
 
 class _Reference(Reference):
     """citeproc-py's reference, with ``key`` and ``type`` (asked for by every
-    cs:if type test) as plain attributes too: they never change."""
+    cs:if type test) as plain attributes too: they never change.
+
+    ``reference[variable]`` (and ``reference.variable``) is dict's own lookup:
+    CustomDict.__getitem__ is Python code that catches KeyError to raise
+    VariableError; ``__missing__`` raises it instead (dict calls it on a
+    missing key), so a field read costs a C call.  The same for :class:`_Item`
+    and :class:`_Name`.
+    """
+
+    __getitem__ = dict.__getitem__
+
+    def __missing__(self, key: str) -> Any:
+        raise VariableError
 
     def __init__(self, key: str, type: str, **fields: Any) -> None:
         super().__init__(key, type, **fields)
         object.__setattr__(self, "key", self["key"])
         object.__setattr__(self, "type", self["type"])
+
+
+class _Name(Name):
+    """citeproc-py's name, its parts read with dict's own lookup (see _Reference)."""
+
+    __getitem__ = dict.__getitem__
+
+    def __missing__(self, key: str) -> Any:
+        raise VariableError
 
 
 def _int_or_none(element: Any, attribute: str, default: int = 5) -> int | None:
