@@ -20,16 +20,30 @@ from .errors import BuildError
 from .model import Chapter, Metadata, RenderedCitations
 from .themes import Theme
 
-# Section titles in the document's language (English when a language is missing).
+# Words the outputs print themselves (section titles; the EPUB's navigation and
+# labels), per language; English when a language or a word is missing.
 _TERMS: dict[str, dict[str, str]] = {
     "en": {"references": "References", "bibliography": "Bibliography",
-           "about": "About the author", "tags": "Tags"},
+           "about": "About the author", "about_many": "About the authors", "tags": "Tags",
+           "contents": "Contents", "landmarks": "Landmarks", "cover": "Cover",
+           "titlepage": "Title page", "start": "Start of content", "chapter": "Chapter {n}",
+           "back": "Back to the text", "cover_alt": "Cover: {title}", "by": "by"},
     "ru": {"references": "Список литературы", "bibliography": "Библиография",
-           "about": "Об авторе", "tags": "Теги"},
+           "about": "Об авторе", "about_many": "Об авторах", "tags": "Теги",
+           "contents": "Содержание", "landmarks": "Ориентиры", "cover": "Обложка",
+           "titlepage": "Титульный лист", "start": "Начало текста", "chapter": "Глава {n}",
+           "back": "Назад к тексту", "cover_alt": "Обложка: {title}", "by": "автор:"},
     "de": {"references": "Literatur", "bibliography": "Bibliographie",
-           "about": "Über den Autor", "tags": "Schlagwörter"},
+           "about": "Über den Autor", "about_many": "Über die Autoren", "tags": "Schlagwörter",
+           "contents": "Inhalt", "landmarks": "Orientierungspunkte", "cover": "Umschlag",
+           "titlepage": "Titelseite", "start": "Textanfang", "chapter": "Kapitel {n}",
+           "back": "Zurück zum Text", "cover_alt": "Umschlag: {title}", "by": "von"},
     "fr": {"references": "Références", "bibliography": "Bibliographie",
-           "about": "À propos de l’auteur", "tags": "Mots-clés"},
+           "about": "À propos de l’auteur", "about_many": "À propos des auteurs",
+           "tags": "Mots-clés", "contents": "Table des matières", "landmarks": "Repères",
+           "cover": "Couverture", "titlepage": "Page de titre", "start": "Début du texte",
+           "chapter": "Chapitre {n}", "back": "Retour au texte",
+           "cover_alt": "Couverture : {title}", "by": "par"},
 }
 
 
@@ -44,8 +58,12 @@ class Book:
     slug: str
 
     def term(self, name: str) -> str:
-        language = self.metadata.lang.split("-")[0].lower()
-        return _TERMS.get(language, _TERMS["en"]).get(name, _TERMS["en"][name])
+        return terms_for(self.metadata.lang)[name]
+
+
+def terms_for(lang: str) -> dict[str, str]:
+    """The words of :data:`_TERMS` in language ``lang`` (a BCP 47 tag), English filling gaps."""
+    return {**_TERMS["en"], **_TERMS.get(lang.split("-")[0].lower(), {})}
 
 
 def template_environment(theme: Theme) -> jinja2.Environment:
@@ -96,7 +114,8 @@ def _context(book: Book, format: str, stylesheets: Sequence[str]) -> dict[str, A
         "hanging_indent": citations.hanging_indent,
         "second_field_align": citations.second_field_align,
         "about": any(a.bio for a in meta.authors) or bool(meta.disclaimer) or bool(meta.tags),
-        "about_title": book.term("about"),
+        "about_title": book.term("about_many" if sum(bool(a.bio) for a in meta.authors) > 1
+                                 else "about"),
         "tags_label": book.term("tags"),
     }
 

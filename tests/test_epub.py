@@ -297,7 +297,7 @@ def test_toc_in_nav_and_ncx_is_the_same_outline(book):  # type: ignore[no-untype
     toc = nav_tree(epub.nav.xpath('//x:nav[@epub:type="toc"]/x:ol', namespaces=NS)[0])
     assert toc == ncx_tree(epub.ncx.find("ncx:navMap", NS))
     assert [entry[0] for entry in toc] == ["Introduction", "Methods", "Results", "Conclusion",
-                                           "Bibliography", "About the author"]
+                                           "Bibliography", "About the authors"]  # two bios
     methods = toc[1]
     assert methods[2] == [
         ("Data sources", "chapter-02.xhtml#data-sources",

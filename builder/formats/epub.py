@@ -48,7 +48,7 @@ from .. import __version__
 from ..cache import Cache, code_version, digest, file_digest
 from ..errors import BuildError, display_path
 from ..outputs import write_bytes
-from ..render import Book, render_document
+from ..render import Book, render_document, terms_for
 from ..themes import FontFace, font_face_css
 from . import Options
 from .cover import CoverText, svg_cover, theme_accent
@@ -70,22 +70,6 @@ RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "
 # CSS generated content may add (list numbers, quotes, dashes, ellipsis).
 ALWAYS_KEPT = "".join(map(chr, range(0x20, 0x7F))) + "\u00a0\u00b7\u2013\u2014\u2018\u2019" \
     "\u201c\u201d\u2022\u2026\u21a9\ufe0e\u00ad\u2010"
-
-_TERMS: dict[str, dict[str, str]] = {
-    "en": {"contents": "Contents", "landmarks": "Landmarks", "cover": "Cover",
-           "titlepage": "Title page", "start": "Start of content", "chapter": "Chapter {n}",
-           "back": "Back to the text", "cover_alt": "Cover: {title}", "by": "by"},
-    "ru": {"contents": "Содержание", "landmarks": "Ориентиры", "cover": "Обложка",
-           "titlepage": "Титульный лист", "start": "Начало текста", "chapter": "Глава {n}",
-           "back": "Назад к тексту", "cover_alt": "Обложка: {title}", "by": "автор:"},
-    "de": {"contents": "Inhalt", "landmarks": "Orientierungspunkte", "cover": "Umschlag",
-           "titlepage": "Titelseite", "start": "Textanfang", "chapter": "Kapitel {n}",
-           "back": "Zurück zum Text", "cover_alt": "Umschlag: {title}", "by": "von"},
-    "fr": {"contents": "Table des matières", "landmarks": "Repères", "cover": "Couverture",
-           "titlepage": "Page de titre", "start": "Début du texte", "chapter": "Chapitre {n}",
-           "back": "Retour au texte", "cover_alt": "Couverture : {title}", "by": "par"},
-}
-
 
 @dataclass
 class _Part:
@@ -182,7 +166,7 @@ def write(book: Book, dest: Path, options: Options) -> list[str]:
 
 
 def _terms(lang: str) -> dict[str, str]:
-    return _TERMS.get(lang.split("-")[0].lower(), _TERMS["en"])
+    return terms_for(lang)
 
 
 # --- 1. Cutting the document into parts ---------------------------------------------
