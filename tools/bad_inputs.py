@@ -113,6 +113,15 @@ def alias_bomb(project: Path) -> None:
                                                       "title: Test Article\n" + bomb))
 
 
+CSL_HEAD = ('<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" version="1.0" '
+            'class="in-text">\n  <info><title>Mine</title><id>mine</id></info>\n')
+
+
+def csl(body: str) -> Callable[[Path], None]:
+    """styles/bad.csl: a style with an <info>, then ``body`` from line 4."""
+    return lambda p: write(p, "styles/bad.csl", CSL_HEAD + body + "</style>\n")
+
+
 def huge_markdown(project: Path) -> None:
     line = "A line of an enormous manuscript, repeated until it is twenty megabytes long.\n\n"
     write(project, "book/article.md", ARTICLE + line * (20 * 2**20 // len(line)))
@@ -158,6 +167,11 @@ CASES = [
                          refs_json(SMITH, {"id": "notype", "title": "No Type"}))),
     Case("Citations and bibliographies", "an entry of an unknown type",
          lambda p: write(p, "bibliography/refs.json", refs_json(dict(SMITH, type="novel")))),
+    Case("Citations and bibliographies", "a date that does not exist in CSL-YAML (2021-02-30)",
+         lambda p: (p.joinpath("bibliography/refs.json").unlink(),
+                    write(p, "bibliography/refs.yaml",
+                          "references:\n- id: smith2021\n  type: book\n  title: A Book\n"
+                          "  issued: 2021-02-30\n"))),
     Case("Citations and bibliographies", "--bibliography naming a missing file",
          lambda p: None, ("--bibliography", "nope.json")),
     # --- metadata and the book folder
@@ -181,6 +195,8 @@ CASES = [
          lambda p: write(p, "book/article.md",
                          ARTICLE.replace("First", "F\u00efrst").encode("latin-1"))),
     Case("Metadata and the book folder", "a YAML alias bomb in the front matter", alias_bomb),
+    Case("Metadata and the book folder", "a date that does not exist in the front matter",
+         article("title: Test Article", "title: Test Article\ndate: 2021-02-30")),
     Case("Metadata and the book folder", "a 20 MB Markdown file", huge_markdown),
     # --- styles and locales
     Case("Styles and locales", "an unknown style name", lambda p: None, ("--style", "apaa")),
@@ -190,6 +206,31 @@ CASES = [
          lambda p: write(p, "styles/bad.csl",
                          '<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" '
                          'version="1.0" class="in-text">\n  <citation/>\n</style>\n'),
+         ("--style", "styles/bad.csl")),
+    Case("Styles and locales", "a .csl file calling a macro it does not define",
+         csl('  <macro name="author"><names variable="author"/></macro>\n  <citation>\n'
+             '    <layout>\n      <text macro="autor"/>\n    </layout>\n  </citation>\n'),
+         ("--style", "styles/bad.csl")),
+    Case("Styles and locales", "a .csl file with an unknown element in a layout",
+         csl('  <citation>\n    <layout>\n      <txt variable="title"/>\n    </layout>\n'
+             '  </citation>\n'), ("--style", "styles/bad.csl")),
+    Case("Styles and locales", "a .csl file with a misspelt attribute",
+         csl('  <citation>\n    <layout>\n      <text variabel="title"/>\n    </layout>\n'
+             '  </citation>\n'), ("--style", "styles/bad.csl")),
+    Case("Styles and locales", "a .csl file with a value citeproc-py does not know",
+         csl('  <citation>\n    <layout font-style="italics">\n      <text variable="title"/>\n'
+             '    </layout>\n  </citation>\n'), ("--style", "styles/bad.csl")),
+    Case("Styles and locales", "a .csl file whose macros call each other in a loop",
+         csl('  <macro name="a"><text macro="b"/></macro>\n'
+             '  <macro name="b"><group><text macro="a"/></group></macro>\n'
+             '  <citation><layout><text macro="a"/></layout></citation>\n'),
+         ("--style", "styles/bad.csl")),
+    Case("Styles and locales", "a dependent .csl file whose parent is not installed",
+         lambda p: write(p, "styles/bad.csl",
+                         '<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" '
+                         'version="1.0">\n  <info><title>Mine</title><id>mine</id>\n'
+                         '    <link href="http://www.zotero.org/styles/no-such-style" '
+                         'rel="independent-parent"/>\n  </info>\n</style>\n'),
          ("--style", "styles/bad.csl")),
     Case("Styles and locales", "a .csl file that is not XML",
          lambda p: write(p, "styles/bad.csl", "<style>\n  <citation>\n</style>\n"),

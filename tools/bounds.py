@@ -70,6 +70,48 @@ def yaml_bomb_bibliography(project: Path) -> None:
     write(project / "book" / "a.md", FRONT + "Text [@x].\n")
 
 
+def yaml_references(project: Path, count: int = 5_000) -> None:
+    """``count`` references in one CSL-YAML file; the text cites three of them."""
+    refs = "".join(f"- id: ref{n}\n  type: article-journal\n  title: Article number {n}\n"
+                   f"  author:\n  - family: Author{n % 977}\n    given: A.\n"
+                   f"  container-title: Journal of Bounds\n  volume: '{n % 90}'\n"
+                   f"  issued:\n    date-parts:\n    - [{1950 + n % 70}]\n" for n in range(count))
+    write(project / "bibliography" / "refs.yaml", "references:\n" + refs)
+    write(project / "book" / "a.md", FRONT + f"See [@ref1; @ref2] and @ref{count - 1}.\n")
+
+
+def nested_yaml(project: Path, depth: int = 100_000) -> None:
+    write(project / "bibliography" / "refs.yaml", "references: " + "[" * depth + "]" * depth + "\n")
+    write(project / "book" / "a.md", FRONT + "Text.\n")
+
+
+def nested_front_matter(project: Path, depth: int = 100_000) -> None:
+    write(project / "book" / "a.md",
+          "---\ntitle: Bounds\ntags: " + "[" * depth + "]" * depth + "\n---\n\nText.\n")
+
+
+CSL_HEAD = ('<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" version="1.0" '
+            'class="in-text">\n  <info><title>Deep</title><id>deep</id></info>\n')
+
+
+def macro_chain(project: Path, length: int = 10_000) -> None:
+    """A style whose citation calls macro m0, which calls m1, ... (citeproc-py recurses)."""
+    macros = "".join(f'  <macro name="m{n}"><text macro="m{n + 1}"/></macro>\n'
+                     for n in range(length))
+    write(project / "styles" / "deep.csl", CSL_HEAD + macros +
+          f'  <macro name="m{length}"><text variable="title"/></macro>\n'
+          '  <citation><layout><text macro="m0"/></layout></citation>\n</style>\n')
+    write(project / "book" / "a.md", "---\ntitle: Bounds\ncsl: styles/deep.csl\n---\n\n"
+          "Text [@x].\n")
+    write(project / "bibliography" / "refs.json", '[{"id": "x", "type": "book", "title": "X"}]\n')
+
+
+def nested_bibtex_commands(project: Path, depth: int = 3_000) -> None:
+    write(project / "bibliography" / "refs.bib",
+          "@book{x,\n  title = {" + "\\begin{quote}" * depth + "X},\n}\n")
+    write(project / "book" / "a.md", FRONT + "Text [@x].\n")
+
+
 def nested_lists(project: Path, depth: int = 10_000) -> None:
     """``- - - ... item``: each ``- `` opens a list inside the item before it."""
     write(project / "book" / "a.md", FRONT + "- " * depth + "item\n")
@@ -142,6 +184,9 @@ CASES = [
          ()),
     Case("a YAML alias bomb (9^10 leaves) in the front matter", yaml_bomb_front_matter),
     Case("a YAML alias bomb (9^10 leaves) in a CSL-YAML bibliography", yaml_bomb_bibliography),
+    Case("a bibliography of 5,000 references (CSL-YAML, 3 cited), HTML", yaml_references),
+    Case("a CSL-YAML bibliography nested 100,000 deep", nested_yaml),
+    Case("front matter nested 100,000 deep", nested_front_matter),
     Case("10,000-deep nested lists (- - - ... item)", nested_lists),
     Case("1,000-deep nested lists, each item indented under the last", nested_indented_lists),
     Case("10,000-deep nested block quotes", nested_quotes),
@@ -149,6 +194,9 @@ CASES = [
     Case("10,000-deep nested brackets around a citation", nested_brackets),
     Case("a CSL-JSON bibliography nested 100,000 deep", nested_json),
     Case("a BibTeX title with braces nested 10,000 deep", nested_bibtex),
+    Case("a BibTeX title with 3,000 nested \\begin{quote} (no braces nested)",
+         nested_bibtex_commands),
+    Case("a .csl style whose macros call each other 10,000 deep", macro_chain),
     Case("a 7.5 MB Markdown file (under the limit), HTML", large_markdown),
     Case("5,000 headings with the same title, HTML", same_headings),
     Case("10,000 headings with the same title, HTML", lambda p: same_headings(p, 10_000)),
