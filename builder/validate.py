@@ -7,6 +7,7 @@ and the PDF through :mod:`builder.pdfcheck`.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ def check_project(request: BuildRequest, outputs: bool = True) -> dict[str, Any]
     book = None
     try:
         book = prepare(request, diagnostics)
+        _warn_missing_fields(request, book, diagnostics)
     except BuildError as exc:
         report["errors"].append(str(exc))
     report["warnings"] = [str(w) for w in diagnostics.warnings]
@@ -32,6 +34,28 @@ def check_project(request: BuildRequest, outputs: bool = True) -> dict[str, Any]
     report["passed"] = not report["errors"] and outputs_ok and not (
         request.strict and report["warnings"])
     return report
+
+
+def _warn_missing_fields(request: BuildRequest, book: Any, diagnostics: Diagnostics) -> None:
+    """A warning for each cited reference that lacks a field the style prints for it."""
+    from .citations import load_style
+    from .citations.completeness import missing_fields
+    from .sources import load_project
+    project = load_project(request.project_root, request.style, request.locale,
+                           list(request.bibliography) or None)
+    style = load_style(project.style, project.root)
+    cited = {key for key, _ in book.citations.bibliography} or {
+        key for key in re.findall(r'data-cites="([^"]+)"', "".join(
+            chapter.html for chapter in book.chapters)) for key in key.split()}
+    references = [ref for ref in project.references if ref.key in cited]
+    found = missing_fields(style.xml, [ref.csl for ref in references], project.locale)
+    for ref in references:
+        for name in found.get(ref.key, []):
+            kind = str(ref.csl.get("type", "item")).replace("-", " ").replace("_", " ")
+            article = "an" if kind[:1] in "aeiou" else "a"
+            diagnostics.warn(f"reference '{ref.key}' has no {name}, which {style.name} prints "
+                             f"for {article} {kind} (add {name}: to the entry)", ref.position.path,
+                             ref.position.line)
 
 
 def _headings(book: Any) -> list[str]:

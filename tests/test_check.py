@@ -59,3 +59,40 @@ def test_check_lists_unused_references_and_strict_fails_on_them(tmp_path):
     assert any("reference 'spare' is never cited" in w for w in report["warnings"])
     strict = run_builder("check", str(project), "--strict")
     assert strict.returncode == 1
+
+
+def test_check_warns_of_fields_the_style_prints_and_a_reference_lacks(tmp_path):
+    """The style is asked which fields it would print: IEEE prints a book's publisher and
+    place, APA a book's publisher only; a journal article needs its journal, volume and
+    pages in both; a complete entry gets no warning."""
+    project = tmp_path / "p"
+    (project / "book").mkdir(parents=True)
+    (project / "bibliography").mkdir()
+    (project / "book" / "a.md").write_text("---\ntitle: T\n---\n\nText [@j; @b; @full].\n",
+                                           encoding="utf-8")
+    refs = [{"id": "j", "type": "article-journal", "title": "A study",
+             "author": [{"family": "Lee", "given": "Ann"}], "issued": {"date-parts": [[2020]]}},
+            {"id": "b", "type": "book", "title": "A book",
+             "author": [{"family": "Kim", "given": "Bo"}], "issued": {"date-parts": [[2019]]}},
+            {"id": "full", "type": "book", "title": "Whole", "publisher": "Press",
+             "publisher-place": "Astana", "author": [{"family": "Ng", "given": "Al"}],
+             "issued": {"date-parts": [[2018]]}}]
+    (project / "bibliography" / "refs.json").write_text(
+        "[\n" + ",\n".join(json.dumps(r) for r in refs) + "\n]\n", encoding="utf-8")
+
+    def missing(style: str) -> set[tuple[str, str, str]]:
+        result = run_builder("check", str(project), "--style", style, "--format", "json")
+        report = json.loads(result.stdout)
+        found = set()
+        for line in report["warnings"]:
+            if "has no" in line:
+                where = line.split(": warning:")[0].rsplit(":", 1)[1]
+                key, field = line.split("reference '")[1].split("' has no ")
+                found.add((where, key, field.split(",")[0]))
+        return found
+
+    journal = {("2", "j", "container-title"), ("2", "j", "volume"), ("2", "j", "page")}
+    assert missing("apa") == journal | {("3", "b", "publisher")}
+    assert missing("ieee") == journal | {("3", "b", "publisher"), ("3", "b", "publisher-place")}
+    strict = run_builder("check", str(project), "--strict")
+    assert strict.returncode == 1
