@@ -24,12 +24,12 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
     by_key = {ref.key: ref for ref in references}
     _check_keys(clusters, by_key)
     cited = _cited_in_order(clusters)
-    processor = Processor(style.xml, [by_key[k].csl for k in cited],
-                          locale=check_locale(locale) if locale else style.default_locale,
-                          link_cites=True)
+    locale = check_locale(locale) if locale else style.default_locale
     cites = [[_cite(item, narrative=cluster.narrative and not style.note and n == 0)
               for n, item in enumerate(cluster.items)] for cluster in clusters]
     try:
+        processor = Processor(style.xml, [by_key[k].csl for k in cited], locale=locale,
+                              link_cites=True)
         output = processor.render(cites, [cluster.note_index for cluster in clusters])
     except BuildError:
         raise
