@@ -417,6 +417,9 @@ def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildR
         from .formats.pdf import check_options
         check_options(format_options(request))  # a bad page size or variant: nothing read, nothing written
     book = prepare(request, result.diagnostics, result.timings, cache, progress)
+    if request.strict:  # every warning counts: references lacking a field the style prints too
+        from .validate import warn_missing_fields
+        warn_missing_fields(request, book, result.diagnostics, cache)
     if request.strict and result.diagnostics.warnings:
         first = result.diagnostics.warnings[0]
         raise BuildError(f"{first.message} (--strict makes warnings errors)", first.path, first.line)

@@ -23,7 +23,7 @@ def check_project(request: BuildRequest, outputs: bool = True) -> dict[str, Any]
     book = None
     try:
         book = prepare(request, diagnostics)
-        _warn_missing_fields(request, book, diagnostics)
+        warn_missing_fields(request, book, diagnostics)
     except BuildError as exc:
         report["errors"].append(str(exc))
     report["warnings"] = [str(w) for w in diagnostics.warnings]
@@ -36,8 +36,11 @@ def check_project(request: BuildRequest, outputs: bool = True) -> dict[str, Any]
     return report
 
 
-def _warn_missing_fields(request: BuildRequest, book: Any, diagnostics: Diagnostics) -> None:
-    """A warning for each cited reference that lacks a field the style prints for it."""
+def warn_missing_fields(request: BuildRequest, book: Any, diagnostics: Diagnostics,
+                        cache: Any = None) -> None:
+    """A warning for each cited reference that lacks a field the style prints for it
+    (``builder check``, and ``builder build --strict``)."""
+    from .cache import Cache, code_version, digest
     from .citations import load_style
     from .citations.completeness import missing_fields
     from .sources import load_project
@@ -48,7 +51,10 @@ def _warn_missing_fields(request: BuildRequest, book: Any, diagnostics: Diagnost
         key for key in re.findall(r'data-cites="([^"]+)"', "".join(
             chapter.html for chapter in book.chapters)) for key in key.split()}
     references = [ref for ref in project.references if ref.key in cited]
-    found = missing_fields(style.xml, [ref.csl for ref in references], project.locale)
+    items = [ref.csl for ref in references]
+    found = (cache or Cache(None)).memo(
+        "fields", digest(code_version(), style.xml, project.locale, items),
+        lambda: missing_fields(style.xml, items, project.locale))
     for ref in references:
         for name in found.get(ref.key, []):
             kind = str(ref.csl.get("type", "item")).replace("-", " ").replace("_", " ")

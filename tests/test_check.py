@@ -96,3 +96,12 @@ def test_check_warns_of_fields_the_style_prints_and_a_reference_lacks(tmp_path):
     assert missing("ieee") == journal | {("3", "b", "publisher"), ("3", "b", "publisher-place")}
     strict = run_builder("check", str(project), "--strict")
     assert strict.returncode == 1
+    # a build lists them only with --strict, where they stop it (dist/ stays empty)
+    built = run_builder("build", str(project), "--to", "html")
+    assert built.returncode == 0 and "has no" not in built.stderr, built.stderr
+    (project / "dist").rename(project / "first")
+    refused = run_builder("build", str(project), "--to", "html", "--strict")
+    assert refused.returncode == 1
+    assert "reference 'j' has no container-title" in refused.stderr, refused.stderr
+    assert "--strict makes warnings errors" in refused.stderr
+    assert not (project / "dist").exists() or not list((project / "dist").glob("*.html"))
