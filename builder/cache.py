@@ -195,6 +195,9 @@ def code_version() -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` by a rename, so a reader never sees half an entry; a cache
+    that cannot be written (a read-only project) is no cache, not an error."""
+    name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{path.name[:16]}.", suffix=".part",
@@ -202,8 +205,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(name, path)
-    except OSError as exc:  # a read-only project: the build goes on without a cache
+    except OSError as exc:
         log.debug("cannot write cache entry %s: %s", path, exc)
-        with_name = locals().get("name")
-        if with_name:
-            Path(with_name).unlink(missing_ok=True)
+        if name is not None:
+            Path(name).unlink(missing_ok=True)
