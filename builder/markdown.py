@@ -175,6 +175,8 @@ def _bare_key(key: str) -> str:
 
 def _bracketed_citation(state: StateInline, silent: bool) -> bool:
     src, start = state.src, state.pos
+    if state.env.get("_affix"):  # Markdown of a prefix or suffix: no citation in a citation
+        return False
     if src[start] != "[" or src.startswith("[^", start) or "@" not in src[start:start + 400]:
         return False
     end = _matching_bracket(src, start, state.posMax)
@@ -184,13 +186,16 @@ def _bracketed_citation(state: StateInline, silent: bool) -> bool:
     if not items:
         return False
     if not silent:
-        _push_cluster(state, items, start, narrative=False)
+        at = src.find("@", start, end)  # a bracket that opens a line above: the key's line
+        _push_cluster(state, items, at if "\n" in src[start:at] else start, narrative=False)
     state.pos = end + 1
     return True
 
 
 def _narrative_citation(state: StateInline, silent: bool) -> bool:
     src, start = state.src, state.pos
+    if state.env.get("_affix"):
+        return False
     if src[start] != "@" or (start > 0 and (src[start - 1].isalnum() or src[start - 1] in "@\\")):
         return False
     match = _NARRATIVE.match(src, start, state.posMax)
@@ -267,7 +272,7 @@ def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
 def _affixes_as_html(md: MarkdownIt, item: CiteItem) -> CiteItem:
     """Prefix and suffix are Markdown (``[*see* @a]``); the citation layer gets HTML."""
     def inline(text: str) -> str:
-        return md.renderInline(text, {}).strip() if text else ""
+        return md.renderInline(text, {"_affix": True}).strip() if text else ""
     return CiteItem(item.key, inline(item.prefix), inline(item.suffix),
                     item.locator, item.label, item.suppress_author, item.author_only)
 

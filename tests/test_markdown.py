@@ -326,3 +326,20 @@ def test_citation_syntax_soup_gives_lines_inside_the_text(text, note_style, firs
 def test_narrative_citation_in_a_numeric_style_keeps_the_author():
     """IEEE prints no author in its citations: the author in the text comes from the data."""
     assert _rendered("As @a says.", style="ieee") == ["Doe [1]"]
+
+
+@pytest.mark.parametrize("text,line,suffix", [
+    ("[\n@a]", 2, ""),                # the bracket opens a line above the key
+    ("Text [see\n@a, p. 3].", 2, ""),
+    ("\\^[@a@a]", 1, "@a"),           # a citation-like suffix is text, not a citation
+    ("[@a, p. 3 @b]", 1, "@b"),
+])
+def test_found_by_hypothesis(text, line, suffix):
+    """Cases the soup test found: a cluster is placed on its key's line, and a
+    prefix or suffix never holds a citation of its own (rendering it raised KeyError)."""
+    parsed = parse(text, first_line=1)
+    [cluster] = parsed.clusters
+    assert cluster.position.line == line
+    assert "@" in text.splitlines()[line - 1]
+    assert cluster.items[0].suffix == suffix
+    render(parsed)
