@@ -84,12 +84,14 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
         theme = load_theme(request.theme, project.root, allow_remote=request.allow_remote)
     with clock("parse"):
         md = markdown.make_parser()
-        total = len(project.chapters)
-        drafts = [progress("parsing chapters", n + 1, total) or cache.memo("chapters", _draft_key(request, chapter, n, style.note, project.root),
-                             lambda chapter=chapter, n=n: _draft(md, chapter, n, style.note,
-                                                                 project.root, request),
-                             valid=lambda draft: all(path.exists() for path in draft.resources))
-                  for n, chapter in enumerate(project.chapters)]
+        drafts = []
+        for n, chapter in enumerate(project.chapters):
+            progress("parsing chapters", n + 1, len(project.chapters))
+            drafts.append(cache.memo(
+                "chapters", _draft_key(request, chapter, n, style.note, project.root),
+                lambda chapter=chapter, n=n: _draft(md, chapter, n, style.note, project.root,
+                                                    request),
+                valid=lambda draft: all(path.exists() for path in draft.resources)))
     with clock("citations"):
         progress("formatting citations")
         clusters = [cluster for draft in drafts for cluster in draft.clusters]
@@ -123,9 +125,14 @@ def _draft(md: Any, chapter: ChapterSource, n: int, note_style: bool, root: Path
     slots = citation_slots([cluster.id for cluster in parsed.clusters])
     html = sanitize(markdown.render_chapter(md, parsed, slots), chapter.path, root,
                     request.allow_remote)
-    used = {root / src for src in re.findall(r'\ssrc="([^":#?]+)"', html)}
+    used = {root / src for src in _local_sources(html)}
     return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), html,
                   tuple(sorted(used)))
+
+
+def _local_sources(html: str) -> list[str]:
+    """The project files an HTML fragment loads (``src`` paths, relative to the project)."""
+    return re.findall(r'\ssrc="([^":#?]+)"', html)
 
 
 def _draft_key(request: BuildRequest, chapter: ChapterSource, n: int, note_style: bool,
@@ -212,7 +219,7 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
             result.timings[fmt] = 0.0
             _record(result, fmt, record.warnings(fmt))
             if fmt == "html":  # its fonts and images, in case they were deleted
-                html.commit(book, targets[fmt], options)
+                html.commit(book, targets[fmt], out_dir, options)
     if not todo:
         return
     if "pdf" in todo:
@@ -249,7 +256,7 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
             result.timings["pdf_layouts"] = stats["layouts"]
         for fmt in todo:
             if fmt == "html":
-                html.commit(book, targets[fmt], options)  # its fonts and images beside it
+                html.commit(book, staged[fmt], out_dir, options)  # its fonts and images
             os.replace(staged[fmt], targets[fmt])
             result.outputs[fmt] = targets[fmt]
             _record(result, fmt, messages[fmt])
@@ -269,8 +276,7 @@ def _format_keys(book: Book, request: BuildRequest, options: Options,
     """What each output is made from: the rendered book, the theme, the files the book
     uses (images, the cover), the builder's code, and the options of that format."""
     root = request.project_root
-    images = sorted(set(re.findall(r'\ssrc="([^":#?]+)"',
-                                   "".join(chapter.html for chapter in book.chapters))))
+    images = sorted({src for chapter in book.chapters for src in _local_sources(chapter.html)})
     shared = cache_digest(
         code_version(), book.metadata, book.chapters, book.citations, book.slug,
         folder_digest(book.theme.folders), [(src, file_digest(root / src)) for src in images],

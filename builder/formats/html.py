@@ -16,11 +16,11 @@ def write(book: Book, dest: Path, options: Options) -> None:
     write_text(dest, _document(book))
 
 
-def commit(book: Book, dest: Path, options: Options) -> None:
-    """The files the page needs beside it, once the build has succeeded (a failed
-    build leaves the output folder as it was)."""
-    _copy_fonts(book, dest.parent / FONT_DIR)
-    _copy_images(_document(book), Path(str(options.project_root)), dest.parent)
+def commit(book: Book, page: Path, out_dir: Path, options: Options) -> None:
+    """The files the page (as written at ``page``) needs beside it in ``out_dir``, once
+    the build has succeeded (a failed build leaves the output folder as it was)."""
+    _copy_fonts(book, out_dir / FONT_DIR)
+    _copy_images(page.read_text(encoding="utf-8"), Path(str(options.project_root)), out_dir)
 
 
 def _document(book: Book) -> str:
