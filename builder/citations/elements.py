@@ -488,6 +488,28 @@ class Text(_SafeCase, model.Text):
     bugreports_GreekStyleProblems, bugreports_NoTitle, ...).
     """
 
+    def process(self, item, context=None, **kwargs):  # type: ignore[no-untyped-def]
+        """citeproc-py's, with the item's language read without raising an exception
+        for every item that has none, and the macro found once."""
+        if context is None:
+            context = self
+        language = item.reference.get("language")
+        language = (language if language is not None
+                    else self.get_root().get("default-locale", "en"))[:2]
+        text = None
+        if "variable" in self.attrib:
+            text = self._variable(item, context)
+        elif "macro" in self.attrib:
+            macro = self.__dict__.get("_macro")
+            if macro is None:
+                macro = self.__dict__["_macro"] = self.get_macro(self.get("macro"))
+            text = macro.render(item, context)
+        elif "term" in self.attrib:
+            text = self._term(item)
+        elif "value" in self.attrib:
+            text = String(self.preformat(self.get("value")))
+        return text, language
+
     def _variable(self, item, context):  # type: ignore[no-untyped-def]
         variable = self.get("variable")
         if variable == "locator":
@@ -1162,6 +1184,17 @@ class Name(model.Name):
     bugreports_ApostropheOnParticle, bugreports_parseName.
     """
 
+    def get_option(self, name, context=None, sort_options=None):  # type: ignore[no-untyped-def]
+        """citeproc-py's, remembered per option and context element when no sort key
+        overrides it: the answer comes from attributes, which do not change."""
+        if sort_options is not None:
+            return super().get_option(name, context, sort_options)
+        memo = self.__dict__.setdefault("_options", {})
+        key = (name, context)
+        if key not in memo:
+            memo[key] = super().get_option(name, context)
+        return memo[key]
+
     def initialize(self, given, mark, context):  # type: ignore[no-untyped-def]
         initialize = _inherited(self, "initialize", "true", context).lower() != "false"
         with_hyphen = _inherited(self, "initialize-with-hyphen", "true", context).lower() != "false"
@@ -1473,17 +1506,26 @@ class Key(model.Key):
             if option in self.attrib:
                 options[option.replace("names", "et-al")] = self.get(option)
         macro = self.get_macro(self.get("macro"))
+        memo = self.__dict__.setdefault("_keys", {}) if _reads_only_item(macro) else None
         keys = []
         previous = _sorting()
         _STATE.sorting = options
         try:
             for item in items:
+                cite = (item.key, (item.locator.label, str(item.locator.identifier))
+                        if item.has_locator else None)
+                known = memo.get(cite) if memo is not None else None
+                if known is not None and known[0] is item.reference:
+                    keys.append(known[1])
+                    continue
                 layout.repressed = {}
                 try:
                     rendered = macro.render(item, context=context, sort_options=options)
                 except model.VariableError:
                     rendered = None
                 keys.append(None if rendered is None else _Value.text(plain_sort_text(rendered)))
+                if memo is not None:  # the reference is kept: a new one (new data) is a miss
+                    memo[cite] = (item.reference, keys[-1])
         finally:
             _STATE.sorting = previous
             layout.repressed = {}
@@ -1525,6 +1567,30 @@ class Key(model.Key):
                 given = " ".join(p for p in (given, dp, ndp) if p)
             keys.append(", ".join(p for p in (family, given, parts["suffix"]) if p))
         return "; ".join(keys)
+
+
+# What a macro may read besides its item's data and the cite's locator: the cite's
+# position, number or note -- a sort key made from one of these is not remembered.
+_CITE_READS = re.compile(rb"citation-number|first-reference-note-number|position")
+
+
+def _reads_only_item(macro: model.CitationStylesElement) -> bool:
+    """True when ``macro``, and every macro it calls, reads only the item's data and
+    the locator (so an item's sort key is the same in every cite of it with that
+    locator)."""
+    known = macro.__dict__.get("_reads_only_item")
+    if known is None:
+        known, seen, todo = True, set(), [macro]
+        while todo and known:
+            current = todo.pop()
+            if current.get("name") in seen:
+                continue
+            seen.add(current.get("name"))
+            known = _CITE_READS.search(etree.tostring(current)) is None
+            todo += [current.get_macro(text.get("macro"))
+                     for text in current.iter(f"{{{CSL_NS}}}text") if text.get("macro")]
+        macro.__dict__["_reads_only_item"] = known
+    return known
 
 
 class Sort(model.Sort):
@@ -1734,18 +1800,17 @@ class If(model.If):
         raising ``TypeError`` (bugreports_FourAndFour).
     """
 
+    _TESTS = (("type", "_type"), ("variable", "_variable"), ("is-numeric", "_is_numeric"),
+              ("is-uncertain-date", "_is_uncertain_date"), ("locator", "_locator"),
+              ("disambiguate", "_disambiguate"))
+
     def render(self, item, context=None, delimiter="", **kwargs):  # type: ignore[no-untyped-def]
-        tests = (("type", self._type), ("variable", self._variable),
-                 ("is-numeric", self._is_numeric),
-                 ("is-uncertain-date", self._is_uncertain_date),
-                 ("locator", self._locator), ("disambiguate", self._disambiguate))
+        tests, match = self._compiled()
         results: list[bool] = []
-        for attribute, test in tests:
-            if attribute in self.attrib:
-                results += [bool(r) for r in test(item)]
+        for test in tests:
+            results += [bool(r) for r in test(self, item)]
         if "position" in self.attrib:
             results += self._position(item, context)
-        match = self.get("match", "all")
         if match == "any":
             passed = any(results)
         elif match == "none":
@@ -1756,6 +1821,23 @@ class If(model.If):
             raise model.ConditionFailed
         return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
 
+    def _compiled(self):  # type: ignore[no-untyped-def]
+        """The tests this element makes and its ``match``, read from its attributes
+        once (a style's elements do not change once parsed; see _ParsedStyle)."""
+        compiled = self.__dict__.get("_compiled_tests")
+        if compiled is None:
+            tests = tuple(getattr(type(self), method) for attribute, method in self._TESTS
+                          if attribute in self.attrib)
+            compiled = self.__dict__["_compiled_tests"] = (tests, self.get("match", "all"))
+        return compiled
+
+    def _type(self, item):  # type: ignore[no-untyped-def]
+        types = self.__dict__.get("_types")
+        if types is None:
+            types = self.__dict__["_types"] = [t.lower() for t in self.get("type").split()]
+        kind = item.reference.type
+        return [t == kind for t in types]
+
     def _disambiguate(self, item):  # type: ignore[no-untyped-def]
         wanted = self.get("disambiguate", "").strip().lower() == "true"
         value = item.reference.get("disambiguate")
@@ -1763,7 +1845,10 @@ class If(model.If):
         return [flagged == wanted]
 
     def _variable(self, item):  # type: ignore[no-untyped-def]
-        return [_has_value(item, variable) for variable in self.get("variable").split()]
+        variables = self.__dict__.get("_variables")
+        if variables is None:
+            variables = self.__dict__["_variables"] = self.get("variable").split()
+        return [_has_value(item, variable) for variable in variables]
 
     def _is_numeric(self, item):  # type: ignore[no-untyped-def]
         results = []
@@ -1871,12 +1956,43 @@ def _memo_get_root(self: Any) -> Any:
     return root
 
 
+_FORMATTING = ("font-style", "font-variant", "font-weight", "text-decoration", "vertical-align")
+
+
+def _memo_format(self: Any, text: Any) -> Any:
+    """citeproc-py's Formatted.format, which asks for the formatter five times and
+    reads five attributes for every piece of text, skipped for an element that
+    has none of those attributes (most of them): it would return the text as is."""
+    plain = self.__dict__.get("_plain_format")
+    if plain is None:
+        plain = self.__dict__["_plain_format"] = not any(a in self.attrib for a in _FORMATTING)
+    if plain:
+        return str(text) if isinstance(text, (int, float)) else text
+    return model.Formatted.format(self, text)
+
+
+def _memo_locale_option(self: Any, name: str) -> Any:
+    """Locale.get_option with the cs:style-options element found once."""
+    if "_style_options" not in self.__dict__:
+        self.__dict__["_style_options"] = self.find("cs:style-options", self.nsmap)
+    options = self.__dict__["_style_options"]
+    if options is None:
+        raise IndexError
+    return options.get(name, self._default_options[name])
+
+
 @functools.lru_cache(maxsize=None)
 def _memoized(cls: type) -> type:
-    """``cls`` with :func:`_memo_xpath_search` and :func:`_memo_get_root`."""
-    return type(cls.__name__, (cls,), {"__doc__": cls.__doc__, "__module__": cls.__module__,
-                                       "xpath_search": _memo_xpath_search,
-                                       "get_root": _memo_get_root})
+    """``cls`` with :func:`_memo_xpath_search` and :func:`_memo_get_root`, and
+    :func:`_memo_format` and :func:`_memo_locale_option` where it has citeproc-py's
+    own ``format`` and ``Locale.get_option``."""
+    methods: dict[str, Any] = {"__doc__": cls.__doc__, "__module__": cls.__module__,
+                               "xpath_search": _memo_xpath_search, "get_root": _memo_get_root}
+    if getattr(cls, "format", None) is model.Formatted.format:
+        methods["format"] = _memo_format
+    if getattr(cls, "get_option", None) is model.Locale.get_option:
+        methods["get_option"] = _memo_locale_option
+    return type(cls.__name__, (cls,), methods)
 
 
 @functools.lru_cache(maxsize=1)
