@@ -11,7 +11,6 @@ import logging
 import os
 import re
 import signal
-import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from .cache import Cache, code_version, file_digest, folder_digest
 from .cache import digest as cache_digest
 from .render import Book, Ids, citation_slots, fill_citations, finish_chapter
 from .outputs import remove_stale_temporaries
+from .processes import can_fork, die_with_parent
 from .sanitize import sanitize
 from .sources import load_project
 from .themes import load_theme
@@ -235,7 +235,7 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
 
     background = None
     try:
-        if "pdf" in todo and len(todo) > 1 and _can_fork():
+        if "pdf" in todo and len(todo) > 1 and can_fork():
             progress("writing the PDF in the background")
             background = _Background(writers["pdf"], book, staged["pdf"], options)
         for fmt in todo:
@@ -298,11 +298,6 @@ def _staging(dest: Path) -> Path:
     return dest.with_name(f".{dest.name}.{os.getpid()}.staged.tmp")
 
 
-def _can_fork() -> bool:
-    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and not os.environ.get(
-        "BUILDER_NO_FORK")
-
-
 class _Background:
     """One format written by a forked copy of this process.
 
@@ -361,7 +356,7 @@ def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, sen
         raise SystemExit(1)  # runs the ``finally`` blocks: no temporary file left behind
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    _die_with_parent()
+    die_with_parent()
     start = time.perf_counter()
     try:
         stats: dict[str, Any] = {}
@@ -377,20 +372,6 @@ def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, sen
     finally:
         send.close()
     os._exit(0)  # no atexit handlers or buffers of the parent run twice
-
-
-def _die_with_parent() -> None:
-    """On Linux, the kernel ends this process when the build that forked it dies (even
-    by SIGKILL), so no orphan goes on laying out a PDF nobody will commit."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() == 1:  # the parent died before prctl: nobody waits for this PDF
-        os._exit(1)
 
 
 @contextlib.contextmanager

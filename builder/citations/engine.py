@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import logging
 import re
 import warnings
 import string
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from citeproc import (Citation, CitationItem, CitationStylesBibliography,
                       CitationStylesStyle, Locator, formatter)
@@ -33,6 +34,7 @@ from lxml import etree
 import citeproc
 from citeproc.model import VariableError
 
+from ..processes import FromBothEnds
 from . import elements, markup, quotes
 from .collapse import Piece, join_cites
 from .dates import normalise_dates
@@ -40,6 +42,11 @@ from .variants import ALL_NAMES, Variant, base_names_shown, has_subsequent_et_al
 
 log = logging.getLogger(__name__)
 CSL_NS = "http://purl.org/net/xbiblio/csl"
+# A bibliography of at least this many entries, or at least this many citations that
+# do not depend on each other, are shared with a forked process (see FromBothEnds).
+PARALLEL_ENTRIES = 100
+PARALLEL_CITATIONS = 200
+_Entry = tuple[str, str, "str | None"]  # internal key, entry, entry with the author marked
 _NAME_VARIABLES = ("author", "editor", "translator", "composer", "director",
                    "container-author", "collection-editor", "interviewer", "recipient")
 
@@ -127,6 +134,7 @@ class Processor:
         self._near_note = _int_or_none(root.find(f"{{{CSL_NS}}}citation"), "near-note-distance")
         # A style that never prints year-suffix still gets it, after the first year.
         self.implicit_year_suffix = b'variable="year-suffix"' not in style_xml
+        self._reads_first_note = b"first-reference-note-number" in style_xml
 
     # -- style -----------------------------------------------------------------
     def _options(self, element: str) -> dict[str, str]:
@@ -155,9 +163,14 @@ class Processor:
         """Citations in document order (``note_indexes``: each one's footnote, 0 in text)."""
         order = self._bibliography_order(clusters)
         self._disambiguate(order)
-        citations = self._render_citations(clusters, note_indexes)
-        bibliography = self._render_bibliography(order) if self.has_bibliography else []
-        return Output(citations, bibliography)
+        if not self.has_bibliography:
+            return Output(self._render_citations(clusters, note_indexes), [])
+        entries = self._bibliography_entries(order)
+        try:
+            citations = self._render_citations(clusters, note_indexes)
+            return Output(citations, self._finish_bibliography(entries.results()))
+        finally:
+            entries.close()
 
     def _bibliography(self, items: dict[str, dict[str, Any]]) -> CitationStylesBibliography:
         """A citeproc-py bibliography over the items (their parsed form is kept)."""
@@ -364,8 +377,36 @@ class Processor:
         self._seen = set()
         self._first_note = {}
         self._history = _History()
-        return [self._render_citation(bib, element, citation, list(cluster), marked, note)
-                for citation, cluster, note in zip(citations, clusters, notes)]
+
+        def render(index: int) -> str:
+            return self._render_citation(bib, element, citations[index], list(clusters[index]),
+                                         marked, notes[index])
+
+        # A citation that reads nothing of the ones before it (no position, no
+        # subsequent et-al, no first-reference-note-number) renders the same in any
+        # order: with enough of them, a forked child renders some.
+        independent = not (self._positional or self._subsequent_et_al
+                            or (note_indexes and self._reads_first_note))
+        if not independent or len(clusters) < PARALLEL_CITATIONS:
+            return [render(index) for index in range(len(clusters))]
+        shared = FromBothEnds(len(clusters), self._with_new_renderings(render))
+        try:
+            made = shared.results()
+        finally:
+            shared.close()
+        for _, rendered in made:  # what the child rendered, this process may need again
+            self._rendered.update(rendered)
+        return [text for text, _ in made]
+
+    def _with_new_renderings(self, render: Callable[[int], str]
+                             ) -> Callable[[int], tuple[str, list[tuple[Any, str | None]]]]:
+        """``render``, also returning the cites it added to the cache of renderings."""
+        def render_and_report(index: int) -> tuple[str, list[tuple[Any, str | None]]]:
+            before = len(self._rendered)
+            text = render(index)
+            added = len(self._rendered) - before
+            return text, list(itertools.islice(reversed(self._rendered.items()), added))
+        return render_and_report
 
     def _render_citation(self, bib: CitationStylesBibliography, element: Any,
                          citation: Citation, cluster: list[Cite], marked: dict[str, Any],
@@ -509,7 +550,12 @@ class Processor:
             text = text.replace(markup.CITE_CLOSE, "</a>")
         return _tidy(markup.strip_markers(text))
 
-    def _render_bibliography(self, order: list[str]) -> list[tuple[str, str]]:
+    def _bibliography_entries(self, order: list[str]) -> FromBothEnds[_Entry | None]:
+        """The bibliography's entries, each rendered alone (and again with its author
+        marked, for subsequent-author-substitute).  With enough entries, a forked
+        child renders them while this process renders the citations (entries and
+        citations read nothing the other writes once disambiguation is done, except
+        first-reference-note-number: a style that prints it renders them in turn)."""
         bib = self._bibliography(self.items)
         items = [_Item(self._internal[key]) for key in order]
         citation = Citation(items)
@@ -517,38 +563,54 @@ class Processor:
             object.__setattr__(item, "citation", citation)  # see _Item
         bib.register(citation)
         self._sort(bib)
-        rendered = [(item.key, self.style.render_bibliography([item])) for item in bib.items]
-        keys = [self._external[key] for key, entry in rendered if entry]  # a style may leave one out
-        entries = [_flatten(entry[0]) for _, entry in rendered if entry]
+        substitute = self.bib_options.get("subsequent-author-substitute") is not None
+
+        def entry(index: int) -> _Entry | None:
+            item = bib.items[index]
+            rendered = self.style.render_bibliography([item])
+            if not rendered:
+                return None  # a style may leave one out
+            marked = self._marked_entry(bib, item) if substitute else None
+            return item.key, _flatten(rendered[0]), marked
+
+        fork = (len(bib.items) >= PARALLEL_ENTRIES
+                and b"first-reference-note-number" not in etree.tostring(self.tree))
+        return FromBothEnds(len(bib.items), entry, fork=fork)
+
+    def _marked_entry(self, bib: CitationStylesBibliography, item: Any) -> str | None:
+        """The entry with its author replaced by a marker (see _marked_span)."""
+        data = dict(self.items[self._external[item.key]])
+        _mark_author(data)
+        source = bib.source
+        saved = source[item.key]
+        source[item.key] = _Source([data])[item.key]
+        try:
+            rendered = self.style.render_bibliography([item])
+        finally:
+            source[item.key] = saved
+        return _flatten(rendered[0]) if rendered else None
+
+    def _finish_bibliography(self, made: list[_Entry | None]) -> list[tuple[str, str]]:
+        rendered = [entry for entry in made if entry is not None]
+        keys = [self._external[key] for key, _, _ in rendered]
+        entries = [text for _, text, _ in rendered]
         if self.implicit_year_suffix:
             entries = [_implied_suffix(e, self.items[k]) for e, k in zip(entries, keys)]
         if self.bib_options.get("subsequent-author-substitute") is not None:
-            entries = self._substitute_authors(bib, entries)
+            entries = self._substitute_authors(entries, [marked for _, _, marked in rendered])
         return [(key, _split_first_field(markup.decode(quotes.finish(entry, self.quotes))))
                 for key, entry in zip(keys, entries)]
 
-    def _substitute_authors(self, bib: CitationStylesBibliography, entries: list[str]) -> list[str]:
+    def _substitute_authors(self, entries: list[str], marked: list[str | None]) -> list[str]:
         """subsequent-author-substitute: the same authors as the entry above are replaced."""
         substitute = self.bib_options["subsequent-author-substitute"]
         rule = self.bib_options.get("subsequent-author-substitute-rule", "complete-all")
-        marked_items = {k: dict(v) for k, v in self.items.items()}
-        for item in marked_items.values():
-            _mark_author(item)
-        source = bib.source
-        saved = dict(source)
-        source.update(_Source(list(marked_items.values())))
-        try:
-            marked = [_flatten(e) for e in (self.style.render_bibliography([item]) for item in bib.items)
-                      if e]
-        finally:
-            source.clear()
-            source.update(saved)
         out, previous = [], None
         for entry, other in zip(entries, marked):
-            author = _marked_span(entry, other)
+            author = _marked_span(entry, other) if other is not None else None
             if author and author == previous:
                 names = _substitute_names(author, substitute, rule)
-                entry = other.replace(markup.AUTHOR_MARK, names, 1)
+                entry = other.replace(markup.AUTHOR_MARK, names, 1)  # type: ignore[union-attr]
             previous = author
             out.append(entry)
         return out
