@@ -1956,6 +1956,16 @@ def _memo_get_root(self: Any) -> Any:
     return root
 
 
+def _memo_child(self: Any, name: str) -> Any:
+    """``element.layout``, ``.terms``, ...: citeproc-py finds the child cs:``name``
+    on every access; the answer (None too) is kept as an attribute, so the next
+    access does not come here."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    found = self.__dict__[name] = self.find("cs:" + name, self.nsmap)
+    return found
+
+
 _FORMATTING = ("font-style", "font-variant", "font-weight", "text-decoration", "vertical-align")
 
 
@@ -1983,11 +1993,12 @@ def _memo_locale_option(self: Any, name: str) -> Any:
 
 @functools.lru_cache(maxsize=None)
 def _memoized(cls: type) -> type:
-    """``cls`` with :func:`_memo_xpath_search` and :func:`_memo_get_root`, and
-    :func:`_memo_format` and :func:`_memo_locale_option` where it has citeproc-py's
-    own ``format`` and ``Locale.get_option``."""
+    """``cls`` with :func:`_memo_xpath_search`, :func:`_memo_get_root` and
+    :func:`_memo_child`, and with :func:`_memo_format` and :func:`_memo_locale_option`
+    where it has citeproc-py's own ``format`` and ``Locale.get_option``."""
     methods: dict[str, Any] = {"__doc__": cls.__doc__, "__module__": cls.__module__,
-                               "xpath_search": _memo_xpath_search, "get_root": _memo_get_root}
+                               "xpath_search": _memo_xpath_search, "get_root": _memo_get_root,
+                               "__getattr__": _memo_child}
     if getattr(cls, "format", None) is model.Formatted.format:
         methods["format"] = _memo_format
     if getattr(cls, "get_option", None) is model.Locale.get_option:
