@@ -70,11 +70,11 @@ def _render(style: str, notes: bool) -> tuple[list[str], list[tuple[str, str]]]:
 
 @needs_fork
 @pytest.mark.parametrize("style, notes", [
-    ("apa", False),  # citations and bibliography both shared
+    ("apa", False),  # year-suffixes, collapsed cites
     ("ieee", False),  # numbered
     ("modern-language-association", False),  # subsequent-author-substitute
-    ("chicago-author-date", False),  # positions: citations in one process
-    ("chicago-notes-bibliography", True),  # notes, ibid
+    ("chicago-author-date", False),  # positions (ibid)
+    ("chicago-notes-bibliography", True),  # notes: ibid, subsequent short forms
 ])
 def test_engine_output_is_the_same_in_one_process(style: str, notes: bool,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import io
-import itertools
 import logging
 import re
 import warnings
@@ -34,7 +33,7 @@ from lxml import etree
 import citeproc
 from citeproc.model import VariableError
 
-from ..processes import FromBothEnds
+from ..processes import FromBothEnds, can_fork
 from . import elements, markup, quotes
 from .collapse import Piece, join_cites
 from .dates import normalise_dates
@@ -42,8 +41,8 @@ from .variants import ALL_NAMES, Variant, base_names_shown, has_subsequent_et_al
 
 log = logging.getLogger(__name__)
 CSL_NS = "http://purl.org/net/xbiblio/csl"
-# A bibliography of at least this many entries, or at least this many citations that
-# do not depend on each other, are shared with a forked process (see FromBothEnds).
+# A bibliography of at least this many entries, or the cites of at least this many
+# citations, are rendered by this process and a forked one (see FromBothEnds).
 PARALLEL_ENTRIES = 100
 PARALLEL_CITATIONS = 200
 _Entry = tuple[str, str, "str | None"]  # internal key, entry, entry with the author marked
@@ -120,6 +119,7 @@ class Processor:
         # Rendered cites, and what they depend on (see _render_item); an item's
         # version changes with its data (year-suffix, disambiguate).
         self._rendered: dict[tuple[Any, ...], str | None] = {}
+        self._jobs: dict[tuple[Any, ...], tuple[Any, ...]] | None = None  # see _prerender
         self._versions: dict[str, int] = {}
         self._history = _History()
         self._positions: dict[str, int] = {}
@@ -352,9 +352,10 @@ class Processor:
     def _show_history(self, keys: Sequence[str]) -> None:
         """Give every citation element (the style's and its variants') the cites that
         position tests of ``keys`` read: see :class:`_History`."""
-        if not self._positional:
-            return
-        cites = self._history.view(keys)
+        if self._positional:
+            self._show(self._history.view(keys))
+
+    def _show(self, cites: list[Any]) -> None:
         self._citation.cites = cites
         for layout in self._variant_layouts.values():
             layout.getparent().cites = cites
@@ -369,48 +370,44 @@ class Processor:
             bib.register(citation)
         self._sort(bib)
         self._positions = {key: n for n, key in enumerate(bib.keys)}
-        for key in self._first_note:
-            self._source[key].pop("first_reference_note_number", None)
-        element = self._citation
-        element.cites = []
         marked: dict[str, Any] = {}
-        self._seen = set()
-        self._first_note = {}
-        self._history = _History()
 
-        def render(index: int) -> str:
-            return self._render_citation(bib, element, citations[index], list(clusters[index]),
-                                         marked, notes[index])
+        def render_all() -> list[str]:
+            for key in self._first_note:
+                self._source[key].pop("first_reference_note_number", None)
+            self._citation.cites = []
+            self._seen = set()
+            self._first_note = {}
+            self._history = _History()
+            return [self._render_citation(bib, citation, list(cluster), marked, note)
+                    for citation, cluster, note in zip(citations, clusters, notes)]
 
-        # A citation that reads nothing of the ones before it (no position, no
-        # subsequent et-al, no first-reference-note-number) renders the same in any
-        # order: with enough of them, a forked child renders some.
-        independent = not (self._positional or self._subsequent_et_al
-                            or (note_indexes and self._reads_first_note))
-        if not independent or len(clusters) < PARALLEL_CITATIONS:
-            return [render(index) for index in range(len(clusters))]
-        shared = FromBothEnds(len(clusters), self._with_new_renderings(render))
+        if len(clusters) >= PARALLEL_CITATIONS and can_fork():
+            self._prerender(render_all)
+        return render_all()
+
+    def _prerender(self, render_all: Callable[[], Any]) -> None:
+        """Render beforehand, shared with a forked child, every cite ``render_all``
+        will ask for: a dry run of it, which renders nothing, finds them.
+
+        What a cite renders to depends only on its cache key (see _render_item),
+        so the dry run needs no rendered text to find each cite's key and what to
+        render it with.  A key it gets wrong (a cite the style leaves out, which
+        the dry run cannot know) costs only a rendering in the real run."""
+        self._jobs = {}
         try:
-            made = shared.results()
+            render_all()
+        finally:
+            jobs, self._jobs = self._jobs, None
+        keys = list(jobs)
+        shared = FromBothEnds(len(keys), lambda index: self._render_job(*jobs[keys[index]]))
+        try:
+            self._rendered.update(zip(keys, shared.results()))
         finally:
             shared.close()
-        for _, rendered in made:  # what the child rendered, this process may need again
-            self._rendered.update(rendered)
-        return [text for text, _ in made]
 
-    def _with_new_renderings(self, render: Callable[[int], str]
-                             ) -> Callable[[int], tuple[str, list[tuple[Any, str | None]]]]:
-        """``render``, also returning the cites it added to the cache of renderings."""
-        def render_and_report(index: int) -> tuple[str, list[tuple[Any, str | None]]]:
-            before = len(self._rendered)
-            text = render(index)
-            added = len(self._rendered) - before
-            return text, list(itertools.islice(reversed(self._rendered.items()), added))
-        return render_and_report
-
-    def _render_citation(self, bib: CitationStylesBibliography, element: Any,
-                         citation: Citation, cluster: list[Cite], marked: dict[str, Any],
-                         note: int = 0) -> str:
+    def _render_citation(self, bib: CitationStylesBibliography, citation: Citation,
+                         cluster: list[Cite], marked: dict[str, Any], note: int = 0) -> str:
         """One citation: each cite rendered alone, then put together by :mod:`.collapse`."""
         layout = self._citation_layout
         items = list(citation.cites)
@@ -441,6 +438,8 @@ class Processor:
                     piece.author = _names(self.items[item.cite.id])  # the style prints none
             self._history.add(item)
             pieces.append(piece)
+        if self._jobs is not None:
+            return ""  # a dry run (see _prerender): nothing was rendered
         text = self._assemble(layout, pieces)
         if self.note_style and not (cluster and cluster[0].prefix):
             text = _capitalize_term(text, self.locale)
@@ -475,21 +474,35 @@ class Processor:
                      (item.locator.label, item.locator.identifier) if "locator" in item else None,
                      self._history.position(item, self._near_note, self._ibid_tested,
                                             self._near_tested) if self._positional else None)
-        if cache_key in self._rendered:
-            text = self._rendered[cache_key]
-        else:
-            text = self._rendered[cache_key] = self._render_layout(
-                layout, item, None if marked is None else self._marked(key, marked))
+        if cache_key not in self._rendered:
+            job = (layout, item, None if marked is None else self._marked(key, marked),
+                   self._history.view([key]) if self._positional else None,
+                   reference.get("first_reference_note_number"))
+            if self._jobs is not None:  # a dry run (see _prerender): rendered later
+                self._jobs.setdefault(cache_key, job)
+                return ""
+            self._rendered[cache_key] = self._render_job(*job)
+        text = self._rendered[cache_key]
         if text is None:
             return None
         return str(item.get("prefix", "")) + text + str(item.get("suffix", ""))
 
-    def _render_layout(self, layout: Any, item: CitationItem, reference: Any) -> str | None:
-        self._show_history([item.key])
+    def _render_job(self, layout: Any, item: CitationItem, marked: Any, cites: list[Any] | None,
+                    first_note: str | None) -> str | None:
+        """One cite through ``layout``: its item's data replaced by ``marked`` (see
+        _marked) if given, else with ``first_note`` as its first-reference-note-number;
+        ``cites``, the cites before it that position tests read."""
+        if cites is not None:
+            self._show(cites)
         source = item.bibliography.source
         saved = source[item.key]
-        if reference is not None:
-            source[item.key] = reference
+        kept = saved.get("first_reference_note_number")
+        if marked is not None:
+            source[item.key] = marked
+        elif first_note is None:
+            saved.pop("first_reference_note_number", None)
+        else:
+            saved["first_reference_note_number"] = first_note
         try:
             layout.repressed = {}
             output = layout.render_children(item)
@@ -497,6 +510,10 @@ class Processor:
             output = None
         finally:
             source[item.key] = saved
+            if kept is None:
+                saved.pop("first_reference_note_number", None)
+            else:
+                saved["first_reference_note_number"] = kept
         if output is None:
             return None
         text = _flatten(output)
