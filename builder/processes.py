@@ -59,9 +59,15 @@ class FromBothEnds(Generic[T]):
         # [next index the child makes, lowest index this process has taken]
         self.marks = context.RawArray("l", [0, count])
         self.receive, send = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._child, args=(send,), daemon=True)
-        self.process.start()
-        send.close()
+        process = context.Process(target=self._child, args=(send,), daemon=True)
+        try:
+            process.start()
+        except (AssertionError, OSError):  # a daemon (a pool's worker) has no children; no memory
+            self.receive.close()
+        else:
+            self.process = process
+        finally:
+            send.close()
 
     def _child(self, send: Any) -> None:
         die_with_parent()

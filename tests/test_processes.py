@@ -83,3 +83,16 @@ def test_engine_output_is_the_same_in_one_process(style: str, notes: bool,
     alone = _render(style, notes)
     assert shared == alone
     assert len(alone[1]) > PARALLEL_ENTRIES  # large enough to be shared
+
+
+@needs_fork
+def test_inside_a_daemon_process_everything_is_made_there() -> None:
+    import multiprocessing
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # its worker is a daemon
+        made, forked = pool.apply(_share_in_worker)
+    assert made == [n + 1 for n in range(150)] and not forked
+
+
+def _share_in_worker() -> tuple[list[int], bool]:
+    shared = processes.FromBothEnds(150, lambda n: n + 1)
+    return shared.results(), shared.process is not None
