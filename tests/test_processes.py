@@ -62,6 +62,8 @@ def test_without_fork_everything_is_made_here(monkeypatch: pytest.MonkeyPatch) -
 def _render(style: str, notes: bool) -> tuple[list[str], list[tuple[str, str]]]:
     rng = random.Random(11)
     items = bench_citations.references(300, rng)
+    for n, item in enumerate(items[:40]):  # same authors and year: year-suffixes, names added
+        item.update(author=items[100 + n // 2]["author"], issued=items[100 + n // 2]["issued"])
     clusters = bench_citations.clusters(600, 300, rng)
     note_indexes = [1 + n // 2 for n in range(len(clusters))] if notes else None
     output = Processor(load_style(style).xml, items, link_cites=True).render(clusters, note_indexes)

@@ -45,7 +45,7 @@ CSL_NS = "http://purl.org/net/xbiblio/csl"
 # citations, are rendered by this process and a forked one (see FromBothEnds).
 PARALLEL_ENTRIES = 100
 PARALLEL_CITATIONS = 200
-_Entry = tuple[str, str, "str | None"]  # internal key, entry, entry with the author marked
+_Entry = tuple[str, "str | None", "str | None"]  # internal key, entry, entry with author marked
 _NAME_VARIABLES = ("author", "editor", "translator", "composer", "director",
                    "container-author", "collection-editor", "interviewer", "recipient")
 
@@ -162,15 +162,21 @@ class Processor:
                note_indexes: Sequence[int] | None = None) -> Output:
         """Citations in document order (``note_indexes``: each one's footnote, 0 in text)."""
         order = self._bibliography_order(clusters)
-        self._disambiguate(order)
-        if not self.has_bibliography:
-            return Output(self._render_citations(clusters, note_indexes), [])
-        entries = self._bibliography_entries(order)
+        entries = self._bibliography_entries(order) if self.has_bibliography else None
         try:
+            versions = dict(self._versions)
+            self._disambiguate(order)
             citations = self._render_citations(clusters, note_indexes)
-            return Output(citations, self._finish_bibliography(entries.results()))
+            if entries is None:
+                return Output(citations, [])
+            # entries made before disambiguation changed their item are made again
+            changed = {k for k, version in self._versions.items() if versions.get(k) != version}
+            made = [entries.make(index) if entry[0] in changed else entry
+                    for index, entry in enumerate(entries.results())]
+            return Output(citations, self._finish_bibliography(made))
         finally:
-            entries.close()
+            if entries is not None:
+                entries.close()
 
     def _bibliography(self, items: dict[str, dict[str, Any]]) -> CitationStylesBibliography:
         """A citeproc-py bibliography over the items (their parsed form is kept)."""
@@ -567,12 +573,13 @@ class Processor:
             text = text.replace(markup.CITE_CLOSE, "</a>")
         return _tidy(markup.strip_markers(text))
 
-    def _bibliography_entries(self, order: list[str]) -> FromBothEnds[_Entry | None]:
+    def _bibliography_entries(self, order: list[str]) -> FromBothEnds[_Entry]:
         """The bibliography's entries, each rendered alone (and again with its author
         marked, for subsequent-author-substitute).  With enough entries, a forked
-        child renders them while this process renders the citations (entries and
-        citations read nothing the other writes once disambiguation is done, except
-        first-reference-note-number: a style that prints it renders them in turn)."""
+        child renders them while this process disambiguates and renders the
+        citations (which change no data the entries read, except
+        first-reference-note-number: a style that prints it renders them in turn;
+        :meth:`render` makes again the entries whose data disambiguation changed)."""
         bib = self._bibliography(self.items)
         items = [_Item(self._internal[key]) for key in order]
         citation = Citation(items)
@@ -582,11 +589,11 @@ class Processor:
         self._sort(bib)
         substitute = self.bib_options.get("subsequent-author-substitute") is not None
 
-        def entry(index: int) -> _Entry | None:
+        def entry(index: int) -> _Entry:
             item = bib.items[index]
             rendered = self.style.render_bibliography([item])
             if not rendered:
-                return None  # a style may leave one out
+                return item.key, None, None  # a style may leave one out
             marked = self._marked_entry(bib, item) if substitute else None
             return item.key, _flatten(rendered[0]), marked
 
@@ -607,10 +614,10 @@ class Processor:
             source[item.key] = saved
         return _flatten(rendered[0]) if rendered else None
 
-    def _finish_bibliography(self, made: list[_Entry | None]) -> list[tuple[str, str]]:
-        rendered = [entry for entry in made if entry is not None]
+    def _finish_bibliography(self, made: list[_Entry]) -> list[tuple[str, str]]:
+        rendered = [entry for entry in made if entry[1] is not None]
         keys = [self._external[key] for key, _, _ in rendered]
-        entries = [text for _, text, _ in rendered]
+        entries = [text for _, text, _ in rendered if text is not None]
         if self.implicit_year_suffix:
             entries = [_implied_suffix(e, self.items[k]) for e, k in zip(entries, keys)]
         if self.bib_options.get("subsequent-author-substitute") is not None:
