@@ -597,8 +597,7 @@ class Processor:
             marked = self._marked_entry(bib, item) if substitute else None
             return item.key, _flatten(rendered[0]), marked
 
-        fork = (len(bib.items) >= PARALLEL_ENTRIES
-                and b"first-reference-note-number" not in etree.tostring(self.tree))
+        fork = len(bib.items) >= PARALLEL_ENTRIES and not self._reads_first_note
         return FromBothEnds(len(bib.items), entry, fork=fork)
 
     def _marked_entry(self, bib: CitationStylesBibliography, item: Any) -> str | None:
@@ -617,7 +616,7 @@ class Processor:
     def _finish_bibliography(self, made: list[_Entry]) -> list[tuple[str, str]]:
         rendered = [entry for entry in made if entry[1] is not None]
         keys = [self._external[key] for key, _, _ in rendered]
-        entries = [text for _, text, _ in rendered if text is not None]
+        entries = [str(text) for _, text, _ in rendered]
         if self.implicit_year_suffix:
             entries = [_implied_suffix(e, self.items[k]) for e, k in zip(entries, keys)]
         if self.bib_options.get("subsequent-author-substitute") is not None:
