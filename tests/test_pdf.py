@@ -528,3 +528,26 @@ def test_relayout_brings_back_a_note_weasyprint_pushed(long_book, tmp_path, monk
     pushed = _footnote_warnings(draft)
     assert pushed and re.search(r"is on page (\d+), its call on page (\d+)", pushed[0])
 
+
+def test_the_footnote_override_is_installed_for_the_render_only(monkeypatch):
+    """Installed around the render and restored after it, even on an error; left out
+    (nothing replaced) when WeasyPrint's _linebox_layout is not the one it was made for."""
+    from weasyprint import document as wdocument
+    from weasyprint.layout import LayoutContext
+    from weasyprint.layout import block as wblock
+
+    from builder.formats import pdf
+    with pytest.raises(RuntimeError), pdf._notes_stay_with_calls() as installed:
+        assert installed
+        assert issubclass(wdocument.LayoutContext, LayoutContext)
+        assert wdocument.LayoutContext is not LayoutContext
+        raise RuntimeError
+    assert wdocument.LayoutContext is LayoutContext
+
+    def _linebox_layout(context, *args):  # another WeasyPrint: no in_column read
+        return context.report_footnote(context.current_page_footnotes[-1])
+
+    monkeypatch.setattr(wblock, "_linebox_layout", _linebox_layout)
+    with pdf._notes_stay_with_calls() as installed:
+        assert not installed
+        assert wdocument.LayoutContext is LayoutContext
