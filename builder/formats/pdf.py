@@ -211,8 +211,9 @@ def write(book: Book, dest: Path, options: Options,
           stats: dict[str, Any] | None = None) -> list[str]:
     """Lay out the book and write the PDF; return WeasyPrint's warnings.
 
-    ``stats["layouts"]`` receives how many times WeasyPrint laid the book out (more
-    than once when footnotes had to be brought back to their calls' pages)."""
+    ``stats["layouts"]`` receives how many times WeasyPrint laid the book out: once,
+    unless footnotes had to be brought back to their calls' pages (see
+    :func:`_notes_stay_with_calls`, which prevents that with WeasyPrint 70)."""
     weasyprint = load_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
@@ -228,7 +229,7 @@ def write(book: Book, dest: Path, options: Options,
     if layout.print_ready:
         pdf_options["output_intent"] = "device-cmyk"
     with _captured("weasyprint") as messages, _tagging(tagged) as artifacts, \
-            _fixed_document_id(book):
+            _fixed_document_id(book), _notes_stay_with_calls():
         messages.extend(tree_warnings)
         before = len(messages)
         sheet = weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=fonts,
@@ -319,9 +320,12 @@ def _serialise(tree: Any) -> str:
 # When a paragraph ends a page with exactly ``orphans`` lines and its next line does not
 # fit, WeasyPrint 70 makes room for that line by moving the page's last footnotes to the
 # next page (layout/block.py), whatever ``footnote-policy`` says.  The note then sits a
-# page after its call.  The fix: find the paragraph split at the foot of that page, start
-# it on the next page (``break-before: page``: ``break-inside: avoid`` is not enough, as the
-# notes moved while its lines were tried stay moved), lay out again; a few rounds at most.
+# page after its call.  :func:`_notes_stay_with_calls` stops WeasyPrint doing that while it
+# renders (the paragraph is pushed instead), so the book is laid out once.  What follows is
+# the fallback, for a WeasyPrint where that cannot be installed and for any note still
+# misplaced: find the paragraph split at the foot of that page, start it on the next page
+# (``break-before: page``: ``break-inside: avoid`` is not enough, as the notes moved while
+# its lines were tried stay moved), lay out again; a few rounds at most.
 
 MAX_RELAYOUTS = 6
 LONG_TABLE_ROWS = 25
@@ -844,6 +848,91 @@ def _retag(element: Any, box: Any, pydyf: Any) -> None:
         element["S"] = "/Div"
     elif tag in ("header", "footer", "aside") and element["S"] == "/NonStruct":
         element["S"] = "/Sect" if tag != "aside" else "/Note"
+
+
+@contextlib.contextmanager
+def _notes_stay_with_calls() -> Iterator[bool]:
+    """While WeasyPrint renders: never move a page's footnotes to make room for a line.
+
+    Yields True when the change is installed, False when WeasyPrint is not the one it was
+    written for: then nothing is changed, and :func:`write`'s re-layouts bring the notes
+    back as before.  Correctness never depends on it: the re-layouts stay in any case.
+
+    What it changes.  WeasyPrint 70, ``layout/block.py``, ``_linebox_layout``: when a line
+    of a paragraph overflows the page and the paragraph has ``orphans - 1`` lines on the
+    page (breaking before the line would break orphans, breaking after it would not), it
+    sets ``report = not context.in_column and can_break_now and not could_break_before``
+    and, if ``report``, moves the page's last footnotes to the next page
+    (``context.report_footnote``) until the line fits, whatever ``footnote-policy`` says:
+    each note so moved lands a page after its call.  (If moving them all is not enough,
+    they stay moved and the line is broken anyway.)  When ``report`` is false, WeasyPrint
+    does what it does at every other page break in a paragraph, ``_break_line``, which
+    keeps orphans and widows: here the paragraph has too few lines for orphans, so it
+    goes whole to the next page, with the notes of its lines.  This makes ``report``
+    false, and changes nothing else: a page may end a little shorter (the lines the
+    paragraph had there), and the notes stay with their calls, in one layout.
+
+    How.  ``in_column`` is the one input of ``report`` that can be changed from outside
+    (inside a multi-column box WeasyPrint already never moves notes this way).
+    ``weasyprint.document`` creates its ``LayoutContext`` by that module-level name; for
+    the render it is replaced by a subclass whose ``in_column`` is a property that gives
+    the real value to everyone except the code of ``_linebox_layout`` itself, which is
+    told True.  That function reads ``in_column`` once, to compute ``report`` (checked on
+    its bytecode below); every other read (``_update_footnote_area``, which moves the page
+    bottom as notes come and go, ``avoid_page_break``, ``force_page_break``, the column
+    layout) is made by another function and gets the real value.
+
+    Fails safe: installed only if ``weasyprint.document.LayoutContext`` is
+    ``weasyprint.layout.LayoutContext`` (so not while another render has it replaced),
+    that class sets ``in_column`` once as a plain instance attribute, and
+    ``_linebox_layout`` reads ``in_column`` exactly once, stores the result in ``report``,
+    and moves notes (``report_footnote``, ``current_page_footnotes``).  Restored on exit,
+    like :func:`_tagging`.
+    """
+    import dis
+    import sys
+    try:
+        from weasyprint import document as wdocument
+        from weasyprint.layout import LayoutContext
+        from weasyprint.layout import block as wblock
+        code = wblock._linebox_layout.__code__
+        steps = list(dis.get_instructions(code))
+        reads = [n for n, step in enumerate(steps) if step.argval == "in_column"]
+        stored = next((step.argval for step in steps[reads[0]:]
+                       if step.opname.startswith("STORE_")), None) if reads else None
+        sets = [step for step in dis.get_instructions(LayoutContext.__init__)
+                if step.argval == "in_column"]
+        expected = (wdocument.LayoutContext is LayoutContext
+                    and len(reads) == 1 and steps[reads[0]].opname == "LOAD_ATTR"
+                    and stored == "report"
+                    and len(sets) == 1 and sets[0].opname == "STORE_ATTR"
+                    and "in_column" not in dir(LayoutContext)
+                    and {"report_footnote", "current_page_footnotes"} <= set(code.co_names))
+    except Exception:  # noqa: BLE001 - another WeasyPrint: leave it as it is
+        expected = False
+    if not expected:
+        log.debug("WeasyPrint's footnote moving is not the one expected: left as it is")
+        yield False
+        return
+
+    class NotesStayContext(LayoutContext):  # type: ignore[misc, valid-type]
+        """WeasyPrint's LayoutContext, but ``_linebox_layout`` reads ``in_column`` True."""
+
+        _in_column = False
+
+        @property  # type: ignore[override]
+        def in_column(self) -> bool:
+            return self._in_column or sys._getframe(1).f_code is code
+
+        @in_column.setter
+        def in_column(self, value: bool) -> None:
+            self._in_column = value
+
+    wdocument.LayoutContext = NotesStayContext
+    try:
+        yield True
+    finally:
+        wdocument.LayoutContext = LayoutContext
 
 
 @contextlib.contextmanager
