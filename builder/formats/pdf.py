@@ -455,14 +455,17 @@ def footnotes_at_calls(document: str) -> str:
 
 
 def _move_footnotes(tree: Any) -> None:
+    calls: dict[str, Any] = {}  # note id -> its first call (one pass: not a search per note)
+    for ref in tree.xpath('//a[@class="footnote-ref"][starts-with(@href, "#")]'):
+        calls.setdefault(ref.get("href")[1:], ref)
     for section in tree.xpath('//section[contains(@class, "footnotes")]'):
         for note in section.xpath('.//li[contains(@class, "footnote")]'):
-            refs = tree.xpath(f'//a[@class="footnote-ref"][@href="#{note.get("id")}"]')
-            if refs:
-                span = _inline_note(note, refs[0])
-                refs[0].getparent().replace(refs[0], span)
-                if refs[0].get("id"):
-                    span.addprevious(_call_anchor(refs[0]))
+            ref = calls.get(note.get("id"))
+            if ref is not None:
+                span = _inline_note(note, ref)
+                ref.getparent().replace(ref, span)
+                if ref.get("id"):
+                    span.addprevious(_call_anchor(ref))
         section.getparent().remove(section)
 
 
