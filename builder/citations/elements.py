@@ -287,11 +287,12 @@ def _nonempty(output: object) -> bool:
 def _report(rendered: object, variables: tuple[str, ...] = ()) -> None:
     """A variable was called; ``rendered`` is what it gave (None or "": nothing)."""
     stack = _frames()
+    nonempty = rendered is not None and str(rendered) != ""
     if stack:
         stack[-1][0] += 1
-        if _nonempty(rendered):
+        if nonempty:
             stack[-1][1] += 1
-    if variables and _nonempty(rendered):
+    if variables and nonempty:
         for recorder in _recorders():
             recorder.update(variables)
 
@@ -300,7 +301,10 @@ def _repressed(element: model.CitationStylesElement, context: object) -> set[str
     """The variables substituted so far in the cite or entry being rendered
     (kept on its cs:layout, which citeproc-py and the engine reset per item)."""
     start = context if isinstance(context, model.CitationStylesElement) else element
-    layout = _ancestor(start, "layout", or_self=True)
+    memo = start.__dict__
+    if "_layout" not in memo:  # the element's cs:layout, found once
+        memo["_layout"] = _ancestor(start, "layout", or_self=True)
+    layout = memo["_layout"]
     if layout is None:
         return set()
     repressed = getattr(layout, "repressed", None)
