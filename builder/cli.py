@@ -60,8 +60,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--toc", action=argparse.BooleanOptionalAction, default=None,
                        help="a table of contents in the PDF (default: as the theme says)")
     build.add_argument("--draft", action="store_true",
-                       help="a quick PDF: laid out once, a footnote WeasyPrint pushes to the "
-                            "next page stays there (with a warning)")
+                       help="a quick PDF: never laid out a second time, so a footnote left "
+                            "on the page after its call stays there (with a warning)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--allow-remote", action="store_true",
                        help="allow http(s) images and stylesheets (never other schemes)")
