@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import logging
 import re
@@ -229,7 +230,7 @@ def write(book: Book, dest: Path, options: Options,
     if layout.print_ready:
         pdf_options["output_intent"] = "device-cmyk"
     with _captured("weasyprint") as messages, _tagging(tagged) as artifacts, \
-            _fixed_document_id(book), _notes_stay_with_calls():
+            _fixed_document_id(book), _notes_stay_with_calls(), _fewer_collections():
         messages.extend(tree_warnings)
         before = len(messages)
         sheet = weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=fonts,
@@ -936,6 +937,28 @@ def _notes_stay_with_calls() -> Iterator[bool]:
         yield True
     finally:
         wdocument.LayoutContext = LayoutContext
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's cycle collector, run less often while WeasyPrint lays out and writes.
+
+    WeasyPrint makes millions of objects for a book; by default the collector runs
+    every 700 new objects and scans the young ones, and from time to time all of them,
+    including everything the build already holds (the parsed book, the citations).
+    On the benchmark's large book that was 10-14% of the PDF's time.  Here the objects
+    alive before the layout are frozen out of the scans and the collector runs a
+    hundred times less often; memory is freed by reference counting as before (peak
+    570 MB either way on that book).  Restored afterwards.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 @contextlib.contextmanager
