@@ -162,21 +162,28 @@ class Processor:
                note_indexes: Sequence[int] | None = None) -> Output:
         """Citations in document order (``note_indexes``: each one's footnote, 0 in text)."""
         order = self._bibliography_order(clusters)
-        entries = self._bibliography_entries(order) if self.has_bibliography else None
+        keys, entries = self._bibliography_entries(order) if self.has_bibliography else ([], None)
+        again = None
         try:
             versions = dict(self._versions)
             self._disambiguate(order)
+            # The entries of the items disambiguation changed (year-suffix, disambiguate)
+            # are made again, shared with another child, while the citations render.
+            changed = [n for n, key in enumerate(keys) if self._versions.get(key) != versions.get(key)]
+            if entries is not None:
+                again = FromBothEnds(len(changed), lambda n: entries.make(changed[n]),
+                                     fork=len(changed) >= PARALLEL_ENTRIES)
             citations = self._render_citations(clusters, note_indexes)
-            if entries is None:
+            if entries is None or again is None:
                 return Output(citations, [])
-            # entries made before disambiguation changed their item are made again
-            changed = {k for k, version in self._versions.items() if versions.get(k) != version}
-            made = [entries.make(index) if entry[0] in changed else entry
-                    for index, entry in enumerate(entries.results())]
+            made = entries.results()
+            for index, entry in zip(changed, again.results()):
+                made[index] = entry
             return Output(citations, self._finish_bibliography(made))
         finally:
-            if entries is not None:
-                entries.close()
+            for shared in (entries, again):
+                if shared is not None:
+                    shared.close()
 
     def _bibliography(self, items: dict[str, dict[str, Any]]) -> CitationStylesBibliography:
         """A citeproc-py bibliography over the items (their parsed form is kept)."""
@@ -573,13 +580,14 @@ class Processor:
             text = text.replace(markup.CITE_CLOSE, "</a>")
         return _tidy(markup.strip_markers(text))
 
-    def _bibliography_entries(self, order: list[str]) -> FromBothEnds[_Entry]:
+    def _bibliography_entries(self, order: list[str]) -> tuple[list[str], FromBothEnds[_Entry]]:
         """The bibliography's entries, each rendered alone (and again with its author
         marked, for subsequent-author-substitute).  With enough entries, a forked
         child renders them while this process disambiguates and renders the
         citations (which change no data the entries read, except
         first-reference-note-number: a style that prints it renders them in turn;
-        :meth:`render` makes again the entries whose data disambiguation changed)."""
+        :meth:`render` makes again the entries whose data disambiguation changed).
+        Returns the entries' item keys, in order, and their maker."""
         bib = self._bibliography(self.items)
         items = [_Item(self._internal[key]) for key in order]
         citation = Citation(items)
@@ -598,7 +606,7 @@ class Processor:
             return item.key, _flatten(rendered[0]), marked
 
         fork = len(bib.items) >= PARALLEL_ENTRIES and not self._reads_first_note
-        return FromBothEnds(len(bib.items), entry, fork=fork)
+        return [item.key for item in bib.items], FromBothEnds(len(bib.items), entry, fork=fork)
 
     def _marked_entry(self, bib: CitationStylesBibliography, item: Any) -> str | None:
         """The entry with its author replaced by a marker (see _marked_span)."""
