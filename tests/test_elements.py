@@ -341,3 +341,38 @@ def test_cjk_names_print_family_name_first_without_space() -> None:
               "author": [{"family": "我妻", "given": "栄"}]}]
     assert cite("chicago-notes-bibliography", items, [[{"id": "a"}]], note_indexes=[1]) == [
         "我妻栄, <i>T</i> (2000)."]
+
+
+def test_a_cite_is_rendered_again_for_its_author_only_when_another_could_share_it() -> None:
+    """To collapse ("Doe 2019, 2020"), the engine finds each cite's author by rendering
+    it again with its names marked; it skips that for a cite whose first family name
+    no other cite of the citation has.  The citations are the same either way."""
+    from builder.citations import load_style
+    from builder.citations.engine import Cite, Processor
+
+    def person(family: str, given: str) -> dict[str, str]:
+        return {"family": family, "given": given}
+    items = [
+        {"id": "a", "type": "book", "title": "A", "author": [person("Doe", "Jane")],
+         "issued": {"date-parts": [[2019]]}},
+        {"id": "b", "type": "book", "title": "B", "author": [person("Doe", "Jane")],
+         "issued": {"date-parts": [[2020]]}},
+        {"id": "c", "type": "book", "title": "C", "author": [person("doe", "John")],
+         "issued": {"date-parts": [[2019]]}},
+        {"id": "d", "type": "book", "title": "D", "author": [person("Roe", "Ann")],
+         "issued": {"date-parts": [[2021]]}},
+        {"id": "e", "type": "book", "title": "E", "editor": [person("Poe", "Ed")],
+         "issued": {"date-parts": [[2018]]}},
+        {"id": "f", "type": "book", "title": "F", "issued": {"date-parts": [[2017]]}},
+    ]
+    clusters = [[Cite("a"), Cite("b"), Cite("d")], [Cite("d"), Cite("e"), Cite("f")],
+                [Cite("c"), Cite("a", locator="4"), Cite("b")], [Cite("e"), Cite("b")]]
+    for name in ("apa", "chicago-author-date", "harvard-cite-them-right"):
+        xml = load_style(name).xml
+        skipping = Processor(xml, items)
+        every = Processor(xml, items)
+        every._names_tell_apart = False
+        assert skipping.render(clusters) == every.render(clusters), name
+        marked = [sum(key[1] for key in p._rendered) for p in (skipping, every)]
+        assert marked[0] < marked[1], (name, marked)
+    assert "Doe, 2019, 2020" in Processor(load_style("apa").xml, items).render(clusters).citations[0]

@@ -18,6 +18,7 @@ import functools
 import io
 import logging
 import re
+import unicodedata
 import warnings
 import string
 from dataclasses import dataclass, replace
@@ -135,6 +136,9 @@ class Processor:
         # A style that never prints year-suffix still gets it, after the first year.
         self.implicit_year_suffix = b'variable="year-suffix"' not in style_xml
         self._reads_first_note = b"first-reference-note-number" in style_xml
+        # Names whose first family names differ never render alike (see _name_key),
+        # unless a style counts names or shows none of them.
+        self._names_tell_apart = not re.search(rb'form="count"|use-first="0"', style_xml)
 
     # -- style -----------------------------------------------------------------
     def _options(self, element: str) -> dict[str, str]:
@@ -430,12 +434,18 @@ class Processor:
             items.sort(key=lambda item: self._positions[item.key])
             self._show_history([item.key for item in items])
             items = self._citation_sort.sort(items, layout)
-        # The author of each cite is needed to collapse or group cites (so only when
-        # there are two or more), and for the cite flags.
-        needs_author = bool(self.cite_options.get("collapse")) and len(items) > 1 or any(
-            c.suppress_author or c.author_only or c.narrative for c in cluster)
+        # The author of a cite (found by rendering it again, its names marked) is needed
+        # for its flags, and to collapse or group it with another cite of the same
+        # author: one whose first name could render the same (see _name_key).
+        grouping = bool(self.cite_options.get("collapse")) and len(items) > 1
+        if grouping and self._names_tell_apart:
+            keys = [_name_key(self.items[item.cite.id]) for item in items]
+            shared = {key for key in keys if key is not None and keys.count(key) > 1}
+            grouped = [key in shared for key in keys]
+        else:
+            grouped = [grouping] * len(items)
         pieces = []
-        for item in items:
+        for item, in_group in zip(items, grouped):
             variant, cite_layout = self._layout(item.cite.id, item.key in self._seen)
             self._seen.add(item.key)
             self._note_numbers(bib, item.key, note)
@@ -443,7 +453,8 @@ class Processor:
             if text is None:
                 continue
             piece = self._piece(bib, item, text)
-            if needs_author:
+            cite = item.cite
+            if in_group or cite.suppress_author or cite.author_only or cite.narrative:
                 other = self._render_item(variant, cite_layout, item, marked)
                 piece.author = _marked_span(text, other or "")
                 piece.rest = _drop_author(other) if other and piece.author is not None else None
@@ -955,6 +966,22 @@ def _letters(n: int) -> str:
     """a, b, ..., z, aa, ab, ... (CSL 'year-suffix')."""
     letters = string.ascii_lowercase
     return letters[n] if n < 26 else _letters(n // 26 - 1) + letters[n % 26]
+
+
+def _name_key(item: dict[str, Any]) -> str | None:
+    """The first name of the names _mark_author marks (its family name, else its
+    literal or given name), case and Unicode form folded; None without names.
+
+    Every name form but "count" prints the first name's family name (or literal),
+    only ever changed in case; so two cites whose keys differ cannot print the same
+    author, and need not be rendered again to find it out."""
+    for variable in _NAME_VARIABLES:
+        names = item.get(variable)
+        if names:
+            first = names[0] if isinstance(names[0], dict) else {}
+            text = first.get("family") or first.get("literal") or first.get("given") or ""
+            return unicodedata.normalize("NFC", str(text)).casefold()
+    return None
 
 
 def _mark_author(item: dict[str, Any]) -> None:
