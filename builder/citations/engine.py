@@ -165,8 +165,15 @@ class Processor:
     def render(self, clusters: Sequence[Sequence[Cite]],
                note_indexes: Sequence[int] | None = None) -> Output:
         """Citations in document order (``note_indexes``: each one's footnote, 0 in text)."""
+        # The entries of a style that does not number them do not depend on their order:
+        # their child starts with the cited order, while this process sorts.
+        early = self.has_bibliography and not self._numbered
+        cited = list(dict.fromkeys(c.id for cluster in clusters for c in cluster
+                                   if c.id in self._internal))
+        keys, entries = self._bibliography_entries(cited, sort=False) if early else ([], None)
         order = self._bibliography_order(clusters)
-        keys, entries = self._bibliography_entries(order) if self.has_bibliography else ([], None)
+        if self.has_bibliography and not early:
+            keys, entries = self._bibliography_entries(order)
         again = None
         try:
             versions = dict(self._versions)
@@ -183,6 +190,9 @@ class Processor:
             made = entries.results()
             for index, entry in zip(changed, again.results()):
                 made[index] = entry
+            if early:
+                rank = {self._internal[key]: n for n, key in enumerate(order)}
+                made.sort(key=lambda entry: rank[entry[0]])
             return Output(citations, self._finish_bibliography(made))
         finally:
             for shared in (entries, again):
@@ -591,21 +601,24 @@ class Processor:
             text = text.replace(markup.CITE_CLOSE, "</a>")
         return _tidy(markup.strip_markers(text))
 
-    def _bibliography_entries(self, order: list[str]) -> tuple[list[str], FromBothEnds[_Entry]]:
+    def _bibliography_entries(self, order: list[str], sort: bool = True
+                              ) -> tuple[list[str], FromBothEnds[_Entry]]:
         """The bibliography's entries, each rendered alone (and again with its author
         marked, for subsequent-author-substitute).  With enough entries, a forked
         child renders them while this process disambiguates and renders the
         citations (which change no data the entries read, except
         first-reference-note-number: a style that prints it renders them in turn;
         :meth:`render` makes again the entries whose data disambiguation changed).
-        Returns the entries' item keys, in order, and their maker."""
+        Returns the entries' item keys, in order (``order``, sorted by the style
+        unless ``sort`` is false), and their maker."""
         bib = self._bibliography(self.items)
         items = [_Item(self._internal[key]) for key in order]
         citation = Citation(items)
         for item in items:
             object.__setattr__(item, "citation", citation)  # see _Item
         bib.register(citation)
-        self._sort(bib)
+        if sort:
+            self._sort(bib)
         substitute = self.bib_options.get("subsequent-author-substitute") is not None
 
         def entry(index: int) -> _Entry:
