@@ -308,10 +308,6 @@ def prepare_tree(document: str, layout: Layout, warnings: list[str]) -> Any:
     return tree
 
 
-def prepare_document(document: str, layout: Layout, warnings: list[str]) -> str:
-    return _serialise(prepare_tree(document, layout, warnings))
-
-
 def _serialise(tree: Any) -> str:
     return lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
 
@@ -446,13 +442,6 @@ def _set_dates(metadata: Any, book: Book, options: Options) -> None:
 
 
 # --- footnotes ---------------------------------------------------------------------------
-
-
-def footnotes_at_calls(document: str) -> str:
-    """Move each endnote to its call as ``<span class="footnote">``."""
-    tree = lxml_html.document_fromstring(document)
-    _move_footnotes(tree)
-    return lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
 def _move_footnotes(tree: Any) -> None:
@@ -1009,5 +998,5 @@ class _captured:
         self.logger.setLevel(self.level)
 
 
-__all__ = ["write", "weasyprint_input", "footnotes_at_calls", "load_weasyprint", "check_options", "parse_page_size",
+__all__ = ["write", "weasyprint_input", "load_weasyprint", "check_options", "parse_page_size",
            "layout_for", "cmyk_css", "BuildError"]
