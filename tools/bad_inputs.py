@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from docblock import replace_block
+
 ROOT = Path(__file__).resolve().parent.parent
 
 ARTICLE = """\
@@ -427,12 +429,8 @@ def main() -> int:
         print(f"{row['exit']}  {row['seconds']:5.1f} s  {case.name}", file=sys.stderr)
     text = table(rows)
     if args.write:
-        doc = args.write.read_text(encoding="utf-8")
-        pattern = re.compile(r"(<!-- bad-inputs -->\n).*?(<!-- /bad-inputs -->)", re.S)
-        if not pattern.search(doc):
+        if not replace_block(args.write, "bad-inputs", text):
             parser.error(f"{args.write} has no <!-- bad-inputs --> ... <!-- /bad-inputs --> lines")
-        args.write.write_text(pattern.sub(lambda m: m.group(1) + text + m.group(2), doc),
-                              encoding="utf-8")
     else:
         print(text)
     failures = [r for r in rows if r["traceback"] or str(r["dist"]).startswith("**")]

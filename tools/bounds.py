@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from docblock import replace_block
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME_LIMIT = 120.0            # seconds: a case still running then is reported as such
@@ -275,12 +276,8 @@ def main() -> int:
               f"{case.name}", file=sys.stderr)
     text = table(rows)
     if args.write:
-        doc = args.write.read_text(encoding="utf-8")
-        pattern = re.compile(r"(<!-- bounds -->\n).*?(<!-- /bounds -->)", re.S)
-        if not pattern.search(doc):
+        if not replace_block(args.write, "bounds", text):
             parser.error(f"{args.write} has no <!-- bounds --> ... <!-- /bounds --> lines")
-        args.write.write_text(pattern.sub(lambda m: m.group(1) + text + m.group(2), doc),
-                              encoding="utf-8")
     else:
         print(text)
     return 0
