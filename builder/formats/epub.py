@@ -721,17 +721,16 @@ def _subset_fonts(faces: Iterable[FontFace], documents: Iterable[bytes],
     Subsetting is the EPUB's costliest step; the result depends only on the font
     and the characters, so the cache keeps it (an edit that brings no new
     character reuses every subset)."""
-    text = set(ALWAYS_KEPT)
+    texts, langs = [ALWAYS_KEPT], set()
     for document in documents:
         root = etree.fromstring(document) if document.lstrip().startswith(b"<") else None
         if root is not None:
-            text.update("".join(root.itertext()))
-            text.update("".join(str(v) for v in root.xpath("//@alt|//@aria-label|//@title")))
+            texts.append("".join(root.itertext()))
+            texts.append("".join(str(v) for v in root.xpath("//@alt|//@aria-label|//@title")))
+            langs.update(str(v) for v in root.xpath("//@xml:lang|//@lang"))
         else:
-            text.update(document.decode("utf-8"))
-    text.update(c.upper() for c in list(text))  # text-transform: uppercase
-    text.update(c.lower() for c in list(text))
-    unicodes = sorted(ord(c) for c in text if c.isprintable() or c == "\u00a0")
+            texts.append(document.decode("utf-8"))
+    unicodes = _code_points(texts, langs)
     fonts = []
     for face in faces:
         key = digest(code_version(), "font", file_digest(face.path), unicodes)
@@ -739,6 +738,50 @@ def _subset_fonts(faces: Iterable[FontFace], documents: Iterable[bytes],
         fonts.append(_Resource(f"font-{re.sub(r'[^A-Za-z0-9_-]', '-', face.path.stem)}",
                                f"fonts/{face.path.name}", "font/ttf", data))
     return fonts
+
+
+# Unicode's language-specific case mappings (SpecialCasing.txt, conditional part), which
+# str.upper() and str.lower() leave out but CSS text-transform applies by the text's lang:
+# Turkish and Azeri dotted and dotless i, Lithuanian's dot kept above i under an accent.
+_LANGUAGE_CASING = {"tr": {"i": "\u0130", "I": "\u0131"}, "az": {"i": "\u0130", "I": "\u0131"},
+                    "lt": {c: "\u0307" for c in "IJ\u012e\u00cc\u00cd\u0128"}}
+# What a font never draws: control characters and lone surrogates.
+_NOT_DRAWN = {"Cc", "Cs"}
+
+
+def _code_points(texts: Iterable[str], langs: Iterable[str] = ()) -> list[int]:
+    """The code points a reading system may need a glyph for, to show ``texts``.
+
+    Any Unicode text is taken. Besides the characters themselves: every character
+    of their case mappings, which may be several characters (``"ß".upper()`` is
+    ``"SS"``, ``"ﬁ".upper()`` ``"FI"``, ``"ŉ".upper()`` ``"ʼN"``), for CSS
+    text-transform (uppercase, lowercase, capitalize) and small caps; the
+    language-specific ones for the languages the book declares; the canonical
+    decompositions and, where combining marks occur, the compositions (a reading
+    system's shaper picks whichever the font has). Characters the font lacks
+    (astral, CJK, private-use) are passed on: the subsetter keeps what the font has.
+    Only controls and surrogates are left out; spaces, joiners and soft hyphens stay.
+    """
+    import unicodedata
+
+    texts = list(texts)
+    characters: set[str] = set()
+    for text in texts:
+        characters.update(text)
+    if any(unicodedata.combining(c) for c in characters):
+        for text in texts:
+            characters.update(unicodedata.normalize("NFC", text))
+    source = sorted(characters)
+    for c in source:
+        for mapped in (c.upper(), c.lower(), c.title(), c.casefold()):
+            characters.update(mapped)
+    for lang in {str(lang).split("-")[0].lower() for lang in langs}:
+        for c, mapped in _LANGUAGE_CASING.get(lang, {}).items():
+            if c in characters:
+                characters.update(mapped)
+    for c in sorted(characters):
+        characters.update(unicodedata.normalize("NFD", c))
+    return sorted(ord(c) for c in characters if unicodedata.category(c) not in _NOT_DRAWN)
 
 
 def _subset_font(path: Path, unicodes: list[int]) -> bytes:
