@@ -500,12 +500,19 @@ def installed_style_names() -> tuple[str, ...]:
 
 def list_styles(query: str = "") -> list[tuple[str, str]]:
     """(name, title) of the installed independent styles whose name or title matches."""
+    import html
+
     found = []
     query = query.lower()
     for path in sorted(STYLES_DIR.glob("*.csl")):
         head = path.read_text(encoding="utf-8", errors="replace")[:4000]
-        match = re.search(r"<title>(.*?)</title>", head, re.S)
-        title = match.group(1).strip() if match else ""
+        match = re.search(r"<title>.*?</title>", head, re.S)
+        element = match.group(0) if match else "<title/>"
+        try:  # the element's text: "&amp;" and "&#8211;" decoded, CDATA kept
+            title = "".join(etree.fromstring(element).itertext())
+        except etree.XMLSyntaxError:  # not well-formed: decode the references alone
+            title = html.unescape(re.sub(r"<[^>]*>", "", element))
+        title = " ".join(title.split())
         if query in path.stem.lower() or query in title.lower():
             found.append((path.stem, title))
     return found
