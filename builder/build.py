@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from . import markdown
-from .citations import load_style, process_citations
+from .citations import check_keys, load_style, process_citations
 from .citations.styles import check_locale
-from .errors import BuildError, Diagnostics
+from .errors import BuildError, BuildErrors, Diagnostics, raise_all
 from .formats import Options
 from .model import ChapterSource, Position, Project
 from .cache import Cache, code_version, file_digest, folder_digest
 from .cache import digest as cache_digest
-from .render import Book, Ids, citation_slots, fill_citations, finish_chapter
+from .render import Book, Ids, citation_slot, fill_citations, finish_chapter, slot_mark
 from .outputs import remove_stale_temporaries
 from .processes import can_fork, die_with_parent
 from .sanitize import sanitize
@@ -74,27 +74,33 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
     """
     clock = _Clock(timings if timings is not None else {})
     cache = cache or Cache(None)
-    with clock("load"):
+    with clock("load"), _with_errors_so_far(diagnostics):
         project = load_project(request.project_root, request.style, request.locale,
-                               list(request.bibliography) or None)
+                               list(request.bibliography) or None, diagnostics)
         with _from_metadata(project.setting_position("csl", "style")):
             style = load_style(project.style, project.root)
         with _from_metadata(project.setting_position("locale")):
             locale = check_locale(project.locale) if project.locale else None
         theme = load_theme(request.theme, project.root, allow_remote=request.allow_remote)
+        dialect = _Dialect(style.note, project.notes_after_punctuation,
+                           _punctuation_in_quote(style, locale), request.allow_remote)
     with clock("parse"):
         md = markdown.make_parser()
         drafts = []
         for n, chapter in enumerate(project.chapters):
             progress("parsing chapters", n + 1, len(project.chapters))
             drafts.append(cache.memo(
-                "chapters", _draft_key(request, chapter, n, style.note, project.root),
-                lambda chapter=chapter, n=n: _draft(md, chapter, n, style.note, project.root,
-                                                    request),
-                valid=lambda draft: all(path.exists() for path in draft.resources)))
+                "chapters", _draft_key(chapter, n, dialect, project.root),
+                lambda chapter=chapter, n=n: _draft(md, chapter, n, dialect, project.root),
+                valid=lambda draft: all(path.exists() for path in draft.resources),
+                keep=lambda draft: not draft.errors))
+            diagnostics.errors.extend(drafts[-1].errors)
     with clock("citations"):
         progress("formatting citations")
         clusters = [cluster for draft in drafts for cluster in draft.clusters]
+        with diagnostics.collecting():
+            check_keys(clusters, {ref.key: ref for ref in project.references})
+        diagnostics.raise_errors()  # every problem of the input, before anything is rendered
         citations = cache.memo("citations", _citations_key(clusters, project, style, locale),
                                lambda: process_citations(clusters, project.references, style,
                                                          locale))
@@ -102,31 +108,61 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
     with clock("render"):
         used_ids = Ids({"title-block", "references", "refs", "about"})
         chapters = tuple(finish_chapter(draft.chapter_id, draft.path,
-                                        fill_citations(draft.html, citations.clusters), used_ids)
+                                        fill_citations(draft.html, draft.mark,
+                                                       [c.id for c in draft.clusters],
+                                                       citations.clusters), used_ids)
                          for draft in drafts)
     return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title))
 
 
 @dataclass(frozen=True)
+class _Dialect:
+    """What the Markdown of a chapter is read with, besides its text."""
+
+    note_style: bool
+    notes_after_punctuation: bool
+    punctuation_in_quote: bool
+    allow_remote: bool
+
+
+def _punctuation_in_quote(style: Any, locale: str | None) -> bool:
+    """The locale's ``punctuation-in-quote`` (American English: true)."""
+    from lxml import etree
+
+    from .citations.quotes import context_for
+    root = etree.fromstring(style.xml)  # a copy: context_for prepares what it is given
+    return context_for(root, locale or style.default_locale or "en-US").punctuation_in_quote
+
+
+@dataclass(frozen=True)
 class _Draft:
-    """A chapter parsed and rendered, with a slot for each citation (render.citation_slots)."""
+    """A chapter parsed and rendered, with a slot for each citation (render.citation_slot):
+    ``mark`` and the cluster's place in ``clusters``."""
 
     chapter_id: str
     path: Path
     clusters: tuple[markdown.Cluster, ...]
     html: str
+    mark: str
     resources: tuple[Path, ...]  # the local files it uses, checked again when it is reused
+    errors: tuple[BuildError, ...] = ()  # its input errors (such a draft is not kept)
 
 
-def _draft(md: Any, chapter: ChapterSource, n: int, note_style: bool, root: Path,
-           request: BuildRequest) -> _Draft:
-    parsed = markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=note_style,
-                                    project_root=root, allow_remote=request.allow_remote)
-    slots = citation_slots([cluster.id for cluster in parsed.clusters])
-    html = sanitize(markdown.render_chapter(md, parsed, slots), chapter.path, root,
-                    request.allow_remote)
+def _draft(md: Any, chapter: ChapterSource, n: int, dialect: _Dialect, root: Path) -> _Draft:
+    parsed = markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=dialect.note_style,
+                                    project_root=root, allow_remote=dialect.allow_remote,
+                                    notes_after_punctuation=dialect.notes_after_punctuation,
+                                    punctuation_in_quote=dialect.punctuation_in_quote)
+    if parsed.errors:  # reported with the book's other errors; nothing is rendered
+        return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), "", "",
+                      (), tuple(parsed.errors))
+    mark = slot_mark(chapter.text)
+    order = {cluster.id: n for n, cluster in enumerate(parsed.clusters)}
+    html = sanitize(markdown.render_chapter(
+        md, parsed, lambda cluster, drop: citation_slot(mark, order[cluster.id], drop)),
+        chapter.path, root, dialect.allow_remote)
     used = {root / src for src in _local_sources(html)}
-    return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), html,
+    return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), html, mark,
                   tuple(sorted(used)))
 
 
@@ -135,13 +171,12 @@ def _local_sources(html: str) -> list[str]:
     return re.findall(r'\ssrc="([^":#?]+)"', html)
 
 
-def _draft_key(request: BuildRequest, chapter: ChapterSource, n: int, note_style: bool,
-               root: Path) -> str:
-    """What a chapter's draft depends on: its text and place.  (It also depends on the
-    presence of the files it uses: a stored draft is used only if they all exist, so
+def _draft_key(chapter: ChapterSource, n: int, dialect: _Dialect, root: Path) -> str:
+    """What a chapter's draft depends on: its text, place and dialect.  (It also depends on
+    the presence of the files it uses: a stored draft is used only if they all exist, so
     that a missing image is reported at its line.)"""
     return cache_digest(code_version(), "draft", str(root), str(chapter.path), chapter.first_line,
-                        chapter.text, n, note_style, request.allow_remote)
+                        chapter.text, n, dialect)
 
 
 def _citations_key(clusters: Sequence[markdown.Cluster], project: Project, style: Any,
@@ -166,6 +201,19 @@ class _Clock:
             yield
         finally:
             self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def _with_errors_so_far(diagnostics: Diagnostics) -> Iterator[None]:
+    """An error that stops the build (no style, no theme) comes with those found before."""
+    try:
+        yield
+    except BuildError as exc:
+        if not diagnostics.errors or exc.category != "input":
+            raise
+        found = exc.errors if isinstance(exc, BuildErrors) else [exc]
+        diagnostics.errors.extend(e for e in found if e not in diagnostics.errors)
+        diagnostics.raise_errors()
 
 
 @contextlib.contextmanager
@@ -408,8 +456,8 @@ def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildR
         from .validate import warn_missing_fields
         warn_missing_fields(request, book, result.diagnostics, cache)
     if request.strict and result.diagnostics.warnings:
-        first = result.diagnostics.warnings[0]
-        raise BuildError(f"{first.message} (--strict makes warnings errors)", first.path, first.line)
+        raise_all([BuildError(f"{w.message} (--strict makes warnings errors)", w.path, w.line)
+                   for w in result.diagnostics.warnings])
     write_outputs(book, request, result, progress, cache)
     result.timings["total"] = time.perf_counter() - start
     return result

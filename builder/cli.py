@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .errors import BuildError, display_path
+from .errors import BuildError, BuildErrors, display_path
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -95,11 +95,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         return _build(args)
     except BuildError as exc:
-        print(str(exc), file=sys.stderr)
+        _print_errors(exc)
         return EXIT_USAGE if exc.category == "usage" else EXIT_ERROR
     except KeyboardInterrupt:
         print("builder: interrupted; the previous outputs are unchanged", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `builder styles | head`: the reader has what it wanted
+        _quiet_broken_pipe()
+        return EXIT_OK
+
+
+MAX_ERRORS_SHOWN = 50
+
+
+def _print_errors(exc: BuildError) -> None:
+    """One line per error; past one, their count (and past 50, how many are not shown)."""
+    errors = exc.errors if isinstance(exc, BuildErrors) else [exc]
+    for error in errors[:MAX_ERRORS_SHOWN]:
+        print(str(error), file=sys.stderr)
+    if len(errors) > MAX_ERRORS_SHOWN:
+        print(f"... and {len(errors) - MAX_ERRORS_SHOWN} more", file=sys.stderr)
+    if len(errors) > 1:
+        print(f"{len(errors)} errors", file=sys.stderr)
+
+
+def _quiet_broken_pipe() -> None:
+    """Standard output's reader is gone: point it at /dev/null, so that Python's own
+    flush at exit does not complain of the pipe once more."""
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test's captured output)
+        pass
 
 
 def _styles(query: str) -> int:
@@ -153,8 +181,9 @@ def _build(args: argparse.Namespace) -> int:
         result = build(request, show)
     finally:
         show("")
-    for warning in result.diagnostics.warnings:
-        print(warning, file=sys.stderr)
+    if not args.quiet:  # -q: errors only
+        for warning in result.diagnostics.warnings:
+            print(warning, file=sys.stderr)
     if not args.quiet:
         for fmt, path in result.outputs.items():
             if fmt in result.up_to_date:

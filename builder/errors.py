@@ -5,9 +5,11 @@ line it comes from.  The command line is the only place that prints one.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,29 @@ class BuildError(Exception):
         return text
 
 
+class BuildErrors(BuildError):
+    """Several problems in the user's input, found in one pass: each is a line."""
+
+    def __init__(self, errors: Sequence[BuildError]) -> None:
+        flat = [e for error in errors
+                for e in (error.errors if isinstance(error, BuildErrors) else [error])]
+        first = flat[0]
+        super().__init__(first.message, first.path, first.line, first.col, first.hint,
+                         first.category)
+        self.errors = flat
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+
+def raise_all(errors: Sequence[BuildError]) -> None:
+    """Raise the problems found, if any: one as itself, several together."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise BuildErrors(errors)
+
+
 class MissingSystemLibrary(BuildError):
     """A system library or program the build needs is not installed."""
 
@@ -70,10 +95,32 @@ class Warning_:
 
 @dataclass
 class Diagnostics:
-    """Warnings gathered during a build, each reported once."""
+    """Warnings gathered during a build, each reported once; and the input errors found
+    so far, so that a build reports all of them at once (:meth:`collecting`)."""
 
     warnings: list[Warning_] = field(default_factory=list)
+    errors: list[BuildError] = field(default_factory=list)
     _seen: set[Warning_] = field(default_factory=set, repr=False)
+
+    @contextlib.contextmanager
+    def collecting(self) -> Iterator[None]:
+        """Run a step; an input error it raises is kept, and the build goes on."""
+        try:
+            yield
+        except BuildErrors as exc:
+            self.errors.extend(exc.errors)
+        except BuildError as exc:
+            if exc.category != "input":
+                raise
+            self.errors.append(exc)
+
+    def raise_errors(self) -> None:
+        """Stop here if any input error was found: all of them, in file and line order."""
+        order: dict[str, int] = {}
+        for error in self.errors:
+            order.setdefault(str(error.path), len(order))
+        raise_all(sorted(self.errors, key=lambda e: (order[str(e.path)], e.line or 0,
+                                                     e.col or 0)))
 
     def warn(self, message: str, path: Path | None = None, line: int | None = None) -> None:
         warning = Warning_(message, path, line)

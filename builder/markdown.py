@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
+from lxml import html as lxml_html
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -22,9 +23,9 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import BuildError
-from .model import ChapterSource, CiteItem, Cluster, Position
+from .model import ChapterSource, CiteItem, Cluster, Position, Text
 from .resources import resolve_reference
-from .sanitize import refused_resource
+from .sanitize import refused_resource, sanitize
 
 # Pandoc's citation keys: a letter, digit or _, then word characters and
 # internal punctuation (punctuation only when a word character follows).
@@ -66,6 +67,7 @@ class ParsedChapter:
     tokens: list[Token]
     env: dict[str, Any]
     clusters: list[Cluster]
+    errors: list[BuildError]  # every problem found in the chapter (images, raw HTML)
 
 
 def make_parser() -> MarkdownIt:
@@ -76,6 +78,20 @@ def make_parser() -> MarkdownIt:
     md.use(citation_plugin)
     md.use(_footnote_markup)
     return md
+
+
+_INLINE: list[MarkdownIt] = []
+
+
+def inline_text(text: str, source: Path, project_root: Path | None) -> Text:
+    """A metadata string as Pandoc reads it: inline Markdown (emphasis, typographic quotes
+    and dashes; no citations), its raw HTML made safe."""
+    if not _INLINE:
+        _INLINE.append(make_parser())
+    html = _INLINE[0].renderInline(text, {"_affix": True}).strip()
+    html = sanitize(html, source, project_root).strip()
+    plain = lxml_html.fragment_fromstring(f"<span>{html}</span>").text_content() if html else ""
+    return Text(plain.strip(), html)
 
 
 def citation_plugin(md: MarkdownIt) -> None:
@@ -89,6 +105,7 @@ def citation_plugin(md: MarkdownIt) -> None:
     md.core.ruler.after("inline", "citation_positions", _resolve_positions)
     md.core.ruler.after("citation_positions", "resource_paths", _resource_paths)
     md.core.ruler.after("resource_paths", "raw_html_resources", _raw_html_resources)
+    md.core.ruler.after("raw_html_resources", "notes_after_punctuation", _notes_after_punctuation)
     md.add_render_rule("citation", render_citation_token)
 
 
@@ -118,6 +135,50 @@ def _note_context(rule: Any) -> Any:
         finally:
             state.env["_in_note"], state.env["_note_origin"] = outer
     return inline_footnote
+
+
+# What a citation's note call moves past (Pandoc's notes-after-punctuation; the Chicago
+# Manual, 14.21): the sentence's punctuation, closing brackets and closing quotes.  Not
+# dashes (the call goes before a dash), nor an apostrophe that begins a word ("'s").
+_AFTER_NOTE = re.compile(r"""(?:[.,;:!?\u2026)\]\u201d\u2019\u00bb]|["'](?![\w]))+""")
+_CLOSING_QUOTE = re.compile(r"""["'\u201d\u2019\u00bb]+$""")
+
+
+def _notes_after_punctuation(state: StateCore) -> None:
+    """In a note style, move the punctuation after a citation's note call before it:
+    "said [@a]." gives "said.¹".  Only the notes made from citations move (as in Pandoc),
+    never the writer's own.  With the locale's ``punctuation-in-quote`` (en-US), a period
+    or comma moved to a closing quote goes inside it: '"said" [@a].' gives '"said."¹'."""
+    if not (state.env.get("note_style") and state.env.get("notes_after_punctuation", True)):
+        return
+    for token in state.tokens:
+        if token.type == "inline" and token.children:
+            _move_punctuation(token.children, state.env.get("punctuation_in_quote", False))
+
+
+def _move_punctuation(children: list[Token], inside_quotes: bool) -> None:
+    for n in reversed(range(len(children))):  # from the end: an insertion shifts nothing ahead
+        child = children[n]
+        if child.type != "footnote_ref" or "citation" not in child.meta:
+            continue
+        after = children[n + 1] if n + 1 < len(children) else None
+        if after is None or after.type != "text":
+            continue
+        moved = _AFTER_NOTE.match(after.content)
+        if not moved:
+            continue
+        after.content = after.content[moved.end():]
+        punctuation = moved.group(0)
+        before = children[n - 1] if n > 0 and children[n - 1].type == "text" else None
+        if before is None:
+            before = Token("text", "", 0)
+            children.insert(n, before)
+        quote = _CLOSING_QUOTE.search(before.content) if inside_quotes else None
+        if quote and punctuation[0] in ".,":
+            before.content = (before.content[:quote.start()] + punctuation[0]
+                              + quote.group(0) + punctuation[1:])
+        else:
+            before.content += punctuation
 
 
 def parse_locator(text: str) -> tuple[str | None, str | None, str]:
@@ -180,7 +241,7 @@ def _bracketed_citation(state: StateInline, silent: bool) -> bool:
     if src[start] != "[" or src.startswith("[^", start) or "@" not in src[start:start + 400]:
         return False
     end = _matching_bracket(src, start, state.posMax)
-    if end < 0 or src[end + 1:end + 2] in ("(", "[", ":"):
+    if end < 0 or src[end + 1:end + 2] in ("(", "["):  # a link: [text](url), [text][ref]
         return False
     items = parse_cite_items(src[start + 1:end])
     if not items:
@@ -320,8 +381,9 @@ def _resource_paths(state: StateCore) -> None:
                 try:
                     child.attrSet("src", resolve_reference(src, source.path.parent, root,
                                                            state.env.get("allow_remote", False)))
-                except BuildError as exc:
-                    raise BuildError(exc.message, source.path, line, hint=exc.hint) from None
+                except BuildError as exc:  # kept: every error of the chapter is reported
+                    state.env.setdefault("errors", []).append(
+                        BuildError(exc.message, source.path, line, hint=exc.hint))
 
 
 def _raw_html_resources(state: StateCore) -> None:
@@ -354,8 +416,8 @@ def _raw_html_resources(state: StateCore) -> None:
 
 def _check_raw_html(fragment: str, row: int, source: ChapterSource, root: Path,
                     lines: list[str], env: dict[str, Any]) -> None:
-    """Raise the error of the first refused resource of ``fragment``, which starts on
-    line ``row`` (0-based) of the chapter's text."""
+    """Add to ``env["errors"]`` the error of the first refused resource of ``fragment``,
+    which starts on line ``row`` (0-based) of the chapter's text."""
     refused = refused_resource(fragment, source.path.parent, root, env.get("allow_remote", False))
     if refused is None:
         return
@@ -368,8 +430,9 @@ def _check_raw_html(fragment: str, row: int, source: ChapterSource, root: Path,
     col = text.find(value)
     if col < 0:
         col = text.lower().find(f"{attribute}=")
-    raise BuildError(error.message, source.path, row + source.first_line,
-                     col + 1 if col >= 0 else None, hint=error.hint)
+    env.setdefault("errors", []).append(BuildError(
+        error.message, source.path, row + source.first_line, col + 1 if col >= 0 else None,
+        hint=error.hint))
 
 
 def _walk(tokens: list[Token], notes: dict[int, Any] | None = None) -> list[Token]:
@@ -387,15 +450,20 @@ def _walk(tokens: list[Token], notes: dict[int, Any] | None = None) -> list[Toke
 
 def parse_chapter(md: MarkdownIt, source: ChapterSource, chapter_id: str,
                   note_style: bool = False, project_root: Path | None = None,
-                  allow_remote: bool = False) -> ParsedChapter:
+                  allow_remote: bool = False, notes_after_punctuation: bool = True,
+                  punctuation_in_quote: bool = False) -> ParsedChapter:
     """Tokens and citations of one chapter.
 
     With ``project_root``, every image is checked (inside the project, present) and
     its path made relative to the project root, the base of every output format.
+    In a note style, ``notes_after_punctuation`` puts a citation's note call after the
+    punctuation that follows it, inside a closing quote with ``punctuation_in_quote``.
     """
     env: dict[str, Any] = {"chapter_id": chapter_id, "note_style": note_style,
                            "source": source, "project_root": project_root,
-                           "allow_remote": allow_remote}
+                           "allow_remote": allow_remote,
+                           "notes_after_punctuation": notes_after_punctuation,
+                           "punctuation_in_quote": punctuation_in_quote}
     tokens = md.parse(source.text, env)
     _resolve_footnote_citations(tokens, env)
     reachable = {t.meta["index"] for t in _walk(tokens) if t.type == "citation"}
@@ -413,7 +481,7 @@ def parse_chapter(md: MarkdownIt, source: ChapterSource, chapter_id: str,
             narrative=record["narrative"],
             note_index=record.get("note", 0),
         ))
-    return ParsedChapter(source, tokens, env, clusters)
+    return ParsedChapter(source, tokens, env, clusters, list(env.get("errors", [])))
 
 
 def _resolve_footnote_citations(tokens: list[Token], env: dict[str, Any]) -> None:
@@ -469,21 +537,19 @@ def _render_footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, option
     return f' <a href="#{ref}" class="footnote-back" role="doc-backlink">\u21a9\ufe0e</a>'
 
 
-def render_chapter(md: MarkdownIt, parsed: ParsedChapter, citations: dict[str, str]) -> str:
-    """HTML of a parsed chapter, with the rendered citations put in."""
+def render_chapter(md: MarkdownIt, parsed: ParsedChapter,
+                   citation: Callable[[Cluster, bool], str]) -> str:
+    """HTML of a parsed chapter; ``citation(cluster, drop_period)`` gives the HTML of each
+    citation (``drop_period``: the text goes on with a period, so the citation's own
+    final period must go)."""
     env = dict(parsed.env)
-    env["rendered_citations"] = {
-        int(cluster.id.rsplit("-c", 1)[1]) - 1: citations[cluster.id] for cluster in parsed.clusters
-    }
+    by_index = {int(cluster.id.rsplit("-c", 1)[1]) - 1: cluster for cluster in parsed.clusters}
+    env["render_citation"] = lambda index, drop: citation(by_index[index], drop)
     return md.renderer.render(parsed.tokens, md.options, env)
 
 
 def render_citation_token(self: Any, tokens: Sequence[Token], idx: int, options: Any,
                           env: Any) -> str:
     """The rendered citation; its final period goes when the text goes on with one."""
-    html = str(env["rendered_citations"][tokens[idx].meta["index"]])
     following = tokens[idx + 1].content if idx + 1 < len(tokens) else ""
-    if following.startswith("."):
-        html = re.sub(r"\.((?:</[^>]+>)*)$", r"\1", html)
-    return html
-
+    return str(env["render_citation"](tokens[idx].meta["index"], following.startswith(".")))

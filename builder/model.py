@@ -21,6 +21,36 @@ class Position:
     col: int | None = None
 
 
+class Text(str):
+    """A metadata string, read as Markdown as Pandoc reads it: the string is its plain
+    text (typographic quotes and dashes, no markup), ``html`` the same as inline HTML
+    (made safe) for the templates' prose: ``{{ meta.disclaimer.html }}``."""
+
+    html: str
+
+    def __new__(cls, plain: str, html: str) -> Text:
+        text = super().__new__(cls, plain)
+        text.html = html
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Text, (str(self), self.html)
+
+    def __repr__(self) -> str:  # the cache's digest of the metadata sees the markup too
+        return f"Text({str(self)!r}, {self.html!r})"
+
+    def __hash__(self) -> int:
+        return hash((str(self), self.html))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Text):
+            return str(self) == str(other) and self.html == other.html
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+
 @dataclass(frozen=True)
 class Author:
     name: str
@@ -71,6 +101,7 @@ class Project:
     references: tuple[Reference, ...]
     style: str = "apa"
     locale: str | None = None
+    notes_after_punctuation: bool = True  # Pandoc's metadata key of that name
     # where 'csl'/'style' and 'locale' were set in the metadata (not on the command line)
     settings: tuple[tuple[str, Position], ...] = ()
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import jinja2
+import markupsafe
 from lxml import html as lxml_html
 
 from . import __version__
 from .citations import ref_id
 from .errors import BuildError
-from .model import Chapter, Metadata, RenderedCitations
+from .model import Chapter, Metadata, RenderedCitations, Text
 from .themes import Theme
 
 # Words the outputs print themselves (section titles; the EPUB's navigation and
@@ -73,7 +74,16 @@ def template_environment(theme: Theme) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["long_date"] = long_date
+    env.filters["prose"] = prose
     return env
+
+
+def prose(value: Any) -> markupsafe.Markup:
+    """``{{ meta.disclaimer | prose }}``: a metadata string as the inline HTML of its
+    Markdown (:class:`~builder.model.Text`); any other value escaped."""
+    if isinstance(value, Text):
+        return markupsafe.Markup(value.html)
+    return markupsafe.escape(value)
 
 
 def render_document(book: Book, format: str, stylesheets: Sequence[str]) -> str:
@@ -140,25 +150,52 @@ def long_date(value: str, lang: str = "en") -> str:
 # and the citations are filled in when the whole book's are known.  A draft depends on
 # nothing but its chapter's source: the build cache keeps it, and a rebuild after an
 # edit re-parses the edited chapter only.
+#
+# A slot is ``MARK index MARK`` (``MARK index p MARK`` when the citation's final period
+# must go, because the writer's sentence goes on with one).  ``MARK`` is a private-use
+# character that the chapter's text cannot produce: not in the text, nor written there as
+# a character reference.  So every ``MARK`` of the draft is a slot's, and filling a slot
+# replaces exactly the slot: no character of the writer's text is taken or added.
 
-_SLOT = re.compile("\ue000([^\ue001]+)\ue001(\\.?)")
+_PRIVATE_USE = (range(0xE000, 0xF900), range(0xF0000, 0xFFFFE), range(0x100000, 0x10FFFE))
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
 
 
-def citation_slots(cluster_ids: Sequence[str]) -> dict[str, str]:
-    """A stand-in for each cluster's citation.  It ends with a period so that the
-    Markdown renderer's rule (a citation drops its final period when the sentence
-    goes on with one) shows in the draft as the slot with or without its period."""
-    return {ident: f"\ue000{ident}\ue001." for ident in cluster_ids}
+def slot_mark(text: str) -> str:
+    """A character that no rendering of the Markdown ``text`` can contain."""
+    used = set(text)
+    for match in _CHARACTER_REFERENCE.finditer(text):
+        code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+        if code < 0x110000:
+            used.add(chr(code))
+    for block in _PRIVATE_USE:
+        for code in block:
+            if chr(code) not in used:
+                return chr(code)
+    raise BuildError("the text uses every private-use character",  # 137,000 of them
+                     hint="split the chapter")  # pragma: no cover
 
 
-def fill_citations(draft: str, citations: dict[str, str]) -> str:
+def citation_slot(mark: str, index: int, drop_period: bool) -> str:
+    """The stand-in of citation ``index`` of a chapter."""
+    return f"{mark}{index}{'p' if drop_period else ''}{mark}"
+
+
+def fill_citations(draft: str, mark: str, cluster_ids: Sequence[str],
+                   citations: dict[str, str]) -> str:
     """The draft with each slot replaced by its rendered citation."""
     def fill(match: re.Match[str]) -> str:
-        html = citations[match.group(1)]
-        if not match.group(2):  # the renderer dropped the slot's period: drop the citation's
-            html = re.sub(r"\.((?:</[^>]+>)*)$", r"\1", html)
-        return html
-    return _SLOT.sub(fill, draft)
+        html = citations[cluster_ids[int(match.group(1))]]
+        return drop_final_period(html) if match.group(2) else html
+    if not cluster_ids:
+        return draft
+    slot = re.escape(mark)
+    return re.sub(f"{slot}([0-9]+)(p?){slot}", fill, draft)
+
+
+def drop_final_period(html: str) -> str:
+    """A rendered citation without its final period (before any closing tags)."""
+    return re.sub(r"\.((?:</[^>]+>)*)$", r"\1", html)
 
 
 def finish_chapter(chapter_id: str, source: Any, html: str, used_ids: set[str]) -> Chapter:

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .citations.references import load_references
-from .errors import BuildError
-from .model import Author, ChapterSource, Metadata, Position, Project
+from .errors import BuildError, BuildErrors, Diagnostics
+from .markdown import inline_text
+from .model import Author, ChapterSource, Metadata, Position, Project, Text
 from .yamlfile import load_yaml
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ METADATA_KEYS: dict[str, str] = {
     "style": "a style name or a .csl file",
     "locale": "a locale tag such as en-US",
     "chapters": "a list of Markdown files in book/ (book.yml only)",
+    "notes-after-punctuation": "true or false: in a note style, the note call after the "
+                               "punctuation that follows a citation (default true)",
 }
 
 # Bounds on hostile input: a Markdown file above this is refused before it is parsed
@@ -59,16 +62,34 @@ class _Config:
 
 
 def load_project(root: Path, style: str | None = None, locale: str | None = None,
-                 bibliography: list[Path] | None = None) -> Project:
-    """Read the book in ``root``: metadata, chapters and references."""
+                 bibliography: list[Path] | None = None,
+                 diagnostics: Diagnostics | None = None) -> Project:
+    """Read the book in ``root``: metadata, chapters and references.
+
+    Every problem in the metadata is found in one pass: given ``diagnostics``, they are
+    added to its errors and the project is read as far as it can be (a bad value left
+    out); without, they are raised together.  A book that cannot be found or a
+    bibliography that cannot be read stops the reading at once.
+    """
+    found = diagnostics if diagnostics is not None else Diagnostics()
     book_dir = root / "book"
     if not book_dir.is_dir():
         raise BuildError("no book/ folder here", root,
                          hint="a project holds its Markdown files in book/")
-    config, chapters = _read_book(book_dir)
-    metadata = _metadata(config)
-    bib_paths = bibliography or _bibliography_paths(config, root)
-    references = load_references(bib_paths)
+    config, chapters = _read_book(book_dir, found)
+    metadata = _metadata(config, found)
+    try:
+        bib_paths = bibliography or _bibliography_paths(config, root)
+        references = load_references(bib_paths)
+    except BuildError as exc:  # with the problems found before it
+        found.errors.append(exc)
+        found.raise_errors()
+        raise  # pragma: no cover - raise_errors raised
+    notes_after_punctuation = True
+    with found.collecting():
+        notes_after_punctuation = _flag(config, "notes-after-punctuation", True)
+    if diagnostics is None:
+        found.raise_errors()
     overridden = {"csl", "style"} if style else set()
     if locale:
         overridden.add("locale")
@@ -82,34 +103,48 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         references=tuple(references),
         style=style or _text(config, "csl") or _text(config, "style") or "apa",
         locale=locale or _text(config, "locale"),
+        notes_after_punctuation=notes_after_punctuation,
         settings=settings,
     )
 
 
-def _read_book(book_dir: Path) -> tuple[_Config, list[ChapterSource]]:
+def _read_book(book_dir: Path, found: Diagnostics) -> tuple[_Config, list[ChapterSource]]:
     book_yml = next((p for p in (book_dir / "book.yml", book_dir / "book.yaml") if p.exists()), None)
     if book_yml:
         data, lines = load_yaml(book_yml.read_text(encoding="utf-8"), book_yml)
         config = _Config(_mapping(data, book_yml), lines, book_yml)
-        _check_keys(config)
-        chapters = [_read_chapter(p)[0] for p in _chapter_paths(book_dir, config)]
+        with found.collecting():
+            _check_keys(config)
+        chapters = []
+        for path in _chapter_paths(book_dir, config, found):
+            with found.collecting():
+                chapters.append(_read_chapter(path)[0])
+        if not chapters:
+            found.raise_errors()
         return config, chapters
     paths = sorted(p for p in book_dir.iterdir() if p.suffix in MARKDOWN_SUFFIXES)
     if not paths:
         raise BuildError("the book is empty: no Markdown file in book/", book_dir,
                          hint="add a .md file, or book/book.yml listing the chapters")
-    chapters, configs = zip(*(_read_chapter(p) for p in paths))
+    read = []
+    for path in paths:
+        with found.collecting():
+            read.append(_read_chapter(path))
+    if not read:
+        found.raise_errors()
+    chapters, configs = zip(*read)
     with_meta = [c for c in configs if c.data]
-    if len(with_meta) > 1:
-        second = with_meta[1]
-        raise BuildError("metadata in the front matter of more than one file", second.path, 1,
-                         hint="keep the book's metadata in one place: book/book.yml")
+    for extra in with_meta[1:]:
+        found.errors.append(BuildError(
+            "metadata in the front matter of more than one file", extra.path, 1,
+            hint="keep the book's metadata in one place: book/book.yml"))
     config = with_meta[0] if with_meta else _Config({}, {}, paths[0])
-    _check_keys(config)
+    with found.collecting():
+        _check_keys(config)
     return config, list(chapters)
 
 
-def _chapter_paths(book_dir: Path, config: _Config) -> list[Path]:
+def _chapter_paths(book_dir: Path, config: _Config, found: Diagnostics) -> list[Path]:
     listed = config.data.get("chapters")
     if listed is None:
         paths = sorted(p for p in book_dir.iterdir() if p.suffix in MARKDOWN_SUFFIXES)
@@ -121,11 +156,14 @@ def _chapter_paths(book_dir: Path, config: _Config) -> list[Path]:
         for n, name in enumerate(listed):
             path = book_dir / name
             if not path.is_file():
-                raise BuildError(f"chapter '{name}' is listed but there is no such file",
-                                 config.path,
-                                 config.lines.get(f"chapters[{n}]", config.lines.get("chapters")),
-                                 hint=f"create book/{name} or remove it from 'chapters'")
+                found.errors.append(BuildError(
+                    f"chapter '{name}' is listed but there is no such file", config.path,
+                    config.lines.get(f"chapters[{n}]", config.lines.get("chapters")),
+                    hint=f"create book/{name} or remove it from 'chapters'"))
+                continue
             paths.append(path)
+        if not paths and found.errors:
+            found.raise_errors()
     if not paths:
         raise BuildError("the book is empty: no chapters", config.path,
                          hint="list the Markdown files under 'chapters:'")
@@ -162,13 +200,17 @@ def _mapping(data: Any, path: Path) -> dict[str, Any]:
 
 
 def _check_keys(config: _Config) -> None:
+    """Every unknown key, at once."""
+    errors = []
     for key in config.data:
         if key not in METADATA_KEYS:
             close = difflib.get_close_matches(key, METADATA_KEYS, n=1)
             hint = (f"did you mean '{close[0]}'?" if close
                     else "valid keys: " + ", ".join(sorted(METADATA_KEYS)))
-            raise BuildError(f"unknown metadata key '{key}'", config.path,
-                             config.lines.get(key), hint=hint)
+            errors.append(BuildError(f"unknown metadata key '{key}'", config.path,
+                                     config.lines.get(key), hint=hint))
+    if errors:
+        raise BuildErrors(errors)
 
 
 def _text(config: _Config, key: str) -> str | None:
@@ -179,6 +221,14 @@ def _text(config: _Config, key: str) -> str | None:
         raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", config.path,
                          config.lines.get(key))
     return str(value)
+
+
+def _flag(config: _Config, key: str, default: bool) -> bool:
+    value = config.data.get(key, default)
+    if not isinstance(value, bool):
+        raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", config.path,
+                         config.lines.get(key), hint=f"write '{key}: true' or '{key}: false'")
+    return value
 
 
 def _string_list(config: _Config, key: str) -> tuple[str, ...]:
@@ -219,28 +269,53 @@ def _opt(value: Any) -> str | None:
     return None if value is None else str(value).strip()
 
 
-def _metadata(config: _Config) -> Metadata:
-    title = _text(config, "title")
-    if not title:
-        raise BuildError("the book has no title", config.path, 1,
-                         hint="add 'title: ...' to the metadata")
-    lang = _text(config, "lang") or "en"
+def _metadata(config: _Config, found: Diagnostics) -> Metadata:
+    """The book's metadata; each bad value an error in ``found`` (and left out)."""
+    def value(read: Any, *args: Any, default: Any = None) -> Any:
+        with found.collecting():
+            return read(config, *args)
+        return default
+
+    before = len(found.errors)
+    title = value(_text, "title")
+    misspelt = [key for key in config.data if key not in METADATA_KEYS
+                and difflib.get_close_matches(key, METADATA_KEYS, n=1) == ["title"]]
+    if not title and not misspelt and len(found.errors) == before:  # one error for a title
+        found.errors.append(BuildError("the book has no title", config.path, 1,
+                                       hint="add 'title: ...' to the metadata"))
+    lang = value(_text, "lang") or "en"
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", lang):
-        raise BuildError(f"'{lang}' is not a language tag", config.path, config.lines.get("lang"),
-                         hint="use a BCP 47 tag such as en, en-GB or ru")
+        found.errors.append(BuildError(f"'{lang}' is not a language tag", config.path,
+                                       config.lines.get("lang"),
+                                       hint="use a BCP 47 tag such as en, en-GB or ru"))
+        lang = "en"
+    def prose(key: str) -> Text | None:
+        return _prose(value(_text, key), config)
+
+    authors = tuple(Author(_prose(a.name, config) or "", _prose(a.role, config),
+                           _prose(a.bio, config), _prose(a.affiliation, config))
+                    for a in value(_authors, default=()))
     return Metadata(
-        title=title,
-        subtitle=_text(config, "subtitle"),
-        authors=_authors(config),
-        date=_text(config, "date"),
+        title=_prose(title, config) or "",
+        subtitle=prose("subtitle"),
+        authors=authors,
+        date=value(_text, "date"),
         lang=lang,
-        category=_text(config, "category"),
-        tags=_string_list(config, "tags") or _string_list(config, "keywords"),
-        disclaimer=_text(config, "disclaimer"),
-        publisher=_text(config, "publisher"),
-        description=_text(config, "description"),
-        identifier=_text(config, "identifier"),
+        category=prose("category"),
+        tags=value(_string_list, "tags", default=()) or value(_string_list, "keywords",
+                                                              default=()),
+        disclaimer=prose("disclaimer"),
+        publisher=prose("publisher"),
+        description=prose("description"),
+        identifier=value(_text, "identifier"),
     )
+
+
+def _prose(value: str | None, config: _Config) -> Text | None:
+    """A metadata string read as inline Markdown, as Pandoc reads metadata."""
+    if value is None:
+        return None
+    return inline_text(value, config.path, config.path.parent.parent)
 
 
 def _bibliography_paths(config: _Config, root: Path) -> list[Path]:

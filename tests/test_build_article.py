@@ -4,9 +4,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lxml import etree, html as lxml_html
+import pytest
+from lxml import etree
+from lxml import html as lxml_html
 
 from conftest import ROOT, SLUG, epub_files, epubcheck, pdf_text
+
+# full builds as builder subprocesses, EPUBCheck
+pytestmark = [pytest.mark.slow, pytest.mark.external]
 
 KEYS = {"state-nd-visits", "state-2018-economic", "wh-2018-bilateral", "wh-2018-joint",
         "wh-2018-statement", "wh-2018-readout", "akorda-2018"}
@@ -23,7 +28,8 @@ def _entries(out: Path) -> dict[str, str]:
 
 
 def _citations(out: Path) -> list[str]:
-    return [" ".join(c.text_content().split()) for c in _html(out).xpath('//span[@class="citation"]')]
+    return [" ".join(c.text_content().split())
+            for c in _html(out).xpath('//span[@class="citation"]')]
 
 
 def test_default_build_writes_three_files(built):
@@ -41,7 +47,7 @@ def test_pdf_has_title_citations_and_references(built):
     assert "References" in flat
     assert "White House. (2018d). United States and Kazakhstan: an Enhanced Strategic" in flat
     assert "About the author" in flat and "Senior Research fellow" in flat
-    assert "do not necessarily reflect the Institute's editorial" in flat
+    assert "do not necessarily reflect the Institute’s editorial" in flat
 
 
 def test_pdf_metadata_and_fonts(built):
@@ -155,7 +161,8 @@ def test_note_style_makes_footnotes(built):
     assert chapter.count('epub:type="footnote"') == 10
     assert chapter.count('epub:type="noteref"') == 10
     report = epubcheck(out / f"{SLUG}.epub")
-    assert (report["checker"]["nError"], report["checker"]["nWarning"]) == (0, 0), report["messages"]
+    counts = (report["checker"]["nError"], report["checker"]["nWarning"])
+    assert counts == (0, 0), report["messages"]
 
 
 def test_csl_file_path_works(built, tmp_path):
@@ -178,7 +185,8 @@ def test_missing_weasyprint_gives_a_clear_message(tmp_path):
     import sys
     code = ("import sys; sys.modules['weasyprint'] = None; "
             "from builder.cli import main; raise SystemExit(main(sys.argv[1:]))")
-    result = subprocess.run([sys.executable, "-c", code, "build", str(ROOT), "--out", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-c", code, "build", str(ROOT), "--out",
+                             str(tmp_path)],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

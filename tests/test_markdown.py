@@ -4,11 +4,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from builder.markdown import (ParsedChapter, make_parser, parse_chapter, parse_cite_items,
-                              parse_locator, render_chapter)
+from builder.markdown import (
+    ParsedChapter,
+    make_parser,
+    parse_chapter,
+    parse_cite_items,
+    parse_locator,
+    render_chapter,
+)
 from builder.model import ChapterSource, CiteItem, Position, Reference
 
 MD = make_parser()
@@ -28,7 +35,7 @@ def items(text: str) -> list[tuple[CiteItem, ...]]:
 
 def render(parsed: ParsedChapter) -> str:
     """HTML of the chapter, each citation rendered as a marker naming its cluster."""
-    return render_chapter(MD, parsed, {c.id: f"<cite>{c.id}</cite>" for c in parsed.clusters})
+    return render_chapter(MD, parsed, lambda cluster, _drop: f"<cite>{cluster.id}</cite>")
 
 
 # --- what is a citation, and its exact items -------------------------------------------

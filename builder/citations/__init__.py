@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import difflib
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from ..errors import BuildError
+from ..errors import BuildError, raise_all
 from ..model import Cluster, Reference, RenderedCitations
 from .engine import Cite, Processor, ref_id
 from .styles import Style, check_locale, load_style
 
-__all__ = ["process_citations", "csl_engine", "load_style", "ref_id", "Style"]
+__all__ = ["process_citations", "check_keys", "csl_engine", "load_style", "ref_id", "Style"]
 log = logging.getLogger(__name__)
 
 
@@ -22,7 +23,7 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
                       style: Style, locale: str | None = None) -> RenderedCitations:
     """Render every citation of the book, and the list of the references cited."""
     by_key = {ref.key: ref for ref in references}
-    _check_keys(clusters, by_key)
+    check_keys(clusters, by_key)
     cited = _cited_in_order(clusters)
     locale = check_locale(locale) if locale else style.default_locale
     cites = [[_cite(item, narrative=cluster.narrative and not style.note and n == 0)
@@ -38,7 +39,7 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
                          f"{type(exc).__name__}: {exc}", style.path,
                          hint="try another style; please report this style to us") from None
     rendered = {}
-    for cluster, html in zip(clusters, output.citations):
+    for cluster, html in zip(clusters, output.citations, strict=True):
         keys = " ".join(item.key for item in cluster.items)
         rendered[cluster.id] = f'<span class="citation" data-cites="{keys}">{html}</span>'
     return RenderedCitations(
@@ -67,7 +68,9 @@ def _cited_in_order(clusters: Sequence[Cluster]) -> list[str]:
     return list(seen)
 
 
-def _check_keys(clusters: Sequence[Cluster], by_key: dict[str, Reference]) -> None:
+def check_keys(clusters: Sequence[Cluster], by_key: dict[str, Any]) -> None:
+    """Every citation of a key that is not in the bibliography, at once."""
+    errors = []
     for cluster in clusters:
         for item in cluster.items:
             if item.key not in by_key:
@@ -75,13 +78,15 @@ def _check_keys(clusters: Sequence[Cluster], by_key: dict[str, Reference]) -> No
                 hint = ("did you mean " + ", ".join(f"@{k}" for k in close) + "?") if close \
                     else "add it to the bibliography, or fix the key"
                 pos = cluster.position
-                raise BuildError(f"citation key '@{item.key}' is not in the bibliography",
-                                 pos.path, pos.line, pos.col, hint=hint)
+                errors.append(BuildError(f"citation key '@{item.key}' is not in the bibliography",
+                                         pos.path, pos.line, pos.col, hint=hint))
+    raise_all(errors)
 
 
 def _escaped(cite: Cite) -> Cite:
     """Test-suite affixes are text that may hold a few HTML tags: keep those."""
     from dataclasses import replace
+
     from . import markup
     return replace(cite, prefix=markup.decode(markup.encode(markup.escape_text(cite.prefix))),
                    suffix=markup.decode(markup.encode(markup.escape_text(cite.suffix))))

@@ -1,0 +1,201 @@
+"""Every word and mark the writer typed comes out: real builds, whole texts compared."""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from lxml import html as lxml_html
+
+from builder.build import BuildRequest, build
+
+REFERENCES = [
+    {"id": "doe99", "type": "book", "title": "A Book", "publisher": "Pub",
+     "author": [{"family": "Doe", "given": "John"}], "issued": {"date-parts": [[1999]]}},
+    {"id": "roe01", "type": "book", "title": "B Book", "publisher": "Pub",
+     "author": [{"family": "Roe", "given": "Jane"}], "issued": {"date-parts": [[2001]]}},
+]
+
+
+def project(root: Path, body: str, meta: str = "") -> Path:
+    (root / "book").mkdir(parents=True)
+    (root / "bibliography").mkdir()
+    (root / "bibliography" / "refs.json").write_text(json.dumps(REFERENCES), encoding="utf-8")
+    (root / "book" / "a.md").write_text(f"---\ntitle: Test\n{meta}---\n\n{body}\n",
+                                        encoding="utf-8")
+    return root
+
+
+def paragraphs(html_file: Path) -> list[str]:
+    """The text of each paragraph of the chapters (footnotes apart), as a reader sees it."""
+    tree = lxml_html.fromstring(html_file.read_bytes())
+    return [p.text_content() for p in tree.xpath(
+        '//section[@class="chapter"]//p[not(ancestor::section[@role="doc-endnotes"])]')]
+
+
+def notes(html_file: Path) -> list[str]:
+    tree = lxml_html.fromstring(html_file.read_bytes())
+    found = []
+    for note in tree.xpath('//section[@role="doc-endnotes"]//li'):
+        for back in note.xpath('.//a[contains(@class, "footnote-back")]'):
+            back.drop_tree()
+        found.append(" ".join(note.text_content().split()))
+    return found
+
+
+def built(tmp_path: Path, body: str, style: str = "apa", meta: str = "",
+          formats: tuple[str, ...] = ("html",)) -> dict[str, Path]:
+    root = project(tmp_path / "p", body, meta)
+    return build(BuildRequest(root, formats=formats, style=style, cache=False)).outputs
+
+
+def test_the_full_stop_after_a_citation_stays(tmp_path: Path) -> None:
+    out = built(tmp_path, "Territorial integrity [@doe99]. During their talks [@roe01].\n\n"
+                          "A question [@doe99]? An exclamation [@roe01]! A colon [@doe99]: so.")
+    assert paragraphs(out["html"]) == [
+        "Territorial integrity (Doe, 1999). During their talks (Roe, 2001).",
+        "A question (Doe, 1999)? An exclamation (Roe, 2001)! A colon (Doe, 1999): so.",
+    ]
+
+
+def test_private_use_characters_of_the_writer_are_text(tmp_path: Path) -> None:
+    # The characters the slots of the drafts once used, typed and written as references,
+    # and a text shaped like a slot: all come out as written, the citation too.
+    body = ("Marks \ue000 and \ue001, \ue0000\ue001. and &#xE000;0&#xE000; "
+            "and &#57345; [@doe99].")
+    out = built(tmp_path, body)
+    assert paragraphs(out["html"]) == [
+        "Marks \ue000 and \ue001, \ue0000\ue001. and \ue0000\ue000 and \ue001 (Doe, 1999)."]
+
+
+def test_a_note_citation_keeps_one_period(tmp_path: Path) -> None:
+    # The citation's own final period goes when the text goes on with one: one period.
+    out = built(tmp_path, "Text.[^1]\n\n[^1]: See [@doe99].", style="chicago-notes-bibliography")
+    assert notes(out["html"]) == ["See John Doe, A Book (Pub, 1999)."]
+
+
+CHICAGO = "chicago-notes-bibliography"
+
+
+@pytest.mark.parametrize("body, text", [
+    ("Often said [@doe99].", "Often said.1"),
+    ("Often said [@doe99], and more.", "Often said,1 and more."),
+    ("Said [@doe99]; then [@roe01]: more?", "Said;1 then:2 more?"),
+    ("A question [@doe99]?", "A question?1"),
+    ("(As often said [@doe99]).", "(As often said).1"),
+    ("Is it [@doe99]?!", "Is it?!1"),
+    ("A dash [@doe99]---and on.", "A dash1—and on."),
+    ("A hyphen [@doe99]-like.", "A hyphen1-like."),
+    ("Mid sentence [@doe99] and on.", "Mid sentence1 and on."),
+    ("The word \"said\" [@doe99].", "The word “said.”1"),
+])
+def test_notes_go_after_punctuation(tmp_path: Path, body: str, text: str) -> None:
+    """As Pandoc's notes-after-punctuation (its default) and the Chicago Manual (14.21)."""
+    out = built(tmp_path, body, style=CHICAGO)
+    assert paragraphs(out["html"]) == [text]
+
+
+def test_notes_after_punctuation_can_be_turned_off(tmp_path: Path) -> None:
+    out = built(tmp_path, "Often said [@doe99].", style=CHICAGO,
+                meta="notes-after-punctuation: false\n")
+    assert paragraphs(out["html"]) == ["Often said1."]
+
+
+def test_the_writers_own_footnotes_stay_where_written(tmp_path: Path) -> None:
+    out = built(tmp_path, "Often said[^1].\n\n[^1]: A note.", style=CHICAGO)
+    assert paragraphs(out["html"]) == ["Often said1."]
+
+
+def test_author_date_citations_do_not_move(tmp_path: Path) -> None:
+    out = built(tmp_path, "Often said [@doe99], and more.")
+    assert paragraphs(out["html"]) == ["Often said (Doe, 1999), and more."]
+
+
+def test_epub_text_keeps_every_period(tmp_path: Path) -> None:
+    out = built(tmp_path, "One [@doe99]. Two [@roe01].", formats=("epub",))
+    with zipfile.ZipFile(out["epub"]) as archive:
+        chapter = next(n for n in archive.namelist() if "chapter" in n or "ch1" in n)
+        tree = etree.fromstring(archive.read(chapter))
+    texts = [" ".join("".join(p.itertext()).split())
+             for p in tree.iter("{http://www.w3.org/1999/xhtml}p")]
+    assert "One (Doe, 1999). Two (Roe, 2001)." in texts
+
+
+# --- every input error at once ---------------------------------------------------------
+
+def test_every_bad_key_of_every_chapter_is_reported_at_once(tmp_path: Path) -> None:
+    from conftest import run_builder
+    root = tmp_path / "p"
+    (root / "book").mkdir(parents=True)
+    (root / "bibliography").mkdir()
+    (root / "bibliography" / "refs.json").write_text(json.dumps(REFERENCES), encoding="utf-8")
+    (root / "book" / "book.yml").write_text("title: Errors\nchapters: [one.md, two.md]\n",
+                                            encoding="utf-8")
+    (root / "book" / "one.md").write_text("# One\n\nSee [@doe9].\n\nAnd [@roe1; @doe99].\n",
+                                          encoding="utf-8")
+    (root / "book" / "two.md").write_text("# Two\n\nAs @smith20 says.\n", encoding="utf-8")
+    result = run_builder("build", str(root), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "p/book/one.md:3:5: error: citation key '@doe9' is not in the bibliography "
+        "(hint: did you mean @doe99?)",
+        "p/book/one.md:5:5: error: citation key '@roe1' is not in the bibliography "
+        "(hint: did you mean @roe01?)",
+        "p/book/two.md:3:4: error: citation key '@smith20' is not in the bibliography "
+        "(hint: add it to the bibliography, or fix the key)",
+        "3 errors",
+    ]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_errors_of_metadata_images_and_keys_come_together(tmp_path: Path) -> None:
+    from conftest import run_builder
+    root = project(tmp_path / "p", "![A chart](missing.png)\n\nSee [@nobody].",
+                   meta="titel: x\nlang: 12\n")
+    result = run_builder("build", str(root), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert [line.split(": error: ")[0] for line in lines[:-1]] == [
+        "p/book/a.md:3", "p/book/a.md:4", "p/book/a.md:7", "p/book/a.md:9:5"]
+    assert lines[-1] == "4 errors"
+
+
+def test_more_than_fifty_errors_are_cut_short(tmp_path: Path) -> None:
+    from conftest import run_builder
+    body = "\n\n".join(f"Text [@missing{n}]." for n in range(60))
+    root = project(tmp_path / "p", body)
+    result = run_builder("build", str(root), "--to", "html", cwd=tmp_path)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 52 and lines[-2:] == ["... and 10 more", "60 errors"]
+
+
+# --- metadata strings are Markdown, as in Pandoc ---------------------------------------
+
+def test_metadata_strings_get_the_bodys_typography(tmp_path: Path) -> None:
+    meta = ("subtitle: \"The *so-called* 'rules' -- and why\"\n"
+            "author:\n  - name: Ann Lee\n    bio: \"Ann's work -- mostly on *rules*.\"\n"
+            "disclaimer: \"The views are the author's own.<script>alert(1)</script>\"\n")
+    out = built(tmp_path, "Text.", meta=meta, formats=("html", "epub"))
+    tree = lxml_html.fromstring(out["html"].read_bytes())
+    assert [lxml_html.tostring(e, encoding="unicode", with_tail=False) for e in
+            tree.xpath('//p[@class="subtitle" or @class="disclaimer"] | '
+                       '//div[@class="author-bio"]/p[2]')] == [
+        '<p class="subtitle">The <em>so-called</em> ‘rules’ – and why</p>',
+        "<p>Ann’s work – mostly on <em>rules</em>.</p>",
+        '<p class="disclaimer" role="note">The views are the author’s own.</p>',
+    ]
+    with zipfile.ZipFile(out["epub"]) as archive:
+        opf = etree.fromstring(archive.read("EPUB/content.opf"))
+    titles = [t.text for t in opf.iter("{http://purl.org/dc/elements/1.1/}title")]
+    assert titles == ["Test", "The so-called ‘rules’ – and why"]
+
+
+def test_about_the_authors_is_one_heading_for_all(tmp_path: Path) -> None:
+    meta = ("author:\n  - name: Ann Lee\n    bio: Writes.\n  - name: Bo Li\n    bio: Reads.\n")
+    out = built(tmp_path, "Text.", meta=meta)
+    tree = lxml_html.fromstring(out["html"].read_bytes())
+    assert [" ".join(e.text_content().split()) for e in
+            tree.xpath('//section[@id="about"]/*')] == [
+        "About the authors", "Ann Lee Writes.", "Bo Li Reads."]
