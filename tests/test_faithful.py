@@ -199,3 +199,23 @@ def test_about_the_authors_is_one_heading_for_all(tmp_path: Path) -> None:
     assert [" ".join(e.text_content().split()) for e in
             tree.xpath('//section[@id="about"]/*')] == [
         "About the authors", "Ann Lee Writes.", "Bo Li Reads."]
+
+
+# --- the command line says what it should, and nothing else ----------------------------
+
+def test_styles_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    result = subprocess.run(f"'{sys.executable}' -m builder styles | head -n 1",
+                            shell=True, capture_output=True, text=True, timeout=120)
+    assert result.stderr == ""
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_quiet_prints_nothing_on_success_even_with_warnings(tmp_path: Path) -> None:
+    from conftest import run_builder
+    root = project(tmp_path / "p", "Only one [@doe99].")  # roe01 is never cited: a warning
+    loud = run_builder("build", str(root), "--to", "html", cwd=tmp_path)
+    assert "warning: reference 'roe01' is never cited" in loud.stderr
+    quiet = run_builder("build", str(root), "--to", "html", "-q", "--no-cache", cwd=tmp_path)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
