@@ -182,3 +182,20 @@ def test_references(outputs: Any, kind: str, fmt: str) -> None:
     ours = out.html_refs if fmt == "html" else out.epub_refs
     assert ours == expected, _report("references", kind, fmt, "\n".join(expected),
                                      "\n".join(ours))
+
+
+# -- the PDF's line ends: what they may stand for, and no more ---------------------------------
+@pytest.mark.parametrize("expected, pdf, same", [
+    ("the wells ran dry", "the wells\nran dry", True),          # a line end is a space
+    ("the wells ran dry", "the wel-\nls ran dry", True),        # a soft hyphen
+    ("water-borne", "water-\nborne", True),                     # a break after a real hyphen
+    ("1990–2000", "1990–\n2000", True),                         # a break after a dash
+    ("the wells ran dry", "the wells ran-\ndry", False),        # no hyphen at a space
+    ("the wells ran dry", "the wellsran dry", False),
+    ("water-borne", "waterborne", False),
+    ("centuries. During", "centuries During", False),           # a lost full stop
+    ("p.\u00a03", "p. 3", True),                                # a no-break space read as one
+    ("p.\u00a03", "p.\n3", False),                              # ... but no line ends at it
+])
+def test_pdf_line_ends(expected: str, pdf: str, same: bool) -> None:
+    assert pc.pdf_equal(expected, pdf)[0] is same
