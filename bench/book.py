@@ -193,7 +193,8 @@ class Writer:
             if "issued" not in item and rng.random() > 0.05:  # about 5% have no date
                 year = rng.randint(1975, 2024)
                 parts = [year]
-                if kind in ("article-newspaper", "article-magazine", "webpage") or rng.random() < 0.1:
+                if (kind in ("article-newspaper", "article-magazine", "webpage")
+                        or rng.random() < 0.1):
                     parts += [rng.randint(1, 12), rng.randint(1, 28)]
                 item["issued"] = {"date-parts": [parts]}
             item["title"] = self.title()
@@ -226,13 +227,16 @@ class Writer:
             item["page"] = f"{first}-{first + rng.randint(10, 30)}"
         elif kind == "report":
             corp = item.get("author", [{}])[0].get("literal")
-            item.update({"publisher": corp or publisher, "number": f"{rng.randint(1, 40)}/{rng.randint(1, 9)}"})
+            item.update({"publisher": corp or publisher,
+                         "number": f"{rng.randint(1, 40)}/{rng.randint(1, 9)}"})
             if not corp:
                 item["publisher-place"] = place
         elif kind == "webpage":
             item.update({"URL": f"https://example.org/bench/{n}",
-                         "accessed": {"date-parts": [[2024, rng.randint(1, 12), rng.randint(1, 28)]]},
-                         "container-title": rng.choice(["Policy Portal", "Open Data Hub", "News Archive"])})
+                         "accessed": {"date-parts": [[2024, rng.randint(1, 12),
+                                                      rng.randint(1, 28)]]},
+                         "container-title": rng.choice(["Policy Portal", "Open Data Hub",
+                                                        "News Archive"])})
         elif kind == "thesis":
             item.update({"genre": rng.choice(["PhD thesis", "Master's thesis"]),
                          "publisher": rng.choice(UNIVERSITIES)})
@@ -247,7 +251,8 @@ class Writer:
             if rng.random() < 0.5:
                 item["URL"] = f"https://news.example.org/{n}"
         elif kind == "article-magazine":
-            item.update({"container-title": rng.choice(MAGAZINES), "volume": str(rng.randint(1, 30))})
+            item.update({"container-title": rng.choice(MAGAZINES),
+                         "volume": str(rng.randint(1, 30))})
         elif kind == "dataset":
             item.update({"publisher": item.get("author", [{}])[0].get("literal") or publisher,
                          "DOI": f"10.5555/data.{n:05d}", "version": f"{rng.randint(1, 4)}.0"})
@@ -283,7 +288,8 @@ class Writer:
         if roll < 0.75:
             first = rng.randint(1, 390)
             return f"pp. {first}-{first + rng.randint(1, 9)}"
-        return rng.choice([f"chap. {rng.randint(1, 12)}", f"sec. {rng.randint(1, 9)}.{rng.randint(1, 5)}",
+        return rng.choice([f"chap. {rng.randint(1, 12)}",
+                           f"sec. {rng.randint(1, 9)}.{rng.randint(1, 5)}",
                            f"para. {rng.randint(1, 40)}", f"fig. {rng.randint(1, 9)}"])
 
     def cluster(self) -> str:
@@ -364,7 +370,8 @@ class Writer:
         return " ".join(self.sentence(cite_rate) for _ in range(self.rng.randint(*sentences)))
 
     def heading_text(self) -> str:
-        text = f"{self.rng.choice(ADJECTIVES)} {self.rng.choice(NOUNS)}s and {self.rng.choice(NOUNS)}s"
+        text = (f"{self.rng.choice(ADJECTIVES)} {self.rng.choice(NOUNS)}s"
+                f" and {self.rng.choice(NOUNS)}s")
         self.words += len(text.split())
         return text[0].upper() + text[1:]
 
@@ -391,7 +398,8 @@ class Writer:
                  "|:" + "-" * 10 + "|" + "|".join("-" * 9 + ":" for _ in range(cols - 1)) + "|"]
         for _ in range(rng.randint(3, 8)):
             row = [rng.choice(PLACES)[4:].capitalize()]
-            row += [f"{rng.randint(1, 9999):,}" if rng.random() < 0.5 else f"{rng.uniform(0, 100):.1f}"
+            row += [f"{rng.randint(1, 9999):,}" if rng.random() < 0.5
+                    else f"{rng.uniform(0, 100):.1f}"
                     for _ in range(cols - 1)]
             lines.append("| " + " | ".join(row) + " |")
         self.words += 4 * len(lines)
@@ -469,8 +477,11 @@ class Writer:
             name = f"{n:02d}-chapter.md"
             names.append(name)
             files[f"book/{name}"] = self.chapter(n, int(target), cite_rate)
-        authors = [f"{p['given']} {p.get('non-dropping-particle', '') + ' ' if p.get('non-dropping-particle') else ''}{p['family']}"
-                   for p in (self.person() for _ in range(2))]
+        def full_name(p: dict) -> str:
+            particle = p.get("non-dropping-particle")
+            return f"{p['given']} {particle + ' ' if particle else ''}{p['family']}"
+
+        authors = [full_name(p) for p in (self.person() for _ in range(2))]
         yml = [
             "# A synthetic book made by bench/book.py for the benchmark; the text is generated.",
             f'title: "A Synthetic Book of {size.words:,} Words"',
@@ -486,7 +497,8 @@ class Writer:
             *[f"  - {name}" for name in names],
         ]
         files["book/book.yml"] = "\n".join(yml) + "\n"
-        files["bibliography/references.json"] = json.dumps(self.refs, ensure_ascii=False, indent=1) + "\n"
+        files["bibliography/references.json"] = json.dumps(
+            self.refs, ensure_ascii=False, indent=1) + "\n"
         return files
 
 

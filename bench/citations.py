@@ -46,7 +46,8 @@ def references(n: int, rng: random.Random) -> list[dict]:
         elif kind in ("book", "report", "thesis"):
             item["publisher"] = rng.choice(["Astana Press", "Oxford University Press"])
         elif kind == "webpage":
-            item.update({"URL": f"https://example.org/{i}", "accessed": {"date-parts": [[2024, 1, 5]]}})
+            item.update({"URL": f"https://example.org/{i}",
+                         "accessed": {"date-parts": [[2024, 1, 5]]}})
         items.append(item)
     return items
 
@@ -55,8 +56,10 @@ def clusters(n: int, refs: int, rng: random.Random) -> list[list[Cite]]:
     made = []
     for i in range(n):
         size = rng.choice([1, 1, 1, 2, 3])
-        keys = rng.sample(range(refs), size) if i >= refs else [i] + rng.sample(range(refs), size - 1)
-        made.append([Cite(f"ref{k}", locator=str(rng.randint(1, 300)) if rng.random() < 0.3 else None,
+        keys = (rng.sample(range(refs), size) if i >= refs
+                else [i] + rng.sample(range(refs), size - 1))
+        made.append([Cite(f"ref{k}",
+                          locator=str(rng.randint(1, 300)) if rng.random() < 0.3 else None,
                           label="page") for k in dict.fromkeys(keys)])
     return made
 

@@ -48,7 +48,8 @@ DOC = ROOT / "docs" / "benchmarks.md"
 CHART = ROOT / "docs" / "benchmarks.png"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 ALL_SIZES = ("small", "medium", "large")
-JOB_ORDER = ("ours-all", "ours-pdf", "ours-draft", "weasyprint", "ours-epub", "pandoc-epub", "ours-html",
+JOB_ORDER = ("ours-all", "ours-pdf", "ours-draft", "weasyprint", "ours-epub", "pandoc-epub",
+             "ours-html",
              "pandoc-html", "rebuild-same", "rebuild-edit")
 LABELS = {
     "ours-all": "builder, all formats", "ours-pdf": "builder --to pdf",
@@ -143,7 +144,8 @@ def _pss_kb(pid: int) -> int:
 
 
 class TreeSampler(threading.Thread):
-    """The process tree's memory (sum of PSS, so pages a fork shares count once), 10 times a second."""
+    """The process tree's memory (sum of PSS, so pages a fork shares count once),
+    10 times a second."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -235,7 +237,8 @@ class Runner:
                     "css": str(base / "pdf-input.css"), "result": str(base / "dump.json")}
             outcome = self.run_job(spec, base / "dump.log")
             if outcome["rc"] != 0:
-                raise SystemExit(f"could not make the PDF's HTML for {size}: see {base / 'dump.log'}")
+                raise SystemExit(f"could not make the PDF's HTML for {size}: "
+                                 f"see {base / 'dump.log'}")
             info["pdf_input"] = {k: outcome.get(k) for k in ("html_bytes", "css_bytes")}
         rebuild = base / "rebuild"
         shutil.copytree(source, rebuild / "project")
@@ -291,7 +294,8 @@ class Runner:
                    *book["chapters"], "-o", str(run / f"pandoc.{fmt}")]
             if fmt == "html":
                 cmd.insert(1, "--standalone")
-            return [(job, measure(cmd, run / "job.log", cwd=book["source"], timeout=self.args.timeout))]
+            return [(job, measure(cmd, run / "job.log", cwd=book["source"],
+                                  timeout=self.args.timeout))]
         if job == "rebuild-same":
             return self.rebuild(size, rep, run)
         return []  # rebuild-edit is measured with rebuild-same
@@ -403,7 +407,8 @@ def median(values: list[float]) -> float | None:
 def paired_ratio(results: dict[str, list[dict]], top: str, bottom: str,
                  key=lambda r: r["wall"]) -> float | None:
     """Median of the per-repetition ratios (jobs of one repetition ran side by side)."""
-    pairs = [key(a) / key(b) for a, b in zip(results.get(top, []), results.get(bottom, []))
+    pairs = [key(a) / key(b) for a, b in zip(results.get(top, []), results.get(bottom, []),
+                                             strict=False)
              if a["rc"] == 0 and b["rc"] == 0 and key(b)]
     return median(pairs)
 
@@ -456,7 +461,8 @@ def tables(data: dict) -> str:
               "processes (our `pdf` stage against WeasyPrint's render and write_pdf)."), ""]
 
     lines += ["### Wall time and peak memory of each job (medians)", "",
-              "| size | job | wall s | min–max s | peak MB (largest process) | tree MB (all processes) | runs |",
+              "| size | job | wall s | min–max s | peak MB (largest process) "
+              "| tree MB (all processes) | runs |",
               "|---|---|--:|--:|--:|--:|--:|"]
     for size in sizes:
         for job in jobs:
@@ -464,7 +470,8 @@ def tables(data: dict) -> str:
             failed = len(results[size].get(job, [])) - len(runs)
             walls = [x["wall"] for x in runs]
             lines.append(f"| {size} | {LABELS[job]} | {fmt(median(walls))} | "
-                         f"{fmt(min(walls) if walls else None)}–{fmt(max(walls) if walls else None)} | "
+                         f"{fmt(min(walls) if walls else None)}–"
+                         f"{fmt(max(walls) if walls else None)} | "
                          f"{fmt(max((x['maxrss_mb'] for x in runs), default=None), 0)} | "
                          f"{fmt(max((x['tree_mb'] for x in runs), default=None), 0)} | "
                          f"{len(runs)}{f' ({failed} failed)' if failed else ''} |")
@@ -483,7 +490,8 @@ def tables(data: dict) -> str:
             runs = ok(results[size].get(job, []))
             cells = [fmt(median([x["timings"][k] for x in runs if k in x.get("timings", {})]))
                      for k in keys]
-            lines.append(f"| {size} | " + " | ".join(cells) + f" | {fmt(median([x['wall'] for x in runs]))} |")
+            lines.append(f"| {size} | " + " | ".join(cells)
+                         + f" | {fmt(median([x['wall'] for x in runs]))} |")
         lines.append("")
 
     lines += ["### The books", "", ("| size | words | chapters | references | citations | cites "
@@ -539,7 +547,8 @@ def machine(runner: Runner, load_before: tuple, load_after: tuple) -> str:
         f"| pandoc | {pandoc} (pypandoc-binary) |",
         f"| citeproc-py | {citeproc} |",
         f"| builder | {code} |",
-        (f"| run | {runner.started.strftime('%Y-%m-%d %H:%M')} to {dt.datetime.now().strftime('%H:%M')}; sizes {', '.join(args.sizes)}; "
+        (f"| run | {runner.started.strftime('%Y-%m-%d %H:%M')} to "
+         f"{dt.datetime.now().strftime('%H:%M')}; sizes {', '.join(args.sizes)}; "
         f"{args.repeat} repetition(s), interleaved; style {args.style}; theme {args.theme}; "
         f"seed {args.seed}; formats {','.join(runner.formats)} |"),
     ])
@@ -570,7 +579,7 @@ def chart(data: dict, path: Path) -> None:
     fig, axes = plt.subplots(len(sizes), 1, figsize=(10, 1.2 + 0.42 * len(jobs) * len(sizes)),
                              squeeze=False)
     used: dict[str, Any] = {}
-    for ax, size in zip(axes[:, 0], sizes):
+    for ax, size in zip(axes[:, 0], sizes, strict=True):
         for y, job in enumerate(reversed(jobs)):
             runs = ok(data["results"][size].get(job, []))
             if not runs:
@@ -675,7 +684,8 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="builder-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     runner = Runner(args, work)
-    print(f"work folder: {work}; pandoc: {runner.pandoc or 'not found (pip install pypandoc-binary)'}; "
+    print(f"work folder: {work}; "
+          f"pandoc: {runner.pandoc or 'not found (pip install pypandoc-binary)'}; "
           f"CSL: {runner.csl}", flush=True)
     load_before = os.getloadavg()
     try:
@@ -685,8 +695,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     data = {"machine": machine(runner, load_before, os.getloadavg()), "sizes": args.sizes,
             "jobs": runner.jobs, "results": runner.results,
-            "books": {size: {k: v for k, v in info.items() if k in ("stats", "pages",
-                                                                     "weasyprint_pages", "pdf_input")}
+            "books": {size: {k: v for k, v in info.items()
+                             if k in ("stats", "pages", "weasyprint_pages", "pdf_input")}
                       for size, info in runner.books.items()}}
     if args.results:
         args.results.write_text(json.dumps(data, indent=1))

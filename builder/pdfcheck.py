@@ -38,8 +38,9 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 PDFBOX_JARS = ("pdfbox2.jar", "fontbox2.jar", "preflight.jar", "xmpbox.jar",
                "commons-logging.jar", "javax.activation.jar", "jaxb-api.jar")
@@ -190,7 +191,8 @@ def check_boxes(reader: Any, print_ready: bool = False) -> dict[str, Any]:
         media = [float(v) for v in page.mediabox]
         raw = page
         if "/TrimBox" not in raw or "/BleedBox" not in raw:
-            problems.append(f"page {number}: no {'TrimBox' if '/TrimBox' not in raw else 'BleedBox'}")
+            missing = "TrimBox" if "/TrimBox" not in raw else "BleedBox"
+            problems.append(f"page {number}: no {missing}")
             continue
         trim = [float(v) for v in raw["/TrimBox"]]
         bleed = [float(v) for v in raw["/BleedBox"]]
@@ -198,8 +200,8 @@ def check_boxes(reader: Any, print_ready: bool = False) -> dict[str, Any]:
             problems.append(f"page {number}: boxes not nested (trim {trim}, bleed {bleed}, "
                             f"media {media})")
         trims.add((_mm(trim[2] - trim[0]), _mm(trim[3] - trim[1])))
-        bleeds.add(tuple(_mm(abs(b - t)) for b, t in zip(bleed, trim)))
-        if print_ready and min(abs(b - t) for b, t in zip(bleed, trim)) < 1:
+        bleeds.add(tuple(_mm(abs(b - t)) for b, t in zip(bleed, trim, strict=True)))
+        if print_ready and min(abs(b - t) for b, t in zip(bleed, trim, strict=True)) < 1:
             problems.append(f"page {number}: no bleed")
     if len(trims) > 1:
         problems.append(f"pages of {len(trims)} trim sizes: {sorted(trims)}")

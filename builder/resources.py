@@ -6,8 +6,9 @@ never.  A refused resource is reported, and its content never reaches an output.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .errors import BuildError
@@ -21,8 +22,9 @@ def resolve_reference(src: str, base_dir: Path, project_root: Path,
     Returns the URL to use: an http(s) URL as given (only with ``allow_remote``), a
     ``data:`` URL as given, or the file's path relative to the project root, in
     POSIX form.  A relative path is looked up beside the source file, then from the
-    project root (as Pandoc's resource path does).  Anything else (``file://``, absolute paths, ``..`` or a symlink
-    leaving the project, other schemes, a missing file) raises :class:`BuildError`.
+    project root (as Pandoc's resource path does).  Anything else (``file://``, absolute
+    paths, ``..`` or a symlink leaving the project, other schemes, a missing file) raises
+    :class:`BuildError`.
     """
     parsed = urlparse(src)
     if parsed.scheme in ("http", "https"):
@@ -39,7 +41,8 @@ def resolve_reference(src: str, base_dir: Path, project_root: Path,
     named = [folder / unquote(parsed.path) for folder in (base_dir, root)]
     candidates = [path.resolve() for path in named]
     inside = [path for path in candidates if root in path.parents]
-    escapes = any(n.exists() and root not in c.parents for n, c in zip(named, candidates))
+    escapes = any(n.exists() and root not in c.parents
+                  for n, c in zip(named, candidates, strict=True))
     if not inside or escapes:  # both outside, or a symlink that leads out
         raise BuildError(f"resource outside the project refused: {src}",
                          hint="keep images and stylesheets inside the project folder")
@@ -125,7 +128,7 @@ def make_url_fetcher(project_root: Path, theme: Theme, allow_remote: bool = Fals
     allowed = [project_root.resolve(), theme.folder.resolve(),
                *[d.resolve() for d in theme.font_dirs]]
 
-    class ProjectFetcher(URLFetcher):  # type: ignore[misc]
+    class ProjectFetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             reason = refusal(url, allowed, allow_remote)
             if reason:

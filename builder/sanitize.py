@@ -12,9 +12,8 @@ chapter's rendered HTML.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-
-from typing import Iterator
 
 from lxml import etree
 from lxml import html as lxml_html

@@ -16,6 +16,7 @@ profile of ``--print`` (see docs/pdf.md).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ PRINT_DEFAULTS: dict[str, Any] = {
     "bleed": "3mm",
     "marks": "crop",           # crop | cross | crop cross | none
     "profile": None,           # a CMYK ICC profile (path relative to the theme folder)
-    "output-condition": None,  # the OutputConditionIdentifier, e.g. FOGRA39 (default: the profile's name)
+    # the OutputConditionIdentifier, e.g. FOGRA39 (default: the profile's name)
+    "output-condition": None,
 }
 # A CMYK output profile on Debian systems (package libgs-common): used when the theme names none.
 SYSTEM_CMYK_PROFILES = (Path("/usr/share/color/icc/ghostscript/default_cmyk.icc"),)
@@ -147,7 +149,7 @@ def _read_theme(name: str, folder: Path, project_root: Path, seen: tuple[str, ..
     check_stylesheets(folder, project_root, allow_remote)
     families = data.get("fonts") or {}
     faces: list[FontFace] = []
-    for role, family in families.items():
+    for _role, family in families.items():
         faces.extend(_font_faces(str(family), path, lines.get("fonts")))
     if parent is not None and not faces:
         faces = list(parent.fonts)
@@ -223,7 +225,7 @@ def _settings(data: dict[str, Any], key: str, inherited: dict[str, Any], path: P
     return merged
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font_faces(family: str, theme_file: Path, line: int | None) -> tuple[FontFace, ...]:
     try:
         import fontpkg
@@ -243,7 +245,7 @@ def _font_faces(family: str, theme_file: Path, line: int | None) -> tuple[FontFa
                          hint=hint) from None
 
 
-def font_face_css(theme: Theme, url_for: "callable[[Path], str]") -> str:  # type: ignore[valid-type]
+def font_face_css(theme: Theme, url_for: Callable[[Path], str]) -> str:
     """@font-face rules for the theme's fonts, with URLs made by ``url_for``."""
     rules = []
     for face in theme.fonts:

@@ -23,9 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from docblock import replace_block
 
@@ -65,7 +65,8 @@ def article(old: str, new: str) -> Callable[[Path], None]:
     return lambda p: write(p, "book/article.md", ARTICLE.replace(old, new, 1))
 
 
-def theme(files: dict[str, str], yml: str = "name: mine\nextends: report\n") -> Callable[[Path], None]:
+def theme(files: dict[str, str],
+          yml: str = "name: mine\nextends: report\n") -> Callable[[Path], None]:
     def setup(project: Path) -> None:
         write(project, "styles/mine/theme.yml", yml)
         for name, text in files.items():
@@ -284,7 +285,8 @@ CASES = [
          ("--theme", "mine", "--print")),
     # --- raw HTML and escaping
     Case("Raw HTML and escaping", '<img src="file:///etc/hostname"> in Markdown',
-         article("First paragraph.", 'First paragraph.\n\n<img src="file:///etc/hostname" alt="x">')),
+         article("First paragraph.",
+                 'First paragraph.\n\n<img src="file:///etc/hostname" alt="x">')),
     Case("Raw HTML and escaping", '<link rel="stylesheet" href="../../outside.css"> in Markdown',
          article("First paragraph.",
                  'First paragraph.\n\n<link rel="stylesheet" href="../../outside.css">')),
@@ -374,8 +376,9 @@ def run_case(case: Case, tmp: Path) -> dict[str, object]:
     stderr = result.stderr.replace(str(tmp), "<tmp>").rstrip("\n")
     stderr = re.sub(r"\.\d+\.staged\.tmp", ".<pid>.staged.tmp", stderr)  # the same every run
     if case.command == "check":
-        stderr = "\n".join(filter(None, [stderr, result.stdout.replace(str(tmp), "<tmp>")
-                                         .strip().splitlines()[0] if result.stdout.strip() else ""]))
+        first = (result.stdout.replace(str(tmp), "<tmp>").strip().splitlines()[0]
+                 if result.stdout.strip() else "")
+        stderr = "\n".join(filter(None, [stderr, first]))
     return {"group": case.group, "name": case.name, "command": "builder " + " ".join(args),
             "exit": result.returncode, "stderr": stderr, "seconds": seconds,
             "traceback": "Traceback" in result.stderr,

@@ -36,9 +36,10 @@ import sys
 import time
 import warnings
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSING = ROOT / "tools" / "csl_passing.txt"
@@ -191,8 +192,7 @@ def _has_bib_sort(style_xml: str) -> bool:
 def raw_engine(style_xml: str, items: list[dict[str, Any]], citations: list[Cluster],
                mode: str, **opts: Any) -> str:
     """Baseline: citeproc-py as it comes, no help from the project."""
-    from citeproc import (Citation, CitationStylesBibliography, CitationStylesStyle,
-                          formatter)
+    from citeproc import Citation, CitationStylesBibliography, CitationStylesStyle, formatter
     from citeproc.source.json import CiteProcJSON
     style = CitationStylesStyle(io.BytesIO(style_xml.encode("utf-8")), validate=False)
     bib = CitationStylesBibliography(style, CiteProcJSON(items), formatter.html)
@@ -288,7 +288,8 @@ def table(results: list[Result]) -> str:
             row[0], row[1], row[2] = row[0] + 1, row[1] + r.strict, row[2] + r.text
     lines = [f"{'category':<14}{'total':>7}{'strict':>8}{'text':>7}"]
     lines += [f"{c:<14}{t:>7}{s:>8}{x:>7}" for c, (t, s, x) in sorted(rows.items())]
-    total, strict, text = (sum(col) for col in zip(*rows.values())) if rows else (0, 0, 0)
+    total, strict, text = ((sum(col) for col in zip(*rows.values(), strict=True)) if rows
+                           else (0, 0, 0))
     lines.append(f"{'TOTAL':<14}{total:>7}{strict:>8}{text:>7}")
     lines.append(f"strict {strict}/{total} ({_pct(strict, total)}), "
                  f"text {text}/{total} ({_pct(text, total)})")

@@ -45,11 +45,13 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -279,7 +281,7 @@ def render_ours(path: Path, items: Sequence[dict[str, Any]],
         dropped = [key for key in order if alone.get(key) == "empty"]
         kept = [key for key in order if key not in dropped]
         if len(kept) == len(pairs) and kept != [k for k, _ in pairs]:
-            pairs = list(zip(kept, (html for _, html in pairs)))
+            pairs = list(zip(kept, (html for _, html in pairs), strict=True))
         else:
             dropped = []
     return Rendering(list(output.citations), dict(pairs), [k for k, _ in pairs],
@@ -405,7 +407,7 @@ class Cause:
     wrong: str          # "ours", "pandoc", "both", or "neither" (both acceptable)
     title: str
     why: str
-    test: Callable[["Difference"], bool]
+    test: Callable[[Difference], bool]
 
 
 @dataclass
@@ -643,7 +645,7 @@ def _stop_word_case(d: Difference) -> bool:
     a, b = d.ours.split(), d.pandoc.split()
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "replace" and i2 - i1 == j2 - j1:
-            for x, y in zip(a[i1:i2], b[j1:j2]):
+            for x, y in zip(a[i1:i2], b[j1:j2], strict=False):
                 if x != y and x.lower() == y.lower() and x[:1].isupper() and y[:1].islower() \
                         and "-" not in x:
                     return True
@@ -808,7 +810,7 @@ def _pandoc_capitalises_stop_word(d: Difference) -> bool:
     a, b = d.ours.split(), d.pandoc.split()
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "replace" and i2 - i1 == j2 - j1:
-            for x, y in zip(a[i1:i2], b[j1:j2]):
+            for x, y in zip(a[i1:i2], b[j1:j2], strict=False):
                 if x != y and x.lower() == y.lower() and x[:1].islower() and y[:1].isupper() \
                         and x.strip(".,;:“”‘’") in _STOP_WORDS:
                     return True
@@ -1055,7 +1057,7 @@ def table(results: Sequence[StyleResult]) -> str:
     return "\n".join(rows)
 
 
-def pandoc_only(difference: "Difference") -> bool:
+def pandoc_only(difference: Difference) -> bool:
     """A text difference whose every cause is an error of pandoc's (ours is right)."""
     wrong_of = {c.key: c.wrong for c in CAUSES}
     return bool(difference.causes) and all(wrong_of.get(k) == "pandoc"

@@ -73,9 +73,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import bibtexparser
 from bibtexparser.model import (
@@ -169,7 +170,8 @@ MAX_BRACE_DEPTH = 100
 class _ValueError(ValueError):
     """A field value that is not valid BibTeX; turned into a BuildError."""
 
-    def __init__(self, message: str, hint: str = "enclose text values in braces: field = {text}") -> None:
+    def __init__(self, message: str,
+                 hint: str = "enclose text values in braces: field = {text}") -> None:
         super().__init__(message)
         self.hint = hint
 
@@ -188,7 +190,8 @@ def _read(blocks: list[Block], path: Path) -> list[tuple[dict[str, Any], int]]:
     first_lines: dict[str, int] = {}
     items: list[tuple[dict[str, Any], int]] = []
     for block in blocks:
-        if isinstance(block, DuplicateBlockKeyBlock) and isinstance(block.ignore_error_block, String):
+        if (isinstance(block, DuplicateBlockKeyBlock)
+                and isinstance(block.ignore_error_block, String)):
             block = block.ignore_error_block  # redefining a macro is allowed
         if isinstance(block, String):
             macros[block.key.lower()] = _evaluate_field(block.value, macros, path, _line(block))
@@ -246,7 +249,8 @@ def _duplicate_error(key: str, first: int, line: int, path: Path) -> BuildError:
 
 def _duplicate_field_error(entry: Entry, keys: list[str], path: Path) -> BuildError:
     wanted = {key.lower() for key in keys}
-    lines = [f.start_line + 1 for f in entry.fields if f.key.lower() in wanted and f.start_line is not None]
+    lines = [f.start_line + 1 for f in entry.fields
+             if f.key.lower() in wanted and f.start_line is not None]
     return BuildError(
         f"duplicate field '{', '.join(keys)}' in entry '{entry.key}'", path,
         lines[-1] if lines else _line(entry), hint="keep only one of them",
@@ -275,7 +279,8 @@ def _evaluate_field(raw: str, macros: dict[str, str], path: Path, line: int, nam
         return _evaluate(raw, macros)
     except _ValueError as problem:
         where = f"field '{name}'" if name else "@string"
-        raise BuildError(f"invalid value of {where}: {problem}", path, line, hint=problem.hint) from None
+        raise BuildError(f"invalid value of {where}: {problem}", path, line,
+                         hint=problem.hint) from None
 
 
 def _evaluate(raw: str, macros: dict[str, str]) -> str:
@@ -420,7 +425,8 @@ def _convert_entry(entry: Entry, macros: dict[str, str], path: Path) -> dict[str
     return item
 
 
-def _entry_fields(entry: Entry, macros: dict[str, str], path: Path) -> tuple[dict[str, str], dict[str, int]]:
+def _entry_fields(entry: Entry, macros: dict[str, str],
+                  path: Path) -> tuple[dict[str, str], dict[str, int]]:
     """Evaluated values and 1-based lines of an entry's fields, by lower-case name."""
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
@@ -529,7 +535,8 @@ def _simple(fields: dict[str, str], item: dict[str, Any]) -> dict[str, str]:
 
 # --- names ------------------------------------------------------------------
 
-def _names(fields: dict[str, str], lines: dict[str, int], path: Path) -> dict[str, list[dict[str, str]]]:
+def _names(fields: dict[str, str], lines: dict[str, int],
+           path: Path) -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
     for name, variable in _NAME_FIELDS.items():
         if _first(fields, name):
@@ -537,7 +544,8 @@ def _names(fields: dict[str, str], lines: dict[str, int], path: Path) -> dict[st
                 names = _parse_names(fields[name])
             except _ValueError as problem:
                 raise BuildError(f"invalid name in field '{name}': {problem}", path, lines[name],
-                                 hint="write names as 'Last, First' or 'First Last', joined by 'and'") from None
+                                 hint="write names as 'Last, First' or 'First Last', "
+                                      "joined by 'and'") from None
             if names:
                 out[variable] = names
     return out
@@ -724,7 +732,8 @@ def _walker_context() -> macrospec.LatexContextDb:
              "textnormal": "{", "textmd": "{", "text": "{", "hbox": "{",
              "nolinkurl": "{", "noopsort": "{", "nocite": "{"}
     db.add_context_category("builder-bibtex", prepend=True,
-                            macros=[macrospec.MacroSpec(name, args) for name, args in known.items()])
+                            macros=[macrospec.MacroSpec(name, args)
+                                    for name, args in known.items()])
     return db
 
 

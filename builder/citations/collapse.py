@@ -32,7 +32,8 @@ class Piece:
     year: str | None = None
     suffix: str | None = None  # year-suffix letter
     plain: bool = True  # no prefix, suffix or locator: may collapse
-    flags: tuple[bool, bool, bool] = (False, False, False)  # suppress-author, author-only, narrative
+    # suppress-author, author-only, narrative
+    flags: tuple[bool, bool, bool] = (False, False, False)
 
 
 def join_cites(pieces: list[Piece], options: dict[str, str], delimiter: str) -> str:
@@ -105,7 +106,8 @@ def _collapse_group(group: list[Piece], options: dict[str, str], delimiter: str,
     """One author's cites: the author once, then years (and suffixes) only."""
     blocks: list[list[Piece]] = []
     for piece in group:
-        if mode in ("year-suffix", "year-suffix-ranged") and blocks and _same_year(blocks[-1][-1], piece):
+        if (mode in ("year-suffix", "year-suffix-ranged") and blocks
+                and _same_year(blocks[-1][-1], piece)):
             blocks[-1].append(piece)
         else:
             blocks.append([piece])

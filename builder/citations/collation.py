@@ -75,7 +75,7 @@ def _weight(char: str) -> int:
     return ord(char) * 8
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _char(original: str) -> tuple[tuple[int, tuple[int, ...], int], ...] | None:
     """The (primary, secondary, tertiary) weights one character adds: none for
     punctuation and symbols (ignored), None for white space."""

@@ -15,7 +15,8 @@ answer), DOI and URL, issue, edition and number.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .engine import Cite, Processor
 
@@ -57,7 +58,7 @@ def missing_fields(style_xml: bytes, items: Sequence[dict[str, Any]],
         rendered = processor.render([[Cite(key) for key in ids]]).bibliography
     else:
         output = processor.render([[Cite(key)] for key in ids])
-        rendered = list(zip(ids, output.citations))
+        rendered = list(zip(ids, output.citations, strict=True))
     found: dict[str, list[str]] = {}
     for key, html in rendered:
         names = list(dict.fromkeys(name.lower() for name in _MARK.findall(html)))

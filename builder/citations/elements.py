@@ -20,6 +20,7 @@ import re
 import threading
 import unicodedata
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from citeproc import (
@@ -310,7 +311,7 @@ def _repressed(element: model.CitationStylesElement, context: object) -> set[str
     repressed = getattr(layout, "repressed", None)
     if not isinstance(repressed, dict):
         repressed = layout.repressed = {}
-    return repressed.setdefault("*", set())  # type: ignore[no-any-return]
+    return repressed.setdefault("*", set())
 
 
 def _ancestor(element: model.CitationStylesElement, tag: str, or_self: bool = False,
@@ -406,7 +407,7 @@ def _page_range(first: str, last: str, range_format: str | None) -> tuple[str, s
         elif number % 100 < 10:
             range_format = "minimal"
         elif range_format != "chicago-16" and len(start) == 4 and \
-                sum(a != b for a, b in zip(start, end)) >= 3:
+                sum(a != b for a, b in zip(start, end, strict=False)) >= 3:
             range_format = "expanded"
         else:
             range_format = "minimal-two"
@@ -424,7 +425,7 @@ def _page_range(first: str, last: str, range_format: str | None) -> tuple[str, s
 
 
 def _format_numbers(element: model.CitationStylesElement, value: object, page: bool,
-                    form=None, locator: bool = False) -> str:  # type: ignore[no-untyped-def]
+                    form: Callable[[str], str] | None = None, locator: bool = False) -> str:
     """A number variable as CSL 1.0.2 prints it ("Range Delimiters"): ranges
     of numbers with an en dash -- for the page variable the
     "page-range-delimiter" term, and ``page-range-format`` for pages and
@@ -781,7 +782,7 @@ class Date(model.Date):
             value = part.get("range-delimiter")
         return value if value is not None else "\u2013"
 
-    render = _reporting(model.CitationStylesElement.render)  # type: ignore[arg-type]
+    render = _reporting(model.CitationStylesElement.render)
 
 
 class Names(model.Names):
@@ -813,7 +814,8 @@ class Names(model.Names):
         _report(output)
         return output
 
-    def process(self, item, names_context=None, context=None, **kwargs):  # type: ignore[no-untyped-def]
+    def process(  # type: ignore[no-untyped-def]
+            self, item, names_context=None, context=None, **kwargs):
         if context is None:
             context = self
         if names_context is None:
@@ -1099,7 +1101,7 @@ def _parts_of(name: object) -> dict[str, Any]:
     get = name.get  # type: ignore[attr-defined]
     if get("literal"):
         return {"literal": str(get("literal"))}
-    parts = {key: str(get(key) or "").strip() for key in
+    parts: dict[str, Any] = {key: str(get(key) or "").strip() for key in
              ("given", "family", "dropping-particle", "non-dropping-particle", "suffix")}
     parts["comma-suffix"] = str(get("comma-suffix") or "").lower() not in ("", "false", "0")
     if not parts["suffix"] and "," in parts["given"]:  # "John, III"; "John,! Jr." (comma)
@@ -1125,13 +1127,13 @@ def _parts_of(name: object) -> dict[str, Any]:
         if particles:
             parts["non-dropping-particle"] = re.sub(r"(['\u2019\-]) ", r"\1", " ".join(particles))
             parts["family"] = " ".join(words)
-        given = parts["given"].split()
-        trailing = []
-        while len(given) > 1 and _particle(given[-1]):
-            trailing.insert(0, given.pop())
+        given_words = parts["given"].split()
+        trailing: list[str] = []
+        while len(given_words) > 1 and _particle(given_words[-1]):
+            trailing.insert(0, given_words.pop())
         if trailing:
             parts["dropping-particle"] = " ".join(trailing)
-            parts["given"] = " ".join(given)
+            parts["given"] = " ".join(given_words)
     for key in ("dropping-particle", "non-dropping-particle"):
         parts[key] = parts[key].replace("'", "\u2019")
     return parts
@@ -1291,7 +1293,8 @@ class Name(model.Name):
             return given_text + family_text, False
         return given_text + " " + family_text, False
 
-    def process(self, item, variable, context=None, sort_options=None, **kwargs):  # type: ignore[no-untyped-def]
+    def process(  # type: ignore[no-untyped-def]
+            self, item, variable, context=None, sort_options=None, **kwargs):
         if sort_options is None:
             sort_options = _sorting()  # a sort key's macro, also through cs:text
 
@@ -1385,29 +1388,29 @@ class _Value:
 
     __slots__ = ("rank", "main", "tie")
 
-    def __init__(self, rank: int, main: tuple, tie: tuple = ()) -> None:  # type: ignore[type-arg]
+    def __init__(self, rank: int, main: tuple[Any, ...], tie: tuple[Any, ...] = ()) -> None:
         self.rank, self.main, self.tie = rank, main, tie
 
     @classmethod
-    def text(cls, text: str) -> "_Value | None":
+    def text(cls, text: str) -> _Value | None:
         key = collation_key(text)
         if key.empty:
             return None
         return cls(2, (key.primary, key.secondary), key.tertiary)
 
     @classmethod
-    def number(cls, value: int) -> "_Value":
+    def number(cls, value: int) -> _Value:
         return cls(0, (value,))
 
-    def compare(self, other: "_Value") -> int:
+    def compare(self, other: _Value) -> int:
         one, two = (self.rank, self.main), (other.rank, other.main)
         return (one > two) - (one < two)
 
-    def compare_tie(self, other: "_Value") -> int:
+    def compare_tie(self, other: _Value) -> int:
         return (self.tie > other.tie) - (self.tie < other.tie)
 
 
-def _number_value(value: object) -> "_Value | None":
+def _number_value(value: object) -> _Value | None:
     """A number variable "returned as integer"; text that holds no number is text."""
     text = str(value).strip()
     if not text:
@@ -1427,7 +1430,7 @@ def _date_parts(date: object, shown: tuple[str, ...]) -> tuple[int, int, int]:
 
 
 def _date_value(value: object, shown: tuple[str, ...] = ("year", "month", "day"),
-                ) -> "_Value | None":
+                ) -> _Value | None:
     """CSL 1.0.2, "Sorting Variables", dates: YYYYMMDD with zeros for the parts
     missing (less specific dates first), negative years before positive ones,
     seasons ignored, a range by its start then its end, after the single date
@@ -1624,7 +1627,7 @@ class Sort(model.Sort):
             return functools.cmp_to_key(compare)
 
         def by_case(a: int, b: int) -> int:
-            for k, (one, two) in enumerate(zip(values[a], values[b])):
+            for k, (one, two) in enumerate(zip(values[a], values[b], strict=False)):
                 if one is not None and two is not None:
                     result = one.compare_tie(two)
                     if result:
@@ -1638,7 +1641,8 @@ class Sort(model.Sort):
                 return group
             if k == len(keys):
                 return sorted(group, key=functools.cmp_to_key(by_case))
-            for n, value in zip(group, keys[k].sort_keys([items[n] for n in group], context)):
+            for n, value in zip(group, keys[k].sort_keys([items[n] for n in group], context),
+                                strict=False):
                 values[n].append(value)
             ranked = sorted(group, key=by_key(k))
             out: list[int] = []
@@ -1701,7 +1705,8 @@ class Label(_SafeCase, model.Label):
         cased = self.case(self.strip_periods(text), _item_language(self, item))
         return self.wrap(self.format(cased))
 
-    def process(self, item, variable=None, plural=None, context=None, **kwargs):  # type: ignore[no-untyped-def]
+    def process(  # type: ignore[no-untyped-def]
+            self, item, variable=None, plural=None, context=None, **kwargs):
         if variable is None:
             variable = self.get("variable")
         if not variable:
@@ -1933,7 +1938,8 @@ class Style(model.Style):
 FIXED: dict[str, type] = {
     "style": Style, "text": Text, "date": Date, "date-part": Date_Part, "number": Number,
     "names": Names, "substitute": Substitute, "group": Group, "macro": Macro,
-    "name": Name, "name-part": Name_Part, "key": Key, "sort": Sort, "label": Label, "if": If, "else-if": Else_If,
+    "name": Name, "name-part": Name_Part, "key": Key, "sort": Sort, "label": Label, "if": If,
+    "else-if": Else_If,
 }
 
 
@@ -1995,7 +2001,7 @@ def _memo_locale_option(self: Any, name: str) -> Any:
     return options.get(name, self._default_options[name])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _memoized(cls: type) -> type:
     """``cls`` with :func:`_memo_xpath_search`, :func:`_memo_get_root` and
     :func:`_memo_child`, and with :func:`_memo_format` and :func:`_memo_locale_option`

@@ -18,21 +18,27 @@ import functools
 import io
 import logging
 import re
+import string
 import unicodedata
 import warnings
-import string
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from citeproc import (Citation, CitationItem, CitationStylesBibliography,
-                      CitationStylesStyle, Locator, formatter)
+import citeproc
+from citeproc import (
+    Citation,
+    CitationItem,
+    CitationStylesBibliography,
+    CitationStylesStyle,
+    Locator,
+    formatter,
+)
+from citeproc.model import VariableError
 from citeproc.source import Name, Reference
 from citeproc.source.json import CiteProcJSON
 from lxml import etree
-
-import citeproc
-from citeproc.model import VariableError
 
 from ..processes import FromBothEnds, can_fork
 from . import elements, markup, quotes
@@ -65,7 +71,7 @@ class Cite:
     narrative: bool = False  # Pandoc's author-in-text: "Doe (2020)"
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Cite":
+    def from_json(cls, data: dict[str, Any]) -> Cite:
         return cls(id=str(data["id"]), locator=_opt(data.get("locator")),
                    label=data.get("label"), prefix=data.get("prefix", "") or "",
                    suffix=data.get("suffix", "") or "",
@@ -100,7 +106,7 @@ class Processor:
         self._internal = {key: f"item{n}" for n, key in enumerate(self.ids)}
         self._external = {v: k for k, v in self._internal.items()}
         self.items = {key: _prepare(item, self._internal[key], self.quotes) for key, item in
-                      zip(self.ids, items)}
+                      zip(self.ids, items, strict=True)}
         self.bib_options = self._options("bibliography")
         self.cite_options = self._options("citation")
         self._mark_first_field()
@@ -180,7 +186,8 @@ class Processor:
             self._disambiguate(order)
             # The entries of the items disambiguation changed (year-suffix, disambiguate)
             # are made again, shared with another child, while the citations render.
-            changed = [n for n, key in enumerate(keys) if self._versions.get(key) != versions.get(key)]
+            changed = [n for n, key in enumerate(keys)
+                       if self._versions.get(key) != versions.get(key)]
             if entries is not None:
                 again = FromBothEnds(len(changed), lambda n: entries.make(changed[n]),
                                      fork=len(changed) >= PARALLEL_ENTRIES)
@@ -188,7 +195,7 @@ class Processor:
             if entries is None or again is None:
                 return Output(citations, [])
             made = entries.results()
-            for index, entry in zip(changed, again.results()):
+            for index, entry in zip(changed, again.results(), strict=True):
                 made[index] = entry
             if early:
                 rank = {self._internal[key]: n for n, key in enumerate(order)}
@@ -222,7 +229,7 @@ class Processor:
             bib.sort()
             self._order = {key: n for n, key in enumerate(bib.keys)}
             return
-        bib.items.sort(key=lambda item: self._order[item.key])  # type: ignore[index]
+        bib.items.sort(key=lambda item: self._order[item.key])
         bib.keys = [item.key for item in bib.items]
 
     def _citations(self, clusters: Sequence[Sequence[Cite]], plain: bool = False,
@@ -311,7 +318,7 @@ class Processor:
         """Groups of items whose first cites render the same."""
         texts = self._render_citations([[Cite(key)] for key in keys])
         groups: dict[str, list[str]] = {}
-        for key, text in zip(keys, texts):
+        for key, text in zip(keys, texts, strict=True):
             groups.setdefault(markup.plain(text), []).append(key)
         return [g for g in groups.values() if len(g) > 1]
 
@@ -407,7 +414,7 @@ class Processor:
             self._first_note = {}
             self._history = _History()
             return [self._render_citation(bib, citation, list(cluster), marked, note)
-                    for citation, cluster, note in zip(citations, clusters, notes)]
+                    for citation, cluster, note in zip(citations, clusters, notes, strict=True)]
 
         if len(clusters) >= PARALLEL_CITATIONS and can_fork():
             self._prerender(render_all)
@@ -429,7 +436,7 @@ class Processor:
         keys = list(jobs)
         shared = FromBothEnds(len(keys), lambda index: self._render_job(*jobs[keys[index]]))
         try:
-            self._rendered.update(zip(keys, shared.results()))
+            self._rendered.update(zip(keys, shared.results(), strict=True))
         finally:
             shared.close()
 
@@ -455,7 +462,7 @@ class Processor:
         else:
             grouped = [grouping] * len(items)
         pieces = []
-        for item, in_group in zip(items, grouped):
+        for item, in_group in zip(items, grouped, strict=True):
             variant, cite_layout = self._layout(item.cite.id, item.key in self._seen)
             self._seen.add(item.key)
             self._note_numbers(bib, item.key, note)
@@ -564,7 +571,7 @@ class Processor:
         return cache[key]
 
     def _piece(self, bib: CitationStylesBibliography, item: CitationItem, text: str) -> Piece:
-        cite: Cite = item.cite  # type: ignore[attr-defined]
+        cite: Cite = item.cite
         data = self.items[cite.id]
         number = self._positions[item.key] + 1 if item.key in self._positions else None
         plain_text = markup.plain(text).strip()
@@ -650,18 +657,19 @@ class Processor:
         keys = [self._external[key] for key, _, _ in rendered]
         entries = [str(text) for _, text, _ in rendered]
         if self.implicit_year_suffix:
-            entries = [_implied_suffix(e, self.items[k]) for e, k in zip(entries, keys)]
+            entries = [_implied_suffix(e, self.items[k])
+                       for e, k in zip(entries, keys, strict=True)]
         if self.bib_options.get("subsequent-author-substitute") is not None:
             entries = self._substitute_authors(entries, [marked for _, _, marked in rendered])
         return [(key, _split_first_field(markup.decode(quotes.finish(entry, self.quotes))))
-                for key, entry in zip(keys, entries)]
+                for key, entry in zip(keys, entries, strict=True)]
 
     def _substitute_authors(self, entries: list[str], marked: list[str | None]) -> list[str]:
         """subsequent-author-substitute: the same authors as the entry above are replaced."""
         substitute = self.bib_options["subsequent-author-substitute"]
         rule = self.bib_options.get("subsequent-author-substitute-rule", "complete-all")
         out, previous = [], None
-        for entry, other in zip(entries, marked):
+        for entry, other in zip(entries, marked, strict=True):
             author = _marked_span(entry, other) if other is not None else None
             if author and author == previous:
                 names = _substitute_names(author, substitute, rule)
@@ -906,14 +914,14 @@ def _capitalize_term(text: str, locale: str) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _starting_terms(locale: str) -> frozenset[str]:
     """Words of the locale's ibid and similar terms, which may start a note."""
     words = {"ibid", "id"}
     path = Path(citeproc.__file__).parent / "data" / "locales" / f"locales-{locale}.xml"
     if path.is_file():
         root = etree.parse(str(path)).getroot()
-        for term in root.iter("{%s}term" % CSL_NS):
+        for term in root.iter(f"{{{CSL_NS}}}term"):
             if term.get("name") in ("ibid", "supra", "ibid-with-locator"):
                 words.update(w.lower() for w in re.findall(r"\w+", "".join(term.itertext())))
     return frozenset(words)
@@ -962,7 +970,8 @@ def _name_count(item: dict[str, Any]) -> int:
 
 
 def _year(item: dict[str, Any]) -> str | None:
-    parts = item.get("issued", {}).get("date-parts") if isinstance(item.get("issued"), dict) else None
+    issued = item.get("issued")
+    parts = issued.get("date-parts") if isinstance(issued, dict) else None
     return str(parts[0][0]) if parts and parts[0] else None
 
 

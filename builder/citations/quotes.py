@@ -30,9 +30,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .markup import (AFFIX_QUOTE_CLOSE, AFFIX_QUOTE_OPEN, APOSTROPHE, BOLD, ITALIC, KEEP,
-                     NODECOR_CLOSE, NODECOR_OPEN, QUOTE_CLOSE, QUOTE_OPEN, SMALL_CAPS,
-                     encode, implicit_nocase)
+from .markup import (
+    AFFIX_QUOTE_CLOSE,
+    AFFIX_QUOTE_OPEN,
+    APOSTROPHE,
+    BOLD,
+    ITALIC,
+    KEEP,
+    NODECOR_CLOSE,
+    NODECOR_OPEN,
+    QUOTE_CLOSE,
+    QUOTE_OPEN,
+    SMALL_CAPS,
+    encode,
+    implicit_nocase,
+)
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -34,7 +35,8 @@ def load_references(paths: Iterable[Path]) -> list[Reference]:
             earlier = seen.get(reference.key)
             if earlier:
                 where = f"{earlier.position.path.name}:{earlier.position.line}"
-                raise BuildError(f"duplicate reference key '{reference.key}' (first defined at {where})",
+                raise BuildError(f"duplicate reference key '{reference.key}' "
+                                 f"(first defined at {where})",
                                  path, reference.position.line,
                                  hint="give each reference its own key")
             seen[reference.key] = reference
@@ -157,7 +159,8 @@ def _read_yaml(text: str, path: Path) -> list[tuple[dict[str, Any], int | None]]
             node = found[-1] if found else None
     if not isinstance(data, list):
         raise BuildError("CSL-YAML must hold a 'references:' list", path, 1)
-    lines = [n.start_mark.line + 1 for n in node.value] if isinstance(node, yaml.SequenceNode) else []
+    lines = ([n.start_mark.line + 1 for n in node.value]
+             if isinstance(node, yaml.SequenceNode) else [])
     items = []
     for index, entry in enumerate(data):
         line = lines[index] if index < len(lines) else None

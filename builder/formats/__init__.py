@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Options:
-    project_root: "object"
+    project_root: object
     strict: bool = False
     allow_remote: bool = False
     source_date_epoch: int | None = None
@@ -16,5 +16,5 @@ class Options:
     bleed: str | None = None          # a CSS length, default the theme's (3mm)
     pdf_variant: str | None = None    # pdf/a-3b, pdf/ua-1, ... (WeasyPrint's names)
     toc: bool | None = None           # a table of contents after the title page
-    cache: "object" = None            # a builder.cache.Cache for costly pieces (EPUB fonts)
+    cache: object = None              # a builder.cache.Cache for costly pieces (EPUB fonts)
     draft: bool = False               # --draft: one PDF layout, footnotes left where they fall

@@ -34,7 +34,8 @@ def _copy_images(document: str, project_root: Path, out_dir: Path) -> None:
     for src in set(re.findall(r'<img\b[^>]*\ssrc="([^":]+)"', document)):
         source = project_root / src
         target = out_dir / src
-        if source.is_file() and (not target.exists() or target.stat().st_size != source.stat().st_size):
+        if source.is_file() and (not target.exists()
+                                 or target.stat().st_size != source.stat().st_size):
             write_bytes(target, source.read_bytes())
 
 

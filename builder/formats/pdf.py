@@ -30,9 +30,10 @@ import hashlib
 import logging
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from lxml import html as lxml_html
 
@@ -291,7 +292,8 @@ def prepare_tree(document: str, layout: Layout, warnings: list[str]) -> Any:
     body = tree.find("body")
     if body is not None:
         classes = (body.get("class") or "").split()
-        classes += ["mirrored" if layout.mirror else "single-sided", f"chapters-{layout.chapter_start}"]
+        classes += ["mirrored" if layout.mirror else "single-sided",
+                    f"chapters-{layout.chapter_start}"]
         classes += ["with-toc"] if layout.toc else []
         classes += ["press"] if layout.print_ready else []
         body.set("class", " ".join(classes))
@@ -430,9 +432,9 @@ def _identifier(book: Book) -> bytes:
 def _set_dates(metadata: Any, book: Book, options: Options) -> None:
     """Created: the book's date; modified: SOURCE_DATE_EPOCH, or now."""
     if options.source_date_epoch is not None:
-        moment = dt.datetime.fromtimestamp(options.source_date_epoch, dt.timezone.utc)
+        moment = dt.datetime.fromtimestamp(options.source_date_epoch, dt.UTC)
     else:
-        moment = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
     modified = moment.strftime("%Y-%m-%dT%H:%M:%SZ").replace("Z", "+00:00")
     created = modified
     if book.metadata.date and re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(book.metadata.date)):
@@ -544,7 +546,8 @@ def _cmyk_tokens(tokens: list[Any]) -> str:
             values = [t.value * 2.55 if t.type == "percentage" else t.value for t in numbers[:3]]
             alpha = 1.0
             if len(numbers) > 3:
-                alpha = numbers[3].value / 100 if numbers[3].type == "percentage" else numbers[3].value
+                alpha = (numbers[3].value / 100 if numbers[3].type == "percentage"
+                         else numbers[3].value)
             out.append(to_cmyk(*values, alpha) if len(values) == 3 else token.serialize())
         elif token.type == "function" and token.lower_name == "url":
             out.append(token.serialize())
@@ -908,12 +911,12 @@ def _notes_stay_with_calls() -> Iterator[bool]:
         yield False
         return
 
-    class NotesStayContext(LayoutContext):  # type: ignore[misc, valid-type]
+    class NotesStayContext(LayoutContext):
         """WeasyPrint's LayoutContext, but ``_linebox_layout`` reads ``in_column`` True."""
 
         _in_column = False
 
-        @property  # type: ignore[override]
+        @property
         def in_column(self) -> bool:
             return self._in_column or sys._getframe(1).f_code is code
 
@@ -955,7 +958,8 @@ def _fixed_document_id(book: Book) -> Iterator[None]:
     """PDF/X-4's XMP DocumentID is random in WeasyPrint: derive it from the book instead."""
     from weasyprint.pdf import metadata as wmeta
     original = wmeta.uuid4
-    wmeta.uuid4 = lambda: uuid.uuid5(uuid.NAMESPACE_URL, f"builder:{book.slug}")  # type: ignore[assignment]
+    fixed = uuid.uuid5(uuid.NAMESPACE_URL, f"builder:{book.slug}")
+    wmeta.uuid4 = lambda: fixed
     try:
         yield
     finally:
