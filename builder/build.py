@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Sequence
 from . import markdown
 from .citations import check_keys, load_style, process_citations
 from .citations.styles import check_locale
-from .errors import BuildError, BuildErrors, Diagnostics, raise_all
+from .errors import BuildError, Diagnostics, raise_all
 from .formats import Options
 from .model import ChapterSource, Position, Project
 from .cache import Cache, code_version, file_digest, folder_digest
@@ -94,7 +94,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                 lambda chapter=chapter, n=n: _draft(md, chapter, n, dialect, project.root),
                 valid=lambda draft: all(path.exists() for path in draft.resources),
                 keep=lambda draft: not draft.errors))
-            diagnostics.errors.extend(drafts[-1].errors)
+            for error in drafts[-1].errors:
+                diagnostics.error(error)
     with clock("citations"):
         progress("formatting citations")
         clusters = [cluster for draft in drafts for cluster in draft.clusters]
@@ -211,8 +212,7 @@ def _with_errors_so_far(diagnostics: Diagnostics) -> Iterator[None]:
     except BuildError as exc:
         if not diagnostics.errors or exc.category != "input":
             raise
-        found = exc.errors if isinstance(exc, BuildErrors) else [exc]
-        diagnostics.errors.extend(e for e in found if e not in diagnostics.errors)
+        diagnostics.error(exc)
         diagnostics.raise_errors()
 
 

@@ -102,17 +102,21 @@ class Diagnostics:
     errors: list[BuildError] = field(default_factory=list)
     _seen: set[Warning_] = field(default_factory=set, repr=False)
 
+    def error(self, exc: BuildError) -> None:
+        """Keep an input error (each of several), once."""
+        for error in exc.errors if isinstance(exc, BuildErrors) else [exc]:
+            if error not in self.errors:
+                self.errors.append(error)
+
     @contextlib.contextmanager
     def collecting(self) -> Iterator[None]:
         """Run a step; an input error it raises is kept, and the build goes on."""
         try:
             yield
-        except BuildErrors as exc:
-            self.errors.extend(exc.errors)
         except BuildError as exc:
             if exc.category != "input":
                 raise
-            self.errors.append(exc)
+            self.error(exc)
 
     def raise_errors(self) -> None:
         """Stop here if any input error was found: all of them, in file and line order."""

@@ -82,7 +82,7 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         bib_paths = bibliography or _bibliography_paths(config, root)
         references = load_references(bib_paths)
     except BuildError as exc:  # with the problems found before it
-        found.errors.append(exc)
+        found.error(exc)
         found.raise_errors()
         raise  # pragma: no cover - raise_errors raised
     notes_after_punctuation = True
@@ -135,7 +135,7 @@ def _read_book(book_dir: Path, found: Diagnostics) -> tuple[_Config, list[Chapte
     chapters, configs = zip(*read)
     with_meta = [c for c in configs if c.data]
     for extra in with_meta[1:]:
-        found.errors.append(BuildError(
+        found.error(BuildError(
             "metadata in the front matter of more than one file", extra.path, 1,
             hint="keep the book's metadata in one place: book/book.yml"))
     config = with_meta[0] if with_meta else _Config({}, {}, paths[0])
@@ -156,7 +156,7 @@ def _chapter_paths(book_dir: Path, config: _Config, found: Diagnostics) -> list[
         for n, name in enumerate(listed):
             path = book_dir / name
             if not path.is_file():
-                found.errors.append(BuildError(
+                found.error(BuildError(
                     f"chapter '{name}' is listed but there is no such file", config.path,
                     config.lines.get(f"chapters[{n}]", config.lines.get("chapters")),
                     hint=f"create book/{name} or remove it from 'chapters'"))
@@ -281,11 +281,11 @@ def _metadata(config: _Config, found: Diagnostics) -> Metadata:
     misspelt = [key for key in config.data if key not in METADATA_KEYS
                 and difflib.get_close_matches(key, METADATA_KEYS, n=1) == ["title"]]
     if not title and not misspelt and len(found.errors) == before:  # one error for a title
-        found.errors.append(BuildError("the book has no title", config.path, 1,
+        found.error(BuildError("the book has no title", config.path, 1,
                                        hint="add 'title: ...' to the metadata"))
     lang = value(_text, "lang") or "en"
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", lang):
-        found.errors.append(BuildError(f"'{lang}' is not a language tag", config.path,
+        found.error(BuildError(f"'{lang}' is not a language tag", config.path,
                                        config.lines.get("lang"),
                                        hint="use a BCP 47 tag such as en, en-GB or ru"))
         lang = "en"

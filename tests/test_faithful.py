@@ -219,3 +219,20 @@ def test_quiet_prints_nothing_on_success_even_with_warnings(tmp_path: Path) -> N
     assert "warning: reference 'roe01' is never cited" in loud.stderr
     quiet = run_builder("build", str(root), "--to", "html", "-q", "--no-cache", cwd=tmp_path)
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+
+
+def test_every_bad_reference_is_reported_at_once(tmp_path: Path) -> None:
+    from conftest import run_builder
+    root = project(tmp_path / "p", "Text [@doe99].")
+    (root / "bibliography" / "more.json").write_text(
+        '[\n{"id": "x1", "title": "No type"},\n{"id": "doe99", "type": "book"},\n'
+        '{"id": "x2", "type": "bok"}\n]\n', encoding="utf-8")
+    result = run_builder("build", str(root), "--to", "html", cwd=tmp_path)
+    assert result.returncode == 1
+    assert [line.split(" (hint")[0] for line in result.stderr.splitlines()] == [
+        "p/bibliography/more.json:2: error: reference 'x1' has no 'type'",
+        "p/bibliography/more.json:4: error: reference 'x2' has unknown type 'bok'",
+        "p/bibliography/refs.json:1: error: duplicate reference key 'doe99' "
+        "(first defined at more.json:3)",
+        "3 errors",
+    ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import BuildError
+from ..errors import BuildError, raise_all
 from ..model import Position, Reference
 from ..yamlfile import load_yaml_node
 
@@ -28,22 +28,40 @@ treaty webpage
 
 
 def load_references(paths: Iterable[Path]) -> list[Reference]:
-    """Every reference of every file; a key defined twice is an error."""
+    """Every reference of every file; a key defined twice is an error.  The problems of
+    every file and entry are raised together."""
     seen: dict[str, Reference] = {}
+    errors: list[BuildError] = []
     for path in paths:
-        for reference in read_file(path):
+        try:
+            references, bad = _read_entries(path)
+        except BuildError as exc:  # the file cannot be read at all
+            errors.append(exc)
+            continue
+        errors.extend(bad)
+        for reference in references:
             earlier = seen.get(reference.key)
             if earlier:
                 where = f"{earlier.position.path.name}:{earlier.position.line}"
-                raise BuildError(f"duplicate reference key '{reference.key}' "
-                                 f"(first defined at {where})",
-                                 path, reference.position.line,
-                                 hint="give each reference its own key")
+                errors.append(BuildError(f"duplicate reference key '{reference.key}' "
+                                         f"(first defined at {where})",
+                                         path, reference.position.line,
+                                         hint="give each reference its own key"))
+                continue
             seen[reference.key] = reference
+    raise_all(errors)
     return list(seen.values())
 
 
 def read_file(path: Path) -> list[Reference]:
+    """The references of one file; its problems raised together."""
+    references, errors = _read_entries(path)
+    raise_all(errors)
+    return references
+
+
+def _read_entries(path: Path) -> tuple[list[Reference], list[BuildError]]:
+    """The good references of one file, and the problem of each bad one."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -62,7 +80,13 @@ def read_file(path: Path) -> list[Reference]:
     else:
         raise BuildError(f"unknown bibliography format '{suffix}'", path,
                          hint="use .json (CSL-JSON), .yaml (CSL-YAML) or .bib (BibTeX)")
-    return [_reference(item, path, line) for item, line in items]
+    references, errors = [], []
+    for item, line in items:
+        try:
+            references.append(_reference(item, path, line))
+        except BuildError as exc:
+            errors.append(exc)
+    return references, errors
 
 
 def _reference(item: dict[str, Any], path: Path, line: int | None) -> Reference:
