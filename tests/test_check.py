@@ -5,8 +5,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, SLUG, run_builder
 
+pytestmark = [pytest.mark.slow, pytest.mark.external]  # builder subprocesses and EPUBCheck (Java)
 
 def _project(tmp_path: Path) -> Path:
     project = tmp_path / "p"

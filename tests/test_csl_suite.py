@@ -2,16 +2,20 @@
 
 Runs the fixtures listed in tools/csl_passing.txt through our engine (the
 logic of ``python tools/csl_suite.py --check``), in-process. Skipped when the
-suite folder is not on this machine (see tools/README.md).
+suite folder is not on this machine (see tools/README.md), except in CI (the
+environment variable CI set), where a missing suite is a failure: CI always has it.
 """
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+pytestmark = pytest.mark.slow  # the whole suite: about 20 s
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tools" / "csl_suite.py"
@@ -30,7 +34,10 @@ def test_no_regression_against_recorded_passes() -> None:
     runner = load_runner()
     suite = runner.find_suite()
     if suite is None:
-        pytest.skip("CSL test-suite not found (set CSL_TEST_SUITE or put it in ../shared)")
+        message = "CSL test-suite not found (set CSL_TEST_SUITE or put it in ../shared)"
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(f"{message}; CI is set, and CI must run it")
+        pytest.skip(message)
     passing = runner.read_passing()
     assert passing, f"{runner.PASSING} is missing or empty"
     missing = passing - {p.stem for p in runner.fixture_paths(suite)}

@@ -82,7 +82,8 @@ def test_text_case_on_a_term_no_longer_crashes() -> None:
 
 def test_text_case_on_a_literal_name_no_longer_crashes() -> None:
     # citeproc-py: AttributeError: 'NoneType' object has no attribute 'upper'
-    report = {"id": "report", "type": "report", "author": [{"literal": "World Health Organization"}],
+    report = {"id": "report", "type": "report",
+              "author": [{"literal": "World Health Organization"}],
               "title": "World health statistics", "publisher": "WHO",
               "publisher-place": "Geneva", "issued": {"date-parts": [[2020]]}}
     assert bib("bakhtiniana-journal-of-discourse-studies", [ARTICLE, report]) == [
@@ -326,10 +327,12 @@ def test_delimiter_precedes_last_after_inverted_name() -> None:
     # citeproc-py: "Weinstock, R. and G. Leong" (the value was not understood)
     items = [{"id": "a", "type": "book", "title": "T", "publisher": "Pub",
               "issued": {"date-parts": [[2000]]},
-              "author": [{"family": "Weinstock", "given": "Ruth"}, {"family": "Leong", "given": "Gregory"}]},
+              "author": [{"family": "Weinstock", "given": "Ruth"},
+                         {"family": "Leong", "given": "Gregory"}]},
              {"id": "b", "type": "book", "title": "U", "publisher": "Pub",
               "issued": {"date-parts": [[2001]]},
-              "author": [{"family": "Weinstock", "given": "Ruth"}, {"family": "Leong", "given": "Gregory"},
+              "author": [{"family": "Weinstock", "given": "Ruth"},
+                         {"family": "Leong", "given": "Gregory"},
                          {"family": "Silva", "given": "Jose"}]}]
     assert bib("canadian-journal-of-economics", items) == [
         '<div class="csl-entry">Weinstock, R., and G. Leong (2000) <i>T</i>. Pub </div>',
@@ -375,4 +378,5 @@ def test_a_cite_is_rendered_again_for_its_author_only_when_another_could_share_i
         assert skipping.render(clusters) == every.render(clusters), name
         marked = [sum(key[1] for key in p._rendered) for p in (skipping, every)]
         assert marked[0] < marked[1], (name, marked)
-    assert "Doe, 2019, 2020" in Processor(load_style("apa").xml, items).render(clusters).citations[0]
+    processor = Processor(load_style("apa").xml, items)
+    assert "Doe, 2019, 2020" in processor.render(clusters).citations[0]

@@ -24,8 +24,11 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pytest
-from conftest import ROOT
 from lxml import etree
+
+from conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.external]  # full builds, EPUBCheck (Java), DAISY Ace
 
 SAMPLE = ROOT / "tests" / "books" / "sample"
 BOOKS = {"article": ROOT, "sample": SAMPLE}

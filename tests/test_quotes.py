@@ -8,8 +8,14 @@ import pytest
 from lxml import etree
 
 from builder.citations import csl_engine, markup, quotes
-from builder.citations.markup import (AFFIX_QUOTE_CLOSE, AFFIX_QUOTE_OPEN, APOSTROPHE, KEEP,
-                                      QUOTE_CLOSE, QUOTE_OPEN)
+from builder.citations.markup import (
+    AFFIX_QUOTE_CLOSE,
+    AFFIX_QUOTE_OPEN,
+    APOSTROPHE,
+    KEEP,
+    QUOTE_CLOSE,
+    QUOTE_OPEN,
+)
 from builder.citations.quotes import QuoteContext
 
 US = QuoteContext(punctuation_in_quote=True)  # en-US: “ ” ‘ ’, punctuation inside

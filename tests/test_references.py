@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.citations.references import load_references, read_file
 from builder.errors import BuildError
@@ -45,8 +46,8 @@ def test_duplicate_key_across_files(tmp_path):
 
 
 def test_string_dates_and_raw_dates_render(tmp_path):
-    from builder.citations.engine import Cite, Processor
     from builder.citations import load_style
+    from builder.citations.engine import Cite, Processor
     items = [{"id": "a", "type": "book", "title": "T", "author": [{"family": "Doe"}],
               "issued": "2018-02-05"},
              {"id": "b", "type": "book", "title": "U", "author": [{"family": "Roe"}],

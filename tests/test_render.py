@@ -20,6 +20,7 @@ def _project(root: Path, lang: str, bios: int) -> Path:
     return root
 
 
+@pytest.mark.slow  # a build (HTML and EPUB) for each
 @pytest.mark.parametrize("lang,bios,title", [("en", 1, "About the author"),
                                              ("en", 2, "About the authors"),
                                              ("ru", 2, "Об авторах"),

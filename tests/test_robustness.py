@@ -21,6 +21,8 @@ from lxml import html as lxml_html
 
 from conftest import ROOT
 
+pytestmark = [pytest.mark.slow, pytest.mark.external]  # builds killed and raced in subprocesses
+
 pypdf = pytest.importorskip("pypdf")
 
 TITLE = "Robust Book"
