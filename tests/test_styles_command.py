@@ -18,7 +18,8 @@ def _listing(*query: str) -> list[list[str]]:
     ("annals-of-allergy", "annals-of-allergy-asthma-and-immunology",
      "Annals of Allergy, Asthma & Immunology"),
     # a numeric character reference in the style file (&#8211;)
-    ("bibliothek-forschung", "bibliothek-forschung-und-praxis", "Bibliothek – Forschung und Praxis"),
+    ("bibliothek-forschung", "bibliothek-forschung-und-praxis",
+     "Bibliothek – Forschung und Praxis"),
 ])
 def test_titles_are_decoded(query: str, name: str, title: str) -> None:
     assert _listing(query) == [[name, title]]

@@ -265,7 +265,8 @@ def test_any_text_gives_its_characters_and_case_forms(text: str, letters: str) -
 
     points = set(_code_points([text, letters]))
     assert all(isinstance(p, int) for p in points)
-    drawn = {c for c in _case_forms(text + letters) if unicodedata.category(chr(c)) not in ("Cc", "Cs")}
+    drawn = {c for c in _case_forms(text + letters)
+             if unicodedata.category(chr(c)) not in ("Cc", "Cs")}
     assert drawn <= points
 
 
