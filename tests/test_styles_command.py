@@ -5,6 +5,8 @@ import pytest
 
 from conftest import run_builder
 
+pytestmark = pytest.mark.external  # runs the builder command line
+
 
 def _listing(*query: str) -> list[list[str]]:
     """Each line of ``python -m builder styles [QUERY]`` as [name, title]."""

@@ -93,7 +93,7 @@ def _outputs(built: Built) -> dict[str, Path]:
 
 def _epub_paragraphs(path: Path) -> list[str]:
     """The text of every <p> of the EPUB's XHTML files, in file order."""
-    paragraphs = []
+    paragraphs: list[str] = []
     with zipfile.ZipFile(path) as archive:
         for name in sorted(archive.namelist()):
             if name.endswith(".xhtml"):
@@ -112,13 +112,6 @@ def _epub_text(path: Path) -> str:
                 root = etree.fromstring(archive.read(name))
                 texts.append(" ".join("".join(root.itertext()).split()))
     return "\n".join(texts)
-
-
-def _epub_text(path: Path) -> str:
-    """All the text of the EPUB's XHTML files."""
-    with zipfile.ZipFile(path) as archive:
-        return "\n".join(" ".join("".join(etree.fromstring(archive.read(name)).itertext()).split())
-                         for name in sorted(archive.namelist()) if name.endswith(".xhtml"))
 
 
 def _epub_fonts(path: Path) -> dict[str, bytes]:
@@ -147,13 +140,15 @@ def _source_fonts() -> dict[str, set[int]]:
 
 def _case_forms(text: str) -> set[int]:
     """Every character of ``text`` and of its case mappings (each may be several characters)."""
-    forms = set()
+    forms: set[int] = set()
     for c in set(text):
         for mapped in (c, c.upper(), c.lower(), c.title(), c.casefold()):
             forms.update(ord(m) for m in mapped)
     return forms
 
 
+@pytest.mark.slow
+@pytest.mark.external  # a builder subprocess: full builds
 def test_sharp_s_project_builds_all_three_formats(builds: dict[str, Built]) -> None:
     outputs = _outputs(builds["sharp-s"])
     paragraphs = _epub_paragraphs(outputs["epub"])
@@ -169,6 +164,8 @@ def test_sharp_s_project_builds_all_three_formats(builds: dict[str, Built]) -> N
     assert "GROSSE MASSNAHMEN FÜR DIE STRASSE" in lines  # the category, text-transform
 
 
+@pytest.mark.slow
+@pytest.mark.external  # a builder subprocess: full builds
 def test_hard_characters_build_all_three_formats(builds: dict[str, Built]) -> None:
     outputs = _outputs(builds["hard"])
     paragraphs = _epub_paragraphs(outputs["epub"])
@@ -178,6 +175,8 @@ def test_hard_characters_build_all_three_formats(builds: dict[str, Built]) -> No
     assert f"<p>{HARD}</p>" in html
 
 
+@pytest.mark.slow
+@pytest.mark.external  # a builder subprocess: full builds
 @pytest.mark.parametrize("name", ARTICLES)
 def test_subset_fonts_have_sharp_s_and_its_uppercase(builds: dict[str, Built], name: str) -> None:
     fonts = _epub_fonts(_outputs(builds[name])["epub"])
@@ -191,6 +190,8 @@ def test_subset_fonts_have_sharp_s_and_its_uppercase(builds: dict[str, Built], n
         assert not missing, (font, missing)
 
 
+@pytest.mark.slow
+@pytest.mark.external  # a builder subprocess: full builds
 @pytest.mark.parametrize("name", ARTICLES)
 def test_subset_fonts_keep_every_character_and_case_form_the_font_has(
         builds: dict[str, Built], name: str) -> None:
@@ -209,6 +210,8 @@ def test_subset_fonts_keep_every_character_and_case_form_the_font_has(
         assert not cmap - source, font  # nothing made up
 
 
+@pytest.mark.slow
+@pytest.mark.external  # a builder subprocess: full builds
 def test_multi_character_case_mappings_reach_the_subset(builds: dict[str, Built]) -> None:
     """ﬁ -> FI, ŉ -> ʼN, ǰ -> J̌, ΐ -> Ϊ́: each character of each mapping the font has is kept."""
     sources = _source_fonts()
@@ -227,6 +230,8 @@ def test_multi_character_case_mappings_reach_the_subset(builds: dict[str, Built]
     assert {"S", "F", "I", "L", "\u02bc", "N", "J"} <= checked
 
 
+@pytest.mark.slow
+@pytest.mark.external  # a builder subprocess: full builds
 def test_spaces_joiners_and_private_use_characters_are_passed_to_the_subsetter(
         builds: dict[str, Built]) -> None:
     """A thin space, a narrow no-break space and a soft hyphen are drawn by the font

@@ -721,7 +721,8 @@ def _subset_fonts(faces: Iterable[FontFace], documents: Iterable[bytes],
     Subsetting is the EPUB's costliest step; the result depends only on the font
     and the characters, so the cache keeps it (an edit that brings no new
     character reuses every subset)."""
-    texts, langs = [ALWAYS_KEPT], set()
+    texts: list[str] = [ALWAYS_KEPT]
+    langs: set[str] = set()
     for document in documents:
         root = etree.fromstring(document) if document.lstrip().startswith(b"<") else None
         if root is not None:
