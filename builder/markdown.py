@@ -199,7 +199,13 @@ def parse_locator(text: str) -> tuple[str | None, str | None, str]:
     if match.group("braced") is not None:
         term, value = _braced_label(match.group("braced"), term)
     label = LOCATOR_LABELS[term.lower()] if term else "page"
-    return label, value.strip(), match.group("suffix").strip()
+    return label, _dashes(value.strip()), match.group("suffix").strip()
+
+
+def _dashes(text: str) -> str:
+    """Pandoc's typography in a locator: ``---`` an em dash, ``--`` an en dash
+    (so that ``pp. 33--35`` is a range)."""
+    return text.replace("---", "\u2014").replace("--", "\u2013")
 
 
 def _braced_label(braced: str, term: str | None) -> tuple[str | None, str]:
@@ -466,11 +472,9 @@ def parse_chapter(md: MarkdownIt, source: ChapterSource, chapter_id: str,
                            "punctuation_in_quote": punctuation_in_quote}
     tokens = md.parse(source.text, env)
     _resolve_footnote_citations(tokens, env)
-    reachable = {t.meta["index"] for t in _walk(tokens) if t.type == "citation"}
     clusters = []
-    for index, record in enumerate(env.get("citations", [])):
-        if index not in reachable:  # in a footnote definition that nothing refers to
-            continue
+    for index in _reading_order(tokens):
+        record = env["citations"][index]
         line = record.get("line")
         clusters.append(Cluster(
             id=f"{chapter_id}-c{index + 1}",
@@ -480,22 +484,63 @@ def parse_chapter(md: MarkdownIt, source: ChapterSource, chapter_id: str,
                               None if line is None else record.get("col", 0) + 1),
             narrative=record["narrative"],
             note_index=record.get("note", 0),
+            in_footnote=record.get("in_footnote", False),
         ))
     return ParsedChapter(source, tokens, env, clusters, list(env.get("errors", [])))
 
 
-def _resolve_footnote_citations(tokens: list[Token], env: dict[str, Any]) -> None:
-    """Give each citation inside a footnote the number of its footnote."""
-    note = 0
+def _reading_order(tokens: list[Token]) -> list[int]:
+    """The citations in the order a reader meets them: a footnote's where it is called
+    (its definition may stand anywhere), so that positions (ibid., the short form) and
+    citation numbers follow the reading, as in Pandoc."""
+    bodies: dict[int, list[Token]] = {}
+    main: list[Token] = []
+    note: list[Token] | None = None
     for token in tokens:
         if token.type == "footnote_open":
-            note = token.meta["id"] + 1
+            note = bodies.setdefault(token.meta["id"], [])
+        elif token.type == "footnote_close":
+            note = None
+        elif token.type not in ("footnote_block_open", "footnote_block_close"):
+            (main if note is None else note).append(token)
+    order: list[int] = []
+    visited: set[int] = set()
+
+    def read(part: list[Token]) -> None:
+        for token in _walk(part):
+            if token.type == "citation":
+                order.append(token.meta["index"])
+            elif token.type == "footnote_ref" and token.meta["id"] not in visited:
+                visited.add(token.meta["id"])
+                read(bodies.get(token.meta["id"], []))
+    read(main)
+    for ident in sorted(set(bodies) - visited):  # called only from inside a note (or itself)
+        if ident not in visited:
+            visited.add(ident)
+            read(bodies[ident])
+    return order
+
+
+def _resolve_footnote_citations(tokens: list[Token], env: dict[str, Any]) -> None:
+    """Give each citation inside a footnote the number of its footnote."""
+    notes = env.get("footnotes", {}).get("list", {})
+    note, writers, first = 0, False, False
+    for token in tokens:
+        if token.type == "footnote_open":
+            note, first = token.meta["id"] + 1, True
+            writers = not notes.get(token.meta["id"], {}).get("citation_note")
         elif token.type == "footnote_close":
             note = 0
         elif token.type == "inline" and note:
-            for child in _walk(token.children or []):
+            for n, child in enumerate(_walk(token.children or [])):
                 if child.type == "citation":
-                    env["citations"][child.meta["index"]]["note"] = note
+                    record = env["citations"][child.meta["index"]]
+                    record["note"] = note
+                    # A citation that opens the writer's note is the note's citation, as
+                    # in Pandoc ("[^1]: [@a], and more."): not one inside its sentence.
+                    record["in_footnote"] = writers and not (first and n == 0
+                                                             and not record["narrative"])
+            first = False
     for record in env.get("citations", []):
         record.setdefault("note", 0)
 

@@ -132,6 +132,7 @@ class Cluster:
     position: Position
     narrative: bool = False
     note_index: int = 0  # number of the footnote the cluster sits in, 0 = in text
+    in_footnote: bool = False  # written in one of the writer's footnotes (not a note it made)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import markupsafe
 from lxml import html as lxml_html
 
 from . import __version__
-from .citations import ref_id
+from .citations import drop_final_period, ref_id
 from .errors import BuildError
 from .model import Chapter, Metadata, RenderedCitations, Text
 from .themes import Theme
@@ -191,11 +191,6 @@ def fill_citations(draft: str, mark: str, cluster_ids: Sequence[str],
         return draft
     slot = re.escape(mark)
     return re.sub(f"{slot}([0-9]+)(p?){slot}", fill, draft)
-
-
-def drop_final_period(html: str) -> str:
-    """A rendered citation without its final period (before any closing tags)."""
-    return re.sub(r"\.((?:</[^>]+>)*)$", r"\1", html)
 
 
 def finish_chapter(chapter_id: str, source: Any, html: str, used_ids: set[str]) -> Chapter:

@@ -70,10 +70,26 @@ def test_private_use_characters_of_the_writer_are_text(tmp_path: Path) -> None:
         "Marks \ue000 and \ue001, \ue0000\ue001. and \ue0000\ue000 and \ue001 (Doe, 1999)."]
 
 
-def test_a_note_citation_keeps_one_period(tmp_path: Path) -> None:
-    # The citation's own final period goes when the text goes on with one: one period.
-    out = built(tmp_path, "Text.[^1]\n\n[^1]: See [@doe99].", style="chicago-notes-bibliography")
-    assert notes(out["html"]) == ["See John Doe, A Book (Pub, 1999)."]
+def test_a_citation_in_the_writers_footnote_is_part_of_its_sentence(tmp_path: Path) -> None:
+    # As Pandoc: in parentheses, narrative without; no final period of the style's; the
+    # note's citations read where the note is called (here first: the full form).
+    out = built(tmp_path, "Text.[^1] More [see @roe01, p. 4].\n\n"
+                          "[^1]: See [@doe99]. And @roe01 [p. 3] argues.",
+                style="chicago-notes-bibliography")
+    assert notes(out["html"]) == [
+        "See (John Doe, A Book (Pub, 1999)). And Jane Roe, B Book (Pub, 2001), 3 argues.",
+        "See Roe, B Book, 4."]
+
+
+def test_the_writers_prefixes_and_suffixes_keep_their_cites_in_place(tmp_path: Path) -> None:
+    out = built(tmp_path, "One [see @roe01; @doe99]. Two [@roe01, emphasis added; @doe99].")
+    assert paragraphs(out["html"]) == [
+        "One (see Roe, 2001; Doe, 1999). Two (Roe, 2001, emphasis added; Doe, 1999)."]
+
+
+def test_a_locators_double_hyphen_is_a_range(tmp_path: Path) -> None:
+    out = built(tmp_path, "A [@doe99, pp. 103--105].")
+    assert paragraphs(out["html"]) == ["A (Doe, 1999, pp. 103–105)."]
 
 
 CHICAGO = "chicago-notes-bibliography"

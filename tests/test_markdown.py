@@ -147,9 +147,10 @@ def test_label_inside_braced_locator():
 # --- footnotes -------------------------------------------------------------------------
 
 def test_citation_in_footnote_gets_its_note_number():
+    # In reading order: the note's citations where the note is called, before [@x].
     parsed = parse("Text[^1] and [@x].\n\n[^1]: See @a.\n")
-    assert [(c.items[0].key, c.note_index, c.narrative) for c in parsed.clusters] == [
-        ("x", 0, False), ("a", 1, True)]
+    assert [(c.items[0].key, c.note_index, c.narrative, c.in_footnote)
+            for c in parsed.clusters] == [("a", 1, True, True), ("x", 0, False, False)]
 
 
 def test_citation_in_inline_note_gets_its_note_number():

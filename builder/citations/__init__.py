@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +31,7 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
               for n, item in enumerate(cluster.items)] for cluster in clusters]
     try:
         processor = Processor(style.xml, [by_key[k].csl for k in cited], locale=locale,
-                              link_cites=True)
+                              link_cites=True, affix_groups=True)
         output = processor.render(cites, [cluster.note_index for cluster in clusters])
     except BuildError:
         raise
@@ -40,6 +41,8 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
                          hint="try another style; please report this style to us") from None
     rendered = {}
     for cluster, html in zip(clusters, output.citations, strict=True):
+        if style.note:
+            html = _in_note(cluster, html)
         keys = " ".join(item.key for item in cluster.items)
         rendered[cluster.id] = f'<span class="citation" data-cites="{keys}">{html}</span>'
     return RenderedCitations(
@@ -52,6 +55,32 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
         hanging_indent=processor.bib_options.get("hanging-indent") == "true",
         second_field_align=processor.bib_options.get("second-field-align"),
     )
+
+
+def _in_note(cluster: Cluster, html: str) -> str:
+    """A note style's citation as Pandoc sets it.  In one of the writer's footnotes it is
+    part of a sentence: without the style's final period, and in parentheses unless it is
+    narrative ("see (Doe, *Book*, 3) for more").  Alone in the note it made, it starts
+    with a capital ("See Doe, ...")."""
+    if cluster.in_footnote:
+        if any(item.author_only for item in cluster.items):
+            return html
+        html = re.sub(r"\.((?:</[^>]+>|[\u201d\u2019\u00bb\"'])*)$", r"\1", html)
+        return html if cluster.narrative else f"({html})"
+    return _capitalized(html)
+
+
+def drop_final_period(html: str) -> str:
+    """A rendered citation without its final period (before any closing tags)."""
+    return re.sub(r"\.((?:</[^>]+>)*)$", r"\1", html)
+
+
+def _capitalized(html: str) -> str:
+    """The first letter of the text (not of a tag or an entity) made a capital."""
+    match = re.match(r"((?:<[^>]*>|\s)*)([^\W\d_])", html)
+    if not match or not match.group(2).islower():
+        return html
+    return html[:match.start(2)] + match.group(2).upper() + html[match.end(2):]
 
 
 def _cite(item: Any, narrative: bool = False) -> Cite:

@@ -93,13 +93,15 @@ class Processor:
     """Render the citations of one document, and its bibliography, with one style."""
 
     def __init__(self, style_xml: bytes, items: Sequence[dict[str, Any]],
-                 locale: str | None = None, link_cites: bool = False) -> None:
+                 locale: str | None = None, link_cites: bool = False,
+                 affix_groups: bool = False) -> None:
         self.tree = etree.parse(io.BytesIO(style_xml), etree.XMLParser(
             remove_comments=True, no_network=True, resolve_entities=False))
         root = self.tree.getroot()
         self.locale = locale or root.get("default-locale") or "en-US"
         self.note_style = root.get("class") == "note"
         self.link_cites = link_cites
+        self.affix_groups = affix_groups  # sort between the writer's prefixes and suffixes
         self.quotes = quotes.context_for(root, self.locale)
         self.ids = [str(item["id"]) for item in items]
         # citeproc-py lowercases keys; give it its own ids and map back.
@@ -448,9 +450,9 @@ class Processor:
         # Every citation gets its note number (see _History); positions read it.
         citation["note_index"] = self._history.note(citation)
         if self._citation_sort is not None and len(items) > 1:  # ties keep bibliography order
-            items.sort(key=lambda item: self._positions[item.key])
             self._show_history([item.key for item in items])
-            items = self._citation_sort.sort(items, layout)
+            items = [item for group in _affix_groups(items, self.affix_groups)
+                     for item in self._sorted(group, layout)]
         # The author of a cite (found by rendering it again, its names marked) is needed
         # for its flags, and to collapse or group it with another cite of the same
         # author: one whose first name could render the same (see _name_key).
@@ -464,8 +466,10 @@ class Processor:
         pieces = []
         for item, in_group in zip(items, grouped, strict=True):
             variant, cite_layout = self._layout(item.cite.id, item.key in self._seen)
-            self._seen.add(item.key)
-            self._note_numbers(bib, item.key, note)
+            counts = not item.cite.author_only  # an author in the text ("As Doe¹ says") is
+            if counts:                          # no cite of its own: its note's cite is first
+                self._seen.add(item.key)
+                self._note_numbers(bib, item.key, note)
             text = self._render_item(variant, cite_layout, item)
             if text is None:
                 continue
@@ -477,7 +481,8 @@ class Processor:
                 piece.rest = _drop_author(other) if other and piece.author is not None else None
                 if piece.author is None and (item.cite.narrative or item.cite.author_only):
                     piece.author = _names(self.items[item.cite.id])  # the style prints none
-            self._history.add(item)
+            if counts:
+                self._history.add(item)
             pieces.append(piece)
         if self._jobs is not None:
             return ""  # a dry run (see _prerender): nothing was rendered
@@ -485,6 +490,15 @@ class Processor:
         if self.note_style and not (cluster and cluster[0].prefix):
             text = _capitalize_term(text, self.locale)
         return self._finish(text, cluster)
+
+    def _sorted(self, group: tuple[list[CitationItem], list[CitationItem], list[CitationItem]],
+                layout: Any) -> list[CitationItem]:
+        """A group of cites in the style's order, its fixed head and tail kept in place."""
+        head, middle, tail = group
+        if len(middle) > 1:
+            middle = sorted(middle, key=lambda item: self._positions[item.key])
+            middle = self._citation_sort.sort(middle, layout)
+        return [*head, *middle, *tail]
 
     def _note_numbers(self, bib: CitationStylesBibliography, key: str, note: int) -> None:
         """first-reference-note-number: the note where the item was first cited."""
@@ -743,6 +757,33 @@ class _Bibliography(CitationStylesBibliography):
         if key not in self._numbers[2]:
             return keys.index(key) + 1  # raises ValueError, as citeproc-py does
         return self._numbers[2][key]
+
+
+def _affix_groups(items: list[CitationItem], affixes: bool
+                  ) -> list[tuple[list[CitationItem], list[CitationItem], list[CitationItem]]]:
+    """The cites of a citation as groups that sort apart, each (head, middle, tail): only
+    the middle is sorted.  Without ``affixes``, one group (CSL: every cite sorts).  With,
+    as Pandoc: a cite with a prefix starts a group and stays first in it ("see A; B"),
+    a cite with a suffix ends one and stays last ("A; B, emphasis added"), so that the
+    writer's words stay with the cites they were written for."""
+    if not affixes:
+        return [([], items, [])]
+    groups: list[list[CitationItem]] = [[]]
+    for item in items:
+        if item.cite.prefix and groups[-1]:
+            groups.append([])
+        groups[-1].append(item)
+        if item.cite.suffix:
+            groups.append([])
+    made = []
+    for group in groups:
+        if not group:
+            continue
+        head = group[:1] if group[0].cite.prefix else []
+        rest = group[len(head):]
+        tail = rest[-1:] if rest and rest[-1].cite.suffix else []
+        made.append((head, rest[:len(rest) - len(tail)], tail))
+    return made
 
 
 class _History:
