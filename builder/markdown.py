@@ -270,16 +270,24 @@ def _narrative_citation(state: StateInline, silent: bool) -> bool:
         return False
     end = match.end()
     item = CiteItem(key=_bare_key(match.group("key")))
+    items = [item]
     after = re.match(r" ?\[", src[end:state.posMax])
     if after:
         close = _matching_bracket(src, end + after.end() - 1, state.posMax)
         inner = src[end + after.end():close] if close > 0 else ""
-        if close > 0 and "@" not in inner and src[close + 1:close + 2] not in ("(", "["):
-            label, locator, suffix = parse_locator(", " + inner)
-            item = CiteItem(key=item.key, locator=locator, label=label, suffix=suffix)
+        # "@a [p. 3]", and as Pandoc "@a [p. 3; @b]": the first part is the narrative
+        # cite's locator and suffix, the others more cites of the same citation.
+        first, _, others = inner.partition(";") if "@" in inner else (inner, "", "")
+        if "@" in first:  # "@a [see @b]": all of it more cites
+            first, others = "", inner
+        more = parse_cite_items(others) if others else []
+        if close > 0 and more is not None and src[close + 1:close + 2] not in ("(", "["):
+            label, locator, suffix = parse_locator(", " + first) if first else (None, None, "")
+            items = [CiteItem(key=item.key, locator=locator, label=label, suffix=suffix),
+                     *more]
             end = close + 1
     if not silent:
-        _push_cluster(state, [item], start, narrative=True)
+        _push_cluster(state, items, start, narrative=True)
     state.pos = end
     return True
 
@@ -322,7 +330,7 @@ def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
         author = state.push("citation", "", 0)
         author.meta = {"index": len(found)}
         found.append({**record, "narrative": False,
-                      "items": tuple(CiteItem(i.key, author_only=True) for i in items)})
+                      "items": (CiteItem(items[0].key, author_only=True),)})
         record = {**record, "narrative": False}
     notes = state.env.setdefault("footnotes", {}).setdefault("list", {})
     state.env["footnotes"].setdefault("refs", {})

@@ -252,3 +252,9 @@ def test_every_bad_reference_is_reported_at_once(tmp_path: Path) -> None:
         "(first defined at more.json:3)",
         "3 errors",
     ]
+
+
+def test_an_in_text_citation_with_more_cites(tmp_path: Path) -> None:
+    out = built(tmp_path, "As @roe01 [p. 33; @doe99] argues. Then @roe01 [see @doe99].")
+    assert paragraphs(out["html"]) == [
+        "As Roe (2001, p. 33; Doe, 1999) argues. Then Roe (2001; see Doe, 1999)."]

@@ -764,13 +764,14 @@ def _affix_groups(items: list[CitationItem], affixes: bool
     """The cites of a citation as groups that sort apart, each (head, middle, tail): only
     the middle is sorted.  Without ``affixes``, one group (CSL: every cite sorts).  With,
     as Pandoc: a cite with a prefix starts a group and stays first in it ("see A; B"),
+    as does a narrative cite ("Doe (1999; Adams, 2001)"),
     a cite with a suffix ends one and stays last ("A; B, emphasis added"), so that the
     writer's words stay with the cites they were written for."""
     if not affixes:
         return [([], items, [])]
     groups: list[list[CitationItem]] = [[]]
     for item in items:
-        if item.cite.prefix and groups[-1]:
+        if (item.cite.prefix or item.cite.narrative) and groups[-1]:
             groups.append([])
         groups[-1].append(item)
         if item.cite.suffix:
@@ -779,7 +780,7 @@ def _affix_groups(items: list[CitationItem], affixes: bool
     for group in groups:
         if not group:
             continue
-        head = group[:1] if group[0].cite.prefix else []
+        head = group[:1] if group[0].cite.prefix or group[0].cite.narrative else []
         rest = group[len(head):]
         tail = rest[-1:] if rest and rest[-1].cite.suffix else []
         made.append((head, rest[:len(rest) - len(tail)], tail))
