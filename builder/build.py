@@ -480,6 +480,7 @@ def _source_date_epoch() -> int | None:
 
 
 def slugify(title: str) -> str:
-    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    # casefold first: "Straße" gives "strasse", not "strae"
+    text = unicodedata.normalize("NFKD", title.casefold()).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
     return slug[:60].rstrip("-") or "book"

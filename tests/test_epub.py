@@ -54,14 +54,14 @@ def combo_id(combo: tuple[str, str, bool]) -> str:
     return f"{book}-{style}-{'cover' if cover else 'nocover'}"
 
 
-def build(project: Path, out: Path, *options: str, epoch: str | None = EPOCH
-          ) -> subprocess.CompletedProcess[str]:
+def build(project: Path, out: Path, *options: str, epoch: str | None = EPOCH,
+          quiet: bool = True) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("SOURCE_DATE_EPOCH", None)
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = epoch
     return subprocess.run([sys.executable, "-m", "builder", "build", str(project), "--to", "epub",
-                           "--out", str(out), "-q", *options],
+                           "--out", str(out), *(["-q"] if quiet else []), *options],
                           cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -549,7 +549,7 @@ def test_missing_alt_text_warns_and_strict_refuses(tmp_path):  # type: ignore[no
     text += "\nA second picture of the same chart: ![](images/water-use.svg)\n"
     text += "\n##### Too deep\n\nA heading that skips two levels.\n"
     chapter.write_text(text, encoding="utf-8")
-    result = build(project, tmp_path / "out")
+    result = build(project, tmp_path / "out", quiet=False)  # -q prints errors only
     assert result.returncode == 0, result.stderr
     assert re.search(r"03-results\.md:8: image 'images/water-use\.svg' has no alt text",
                      result.stderr), result.stderr

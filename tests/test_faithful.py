@@ -258,3 +258,12 @@ def test_an_in_text_citation_with_more_cites(tmp_path: Path) -> None:
     out = built(tmp_path, "As @roe01 [p. 33; @doe99] argues. Then @roe01 [see @doe99].")
     assert paragraphs(out["html"]) == [
         "As Roe (2001, p. 33; Doe, 1999) argues. Then Roe (2001; see Doe, 1999)."]
+
+
+def test_the_file_name_spells_out_what_ascii_lacks(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", "Text [@doe99] and [@roe01].")
+    text = (root / "book" / "a.md").read_text(encoding="utf-8").replace("title: Test",
+                                                                      "title: Die Straße")
+    (root / "book" / "a.md").write_text(text, encoding="utf-8")
+    out = build(BuildRequest(root, formats=("html",), cache=False)).outputs
+    assert out["html"].name == "die-strasse.html"
