@@ -7,27 +7,29 @@ Phase 2 (``write_outputs``) hands the rendered book to each format module.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
 import signal
 import time
 import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from . import markdown
+from .cache import Cache, code_version, file_digest, folder_digest
+from .cache import digest as cache_digest
 from .citations import check_keys, load_style, process_citations
 from .citations.styles import check_locale
 from .errors import BuildError, Diagnostics, raise_all
 from .formats import Options
 from .model import ChapterSource, Position, Project
-from .cache import Cache, code_version, file_digest, folder_digest
-from .cache import digest as cache_digest
-from .render import Book, Ids, citation_slot, fill_citations, finish_chapter, slot_mark
 from .outputs import remove_stale_temporaries
 from .processes import can_fork, die_with_parent
+from .render import Book, Ids, citation_slot, fill_citations, finish_chapter, slot_mark
 from .sanitize import sanitize
 from .sources import load_project
 from .themes import load_theme
@@ -91,7 +93,7 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
             progress("parsing chapters", n + 1, len(project.chapters))
             drafts.append(cache.memo(
                 "chapters", _draft_key(chapter, n, dialect, project.root),
-                lambda chapter=chapter, n=n: _draft(md, chapter, n, dialect, project.root),
+                functools.partial(_draft, md, chapter, n, dialect, project.root),
                 valid=lambda draft: all(path.exists() for path in draft.resources),
                 keep=lambda draft: not draft.errors))
             for error in drafts[-1].errors:
@@ -428,8 +430,8 @@ def _counting_pages(seen: Callable[[int], None]) -> Iterator[None]:
 
     class Pages(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if "Page" in str(record.msg) and record.args:
-                seen(int(record.args[0]))  # type: ignore[index]
+            if "Page" in str(record.msg) and isinstance(record.args, tuple) and record.args:
+                seen(int(str(record.args[0])))
     logger = logging.getLogger("weasyprint.progress")
     handler, level = Pages(), logger.level
     logger.addHandler(handler)
@@ -450,7 +452,8 @@ def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildR
     progress("reading sources")
     if "pdf" in request.formats:
         from .formats.pdf import check_options
-        check_options(format_options(request))  # a bad page size or variant: nothing read, nothing written
+        # a bad page size or variant: nothing read, nothing written
+        check_options(format_options(request))
     book = prepare(request, result.diagnostics, result.timings, cache, progress)
     if request.strict:  # every warning counts: references lacking a field the style prints too
         from .validate import warn_missing_fields

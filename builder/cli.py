@@ -15,8 +15,8 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from . import __version__
 from .errors import BuildError, BuildErrors, display_path
@@ -43,10 +43,12 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--style", metavar="NAME|FILE.csl",
                        help="citation style: an installed name (default apa) or a .csl file")
     build.add_argument("--locale", metavar="TAG", help="citation locale, such as en-GB or de-DE")
-    build.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: PROJECT/dist)")
+    build.add_argument("--out", type=Path, metavar="DIR",
+                       help="output folder (default: PROJECT/dist)")
     build.add_argument("--bibliography", type=Path, action="append", default=[], metavar="FILE",
                        help="bibliography file(s) to use instead of the book's")
-    build.add_argument("--theme", default="report", help="theme folder in styles/ (default: report)")
+    build.add_argument("--theme", default="report",
+                       help="theme folder in styles/ (default: report)")
     build.add_argument("--page-size", metavar="SIZE",
                        help="PDF page size: A4 (default), Letter, A5, B5, 6x9 (inches), "
                             "or WIDTHxHEIGHT with units such as 170x240mm")

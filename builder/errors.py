@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +54,13 @@ class BuildErrors(BuildError):
     """Several problems in the user's input, found in one pass: each is a line."""
 
     def __init__(self, errors: Sequence[BuildError]) -> None:
-        flat = [e for error in errors
-                for e in (error.errors if isinstance(error, BuildErrors) else [error])]
+        flat: list[BuildError] = []
+        for error in errors:
+            flat.extend(error.errors if isinstance(error, BuildErrors) else [error])
         first = flat[0]
         super().__init__(first.message, first.path, first.line, first.col, first.hint,
                          first.category)
-        self.errors = flat
+        self.errors: list[BuildError] = flat
 
     def __str__(self) -> str:
         return "\n".join(str(error) for error in self.errors)

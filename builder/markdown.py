@@ -9,9 +9,10 @@ its file and line); :func:`render_chapter` turns the tokens into HTML once
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from lxml import html as lxml_html
 from markdown_it import MarkdownIt
@@ -119,6 +120,7 @@ def _inline_with_note_context(state: StateCore) -> None:
             in_note = False
         elif token.type == "inline":
             state.env["_in_note"] = in_note
+            token.children = token.children or []
             state.md.inline.parse(token.content, state.md, state.env, token.children)
     state.env["_in_note"] = False
 
@@ -362,7 +364,7 @@ def _resolve_positions(state: StateCore) -> None:
                 _place(state.env, token, child, lines)
 
 
-def _place(env: dict[str, Any], parent: Token, child: Token, lines: list[str]) -> None:
+def _place(env: MutableMapping[str, Any], parent: Token, child: Token, lines: list[str]) -> None:
     index = child.meta.get("citation") if child.type == "footnote_ref" else None
     if child.type == "citation":
         index = child.meta["index"]
@@ -429,7 +431,7 @@ def _raw_html_resources(state: StateCore) -> None:
 
 
 def _check_raw_html(fragment: str, row: int, source: ChapterSource, root: Path,
-                    lines: list[str], env: dict[str, Any]) -> None:
+                    lines: list[str], env: MutableMapping[str, Any]) -> None:
     """Add to ``env["errors"]`` the error of the first refused resource of ``fragment``,
     which starts on line ``row`` (0-based) of the chapter's text."""
     refused = refused_resource(fragment, source.path.parent, root, env.get("allow_remote", False))
@@ -571,21 +573,24 @@ def _note_ids(token: Token, env: Any) -> tuple[str, str]:
     return f"fn-{chapter}-{n}", f"fnref-{chapter}-{n}" + (f"-{sub}" if sub else "")
 
 
-def _render_footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _render_footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: Any,
+                         env: Any) -> str:
     note, ref = _note_ids(tokens[idx], env)
     n = tokens[idx].meta["id"] + 1
     return (f'<a href="#{note}" id="{ref}" class="footnote-ref" role="doc-noteref">'
             f"<sup>{n}</sup></a>")
 
 
-def _render_footnote_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _render_footnote_open(self: Any, tokens: Sequence[Token], idx: int, options: Any,
+                          env: Any) -> str:
     note, _ = _note_ids(tokens[idx], env)
     notes = env.get("footnotes", {}).get("list", {})
     kind = " citation-note" if notes.get(tokens[idx].meta["id"], {}).get("citation_note") else ""
     return f'<li id="{note}" class="footnote{kind}">'
 
 
-def _render_footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _render_footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, options: Any,
+                            env: Any) -> str:
     _, ref = _note_ids(tokens[idx], env)
     return f' <a href="#{ref}" class="footnote-back" role="doc-backlink">\u21a9\ufe0e</a>'
 

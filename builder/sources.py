@@ -109,7 +109,8 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
 
 
 def _read_book(book_dir: Path, found: Diagnostics) -> tuple[_Config, list[ChapterSource]]:
-    book_yml = next((p for p in (book_dir / "book.yml", book_dir / "book.yaml") if p.exists()), None)
+    book_yml = next((p for p in (book_dir / "book.yml", book_dir / "book.yaml") if p.exists()),
+                    None)
     if book_yml:
         data, lines = load_yaml(book_yml.read_text(encoding="utf-8"), book_yml)
         config = _Config(_mapping(data, book_yml), lines, book_yml)
@@ -132,7 +133,7 @@ def _read_book(book_dir: Path, found: Diagnostics) -> tuple[_Config, list[Chapte
             read.append(_read_chapter(path))
     if not read:
         found.raise_errors()
-    chapters, configs = zip(*read)
+    configs = [config for _, config in read]
     with_meta = [c for c in configs if c.data]
     for extra in with_meta[1:]:
         found.error(BuildError(
@@ -141,7 +142,7 @@ def _read_book(book_dir: Path, found: Diagnostics) -> tuple[_Config, list[Chapte
     config = with_meta[0] if with_meta else _Config({}, {}, paths[0])
     with found.collecting():
         _check_keys(config)
-    return config, list(chapters)
+    return config, [chapter for chapter, _ in read]
 
 
 def _chapter_paths(book_dir: Path, config: _Config, found: Diagnostics) -> list[Path]:

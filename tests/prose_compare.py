@@ -283,13 +283,13 @@ class CaseText:
         (test_note_numbers)."""
         if len(numbers) != len(self.notes):
             return self
-        return CaseText(self.body, tuple(zip(numbers, (t for _, t in self.notes))))
+        return CaseText(self.body, tuple(zip(numbers, (t for _, t in self.notes), strict=False)))
 
     @property
     def prose(self) -> str:
         parts = self.body.split(CALL)
         out = [parts[0]]
-        for number, part in zip(self.numbers, parts[1:]):
+        for number, part in zip(self.numbers, parts[1:], strict=False):
             out += [number, part]
         return "".join(out)
 

@@ -93,7 +93,8 @@ def _report(case: str, kind: str, fmt: str, expected: str, actual: str,
 
 
 def _first_difference(a: Any, b: Any) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    pairs = enumerate(zip(a, b, strict=False))  # (the shorter one's length when one ends)
+    return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
 
 
 def _expected(out: Outputs, case: str, kind: str) -> pc.CaseText:

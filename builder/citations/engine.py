@@ -495,7 +495,7 @@ class Processor:
                 layout: Any) -> list[CitationItem]:
         """A group of cites in the style's order, its fixed head and tail kept in place."""
         head, middle, tail = group
-        if len(middle) > 1:
+        if len(middle) > 1 and self._citation_sort is not None:
             middle = sorted(middle, key=lambda item: self._positions[item.key])
             middle = self._citation_sort.sort(middle, layout)
         return [*head, *middle, *tail]

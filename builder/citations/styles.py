@@ -60,7 +60,8 @@ def _parse(path: Path) -> tuple[etree._Element, bytes]:
                                                      remove_comments=True))
     except etree.XMLSyntaxError as exc:
         raise BuildError(f"the style is not valid XML: {exc.msg}", path, exc.lineno,
-                         hint="a CSL style is an XML file; check it against the CSL schema") from None
+                         hint="a CSL style is an XML file; check it against the CSL schema"
+                         ) from None
     _check_root(root, path)
     return root, xml
 
@@ -341,7 +342,8 @@ def _check_depth(parts: list[etree._Element], macros: dict[str, etree._Element],
 
 
 def _levels(top: etree._Element, macro_levels: dict[str, int]) -> int:
-    """The deepest path below ``top``, through the macros it calls (children first, no recursion)."""
+    """The deepest path below ``top``, through the macros it calls (children first, no
+    recursion)."""
     levels: dict[etree._Element, int] = {}
     for element in reversed(list(top.iter())):
         inner = max((levels.get(child, 0) for child in element), default=0)
@@ -397,7 +399,8 @@ def _check_element(element: etree._Element, tag: str, macros: dict[str, etree._E
     if tag in ("names", "number", "date") and not _has_any(element, "variable"):
         _missing(element, f"<{tag}> without a variable",
                  f"name what it prints, as in {_EXAMPLES[tag]}", problems, "variable")
-    if tag == "label" and _tag(element.getparent()) != "names" and not _has_any(element, "variable"):
+    if (tag == "label" and _tag(element.getparent()) != "names"
+            and not _has_any(element, "variable")):
         _missing(element, "<label> without a variable",
                  'outside <names>, a label names its variable: <label variable="page"/>',
                  problems, "variable")
