@@ -85,7 +85,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
             locale = check_locale(project.locale) if project.locale else None
         theme = load_theme(request.theme, project.root, allow_remote=request.allow_remote)
         dialect = _Dialect(style.note, project.notes_after_punctuation,
-                           _punctuation_in_quote(style, locale), request.allow_remote)
+                           _punctuation_in_quote(style, locale), request.allow_remote,
+                           _superscript(style))
     with clock("parse"):
         md = markdown.make_parser()
         drafts = []
@@ -123,9 +124,19 @@ class _Dialect:
     """What the Markdown of a chapter is read with, besides its text."""
 
     note_style: bool
-    notes_after_punctuation: bool
+    notes_after_punctuation: bool | None
     punctuation_in_quote: bool
     allow_remote: bool
+    superscript: bool  # the style's citations are superscript numbers
+
+
+def _superscript(style: Any) -> bool:
+    """Whether the style sets its citations as superscripts (its citation layout does)."""
+    from lxml import etree
+    root = etree.fromstring(style.xml)
+    layout = root.find("{http://purl.org/net/xbiblio/csl}citation/"
+                       "{http://purl.org/net/xbiblio/csl}layout")
+    return layout is not None and layout.get("vertical-align") == "sup"
 
 
 def _punctuation_in_quote(style: Any, locale: str | None) -> bool:
@@ -155,7 +166,8 @@ def _draft(md: Any, chapter: ChapterSource, n: int, dialect: _Dialect, root: Pat
     parsed = markdown.parse_chapter(md, chapter, f"ch{n + 1}", note_style=dialect.note_style,
                                     project_root=root, allow_remote=dialect.allow_remote,
                                     notes_after_punctuation=dialect.notes_after_punctuation,
-                                    punctuation_in_quote=dialect.punctuation_in_quote)
+                                    punctuation_in_quote=dialect.punctuation_in_quote,
+                                    superscript=dialect.superscript)
     if parsed.errors:  # reported with the book's other errors; nothing is rendered
         return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), "", "",
                       (), tuple(parsed.errors))

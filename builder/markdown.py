@@ -150,18 +150,38 @@ def _notes_after_punctuation(state: StateCore) -> None:
     """In a note style, move the punctuation after a citation's note call before it:
     "said [@a]." gives "said.¹".  Only the notes made from citations move (as in Pandoc),
     never the writer's own.  With the locale's ``punctuation-in-quote`` (en-US), a period
-    or comma moved to a closing quote goes inside it: '"said" [@a].' gives '"said."¹'."""
-    if not (state.env.get("note_style") and state.env.get("notes_after_punctuation", True)):
+    or comma moved to a closing quote goes inside it: '"said" [@a].' gives '"said."¹'.
+
+    A style whose citations are superscript numbers (AMA, Nature) is set the same way, as
+    in Pandoc: the space before the number goes ("works¹,²"), and the punctuation moves
+    only when ``notes-after-punctuation`` is set to true ("works,¹,² statistician")."""
+    moves = state.env.get("notes_after_punctuation")
+    if state.env.get("note_style"):
+        calls, moves = "footnote_ref", moves is not False
+    elif state.env.get("superscript"):
+        calls, moves = "citation", moves is True
+    else:
         return
     for token in state.tokens:
         if token.type == "inline" and token.children:
-            _move_punctuation(token.children, state.env.get("punctuation_in_quote", False))
+            if calls == "citation":
+                _close_up(token.children)
+            if moves:
+                _move_punctuation(token.children, calls,
+                                  state.env.get("punctuation_in_quote", False))
 
 
-def _move_punctuation(children: list[Token], inside_quotes: bool) -> None:
+def _close_up(children: list[Token]) -> None:
+    """No space before a superscript citation."""
+    for n, child in enumerate(children):
+        if child.type == "citation" and n > 0 and children[n - 1].type == "text":
+            children[n - 1].content = children[n - 1].content.rstrip(" \t\n")
+
+
+def _move_punctuation(children: list[Token], calls: str, inside_quotes: bool) -> None:
     for n in reversed(range(len(children))):  # from the end: an insertion shifts nothing ahead
         child = children[n]
-        if child.type != "footnote_ref" or "citation" not in child.meta:
+        if child.type != calls or (calls == "footnote_ref" and "citation" not in child.meta):
             continue
         after = children[n + 1] if n + 1 < len(children) else None
         if after is None or after.type != "text":
@@ -466,20 +486,23 @@ def _walk(tokens: list[Token], notes: dict[int, Any] | None = None) -> list[Toke
 
 def parse_chapter(md: MarkdownIt, source: ChapterSource, chapter_id: str,
                   note_style: bool = False, project_root: Path | None = None,
-                  allow_remote: bool = False, notes_after_punctuation: bool = True,
-                  punctuation_in_quote: bool = False) -> ParsedChapter:
+                  allow_remote: bool = False, notes_after_punctuation: bool | None = None,
+                  punctuation_in_quote: bool = False, superscript: bool = False
+                  ) -> ParsedChapter:
     """Tokens and citations of one chapter.
 
     With ``project_root``, every image is checked (inside the project, present) and
     its path made relative to the project root, the base of every output format.
-    In a note style, ``notes_after_punctuation`` puts a citation's note call after the
-    punctuation that follows it, inside a closing quote with ``punctuation_in_quote``.
+    In a note style, ``notes_after_punctuation`` (None: the default, true) puts a
+    citation's note call after the punctuation that follows it, inside a closing quote with
+    ``punctuation_in_quote``; with ``superscript`` citations (None: false) their numbers.
     """
     env: dict[str, Any] = {"chapter_id": chapter_id, "note_style": note_style,
                            "source": source, "project_root": project_root,
                            "allow_remote": allow_remote,
                            "notes_after_punctuation": notes_after_punctuation,
-                           "punctuation_in_quote": punctuation_in_quote}
+                           "punctuation_in_quote": punctuation_in_quote,
+                           "superscript": superscript}
     tokens = md.parse(source.text, env)
     _resolve_footnote_citations(tokens, env)
     clusters = []

@@ -101,7 +101,7 @@ class Project:
     references: tuple[Reference, ...]
     style: str = "apa"
     locale: str | None = None
-    notes_after_punctuation: bool = True  # Pandoc's metadata key of that name
+    notes_after_punctuation: bool | None = None  # Pandoc's metadata key; None: not set
     # where 'csl'/'style' and 'locale' were set in the metadata (not on the command line)
     settings: tuple[tuple[str, Position], ...] = ()
 

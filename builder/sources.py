@@ -43,8 +43,9 @@ METADATA_KEYS: dict[str, str] = {
     "style": "a style name or a .csl file",
     "locale": "a locale tag such as en-US",
     "chapters": "a list of Markdown files in book/ (book.yml only)",
-    "notes-after-punctuation": "true or false: in a note style, the note call after the "
-                               "punctuation that follows a citation (default true)",
+    "notes-after-punctuation": "true or false: the note call (or a superscript citation) "
+                               "after the punctuation that follows a citation (default: "
+                               "true in note styles, false for superscripts)",
 }
 
 # Bounds on hostile input: a Markdown file above this is refused before it is parsed
@@ -85,9 +86,9 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         found.error(exc)
         found.raise_errors()
         raise  # pragma: no cover - raise_errors raised
-    notes_after_punctuation = True
+    notes_after_punctuation = None
     with found.collecting():
-        notes_after_punctuation = _flag(config, "notes-after-punctuation", True)
+        notes_after_punctuation = _flag(config, "notes-after-punctuation")
     if diagnostics is None:
         found.raise_errors()
     overridden = {"csl", "style"} if style else set()
@@ -224,9 +225,10 @@ def _text(config: _Config, key: str) -> str | None:
     return str(value)
 
 
-def _flag(config: _Config, key: str, default: bool) -> bool:
-    value = config.data.get(key, default)
-    if not isinstance(value, bool):
+def _flag(config: _Config, key: str) -> bool | None:
+    """A true/false key; None when it is not set."""
+    value = config.data.get(key)
+    if value is not None and not isinstance(value, bool):
         raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", config.path,
                          config.lines.get(key), hint=f"write '{key}: true' or '{key}: false'")
     return value

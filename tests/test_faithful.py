@@ -267,3 +267,18 @@ def test_the_file_name_spells_out_what_ascii_lacks(tmp_path: Path) -> None:
     (root / "book" / "a.md").write_text(text, encoding="utf-8")
     out = build(BuildRequest(root, formats=("html",), cache=False)).outputs
     assert out["html"].name == "die-strasse.html"
+
+
+AMA = "american-medical-association"
+
+
+def test_a_superscript_citation_closes_up_to_its_word(tmp_path: Path) -> None:
+    out = built(tmp_path, "In recent works [@doe99; @roe01], statisticians agree [@doe99].",
+                style=AMA)
+    assert paragraphs(out["html"]) == ["In recent works1,2, statisticians agree1."]
+
+
+def test_a_superscript_citation_moves_after_punctuation_when_asked(tmp_path: Path) -> None:
+    out = built(tmp_path, "In recent works [@doe99; @roe01], statisticians agree [@doe99].",
+                style=AMA, meta="notes-after-punctuation: true\n")
+    assert paragraphs(out["html"]) == ["In recent works,1,2 statisticians agree.1"]
