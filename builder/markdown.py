@@ -74,7 +74,8 @@ class ParsedChapter:
 def make_parser() -> MarkdownIt:
     """The Markdown dialect of the builder: CommonMark, tables, footnotes, citations."""
     md = MarkdownIt("commonmark", {"typographer": True, "html": True})
-    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.enable(["table", "strikethrough", "smartquotes"])
+    md.core.ruler.after("linkify", "pandoc_dashes", _dashes_and_ellipses)
     md.use(footnote_plugin).use(deflist_plugin).use(attrs_plugin)
     md.use(citation_plugin)
     md.use(_footnote_markup)
@@ -93,6 +94,24 @@ def inline_text(text: str, source: Path, project_root: Path | None) -> Text:
     html = sanitize(html, source, project_root).strip()
     plain = lxml_html.fragment_fromstring(f"<span>{html}</span>").text_content() if html else ""
     return Text(plain.strip(), html)
+
+
+def _dashes_and_ellipses(state: StateCore) -> None:
+    """Pandoc's typography (its ``smart`` extension), in place of markdown-it's
+    replacements: ``---`` an em dash, ``--`` an en dash, ``...`` an ellipsis, and nothing
+    else: "(c)" stays "(c)", "+-" stays "+-", ".." and "!!!!" stay as written."""
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        in_autolink = 0
+        for child in token.children:
+            if child.type == "link_open" and child.info == "auto":
+                in_autolink += 1
+            elif child.type == "link_close" and in_autolink:
+                in_autolink -= 1
+            elif child.type == "text" and not in_autolink and ("--" in child.content
+                                                              or "..." in child.content):
+                child.content = _dashes(child.content).replace("...", "\u2026")
 
 
 def citation_plugin(md: MarkdownIt) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -282,3 +283,60 @@ def test_a_superscript_citation_moves_after_punctuation_when_asked(tmp_path: Pat
     out = built(tmp_path, "In recent works [@doe99; @roe01], statisticians agree [@doe99].",
                 style=AMA, meta="notes-after-punctuation: true\n")
     assert paragraphs(out["html"]) == ["In recent works,1,2 statisticians agree.1"]
+
+
+# --- the slots, as a property: nothing of the writer's text is taken or added ----------
+
+def _draft_text(text: str, citation: str = "({key})") -> str:
+    """The chapter's text through parse, draft, fill, as the build makes it."""
+    from builder import markdown
+    from builder.model import ChapterSource
+    from builder.render import citation_slot, fill_citations, slot_mark
+    md = markdown.make_parser()
+    parsed = markdown.parse_chapter(md, ChapterSource(Path("a.md"), text, 1), "ch1")
+    mark = slot_mark(text)
+    order = {c.id: n for n, c in enumerate(parsed.clusters)}
+    draft = markdown.render_chapter(md, parsed,
+                                    lambda c, drop: citation_slot(mark, order[c.id], drop))
+    rendered = {c.id: citation.format(key=c.items[0].key) for c in parsed.clusters}
+    html = fill_citations(draft, mark, [c.id for c in parsed.clusters], rendered)
+    return lxml_html.fragment_fromstring(html, create_parent="div").text_content().strip()
+
+
+def test_slots_keep_every_character_of_the_text() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    prose = st.text(alphabet="abc xyz.,;:!?()\ue000\ue001\ue002\U000f0000", max_size=12)
+    pieces = st.lists(st.tuples(prose, st.sampled_from(["", "[@k1]", "[@k2]", " @k3"])),
+                      min_size=1, max_size=6)
+
+    @settings(max_examples=300, deadline=None)
+    @given(pieces)
+    def check(parts: list[tuple[str, str]]) -> None:
+        raw = "".join(p + c for p, c in parts)
+        text = raw.strip()
+        if (not text or text.startswith(("(", ")")) or ".." in text or text[0] in ".,;:!?"
+                or "][" in text or "](" in text
+                or re.search(r"@k3(?: ?\[|[:.#$%&\-+?<>~/]?\w)", text)):
+            return  # (Markdown reads it as something else: a link, "@a [@b]", key "k3a")
+        expected = raw
+        for key in ("k1", "k2"):
+            expected = expected.replace(f"[@{key}]", f"({key})")
+        expected = expected.replace(" @k3", " (k3)")
+        assert " ".join(_draft_text(text).split()) == " ".join(expected.split())
+    check()
+
+
+def test_a_citation_ending_in_a_period_gives_one_period() -> None:
+    assert _draft_text("As cited [@doe99].", citation="(Doe et al.)") == "As cited (Doe et al.)."
+    assert _draft_text("As cited [@doe99].", citation="Doe et al.") == "As cited Doe et al."
+    assert _draft_text("Cited [@doe99]! Yes.", citation="Doe et al.") == "Cited Doe et al.! Yes."
+
+
+def test_typography_is_pandocs_and_no_more(tmp_path: Path) -> None:
+    # Pandoc's smart extension: dashes and ellipses; "(c)", "+-", ".." and "!!!!" stay.
+    out = built(tmp_path, "Items (a), (b), (c) and (r); 5 +- 1; a.. b... c.... d!!!! e,, "
+                          "a--b a---b a -- b a----b [@doe99].")
+    assert paragraphs(out["html"]) == [
+        "Items (a), (b), (c) and (r); 5 +- 1; a.. b… c…. d!!!! e,, a–b a—b a – b a—-b "
+        "(Doe, 1999)."]
