@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import markdown
+from . import document, markdown
 from .cache import Cache, code_version, file_digest, folder_digest
 from .cache import digest as cache_digest
 from .citations import check_keys, load_style, process_citations
@@ -29,8 +29,9 @@ from .formats import Options
 from .model import ChapterSource, Position, Project
 from .outputs import remove_stale_temporaries
 from .processes import can_fork, die_with_parent
-from .render import Book, Ids, citation_slot, fill_citations, finish_chapter, slot_mark
-from .sanitize import sanitize
+from .render import Book, render_chapter
+from .resources import resolve_reference
+from .sanitize import resources
 from .sources import load_project
 from .themes import load_theme
 
@@ -110,11 +111,9 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                                                          locale))
         _warn_unused(project, clusters, diagnostics)
     with clock("render"):
-        used_ids = Ids({"title-block", "references", "refs", "about"})
-        chapters = tuple(finish_chapter(draft.chapter_id, draft.path,
-                                        fill_citations(draft.html, draft.mark,
-                                                       [c.id for c in draft.clusters],
-                                                       citations.clusters), used_ids)
+        used_ids = document.Ids({"title-block", "references", "refs", "about"})
+        chapters = tuple(render_chapter(draft.tree, draft.clusters, citations.clusters, used_ids,
+                                        project.root, request.allow_remote)
                          for draft in drafts)
     return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title))
 
@@ -150,14 +149,13 @@ def _punctuation_in_quote(style: Any, locale: str | None) -> bool:
 
 @dataclass(frozen=True)
 class _Draft:
-    """A chapter parsed and rendered, with a slot for each citation (render.citation_slot):
-    ``mark`` and the cluster's place in ``clusters``."""
+    """A chapter read into its tree, with the clusters of its citations (each
+    ``document.nodes.Cite`` names one by its index)."""
 
     chapter_id: str
     path: Path
     clusters: tuple[markdown.Cluster, ...]
-    html: str
-    mark: str
+    tree: document.Chapter | None
     resources: tuple[Path, ...]  # the local files it uses, checked again when it is reused
     errors: tuple[BuildError, ...] = ()  # its input errors (such a draft is not kept)
 
@@ -169,16 +167,24 @@ def _draft(md: Any, chapter: ChapterSource, n: int, dialect: _Dialect, root: Pat
                                     punctuation_in_quote=dialect.punctuation_in_quote,
                                     superscript=dialect.superscript)
     if parsed.errors:  # reported with the book's other errors; nothing is rendered
-        return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), "", "",
+        return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), None,
                       (), tuple(parsed.errors))
-    mark = slot_mark(chapter.text)
-    order = {cluster.id: n for n, cluster in enumerate(parsed.clusters)}
-    html = sanitize(markdown.render_chapter(
-        md, parsed, lambda cluster, drop: citation_slot(mark, order[cluster.id], drop)),
-        chapter.path, root, dialect.allow_remote)
-    used = {root / src for src in _local_sources(html)}
-    return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), html, mark,
+    tree = document.read_chapter(parsed)
+    used = {root / src for src in _tree_resources(tree, chapter, root, dialect.allow_remote)}
+    return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), tree,
                   tuple(sorted(used)))
+
+
+def _tree_resources(tree: document.Chapter, chapter: ChapterSource, root: Path,
+                    allow_remote: bool) -> set[str]:
+    """The project files a chapter loads (paths relative to the project): its images, and
+    what its raw HTML names."""
+    found = set(document.image_sources(tree))
+    for fragment in document.raw_html(tree):
+        for _, value in resources(fragment):
+            with contextlib.suppress(BuildError):  # (refused: reported at its line already)
+                found.add(resolve_reference(value, chapter.path.parent, root, allow_remote))
+    return {src for src in found if "://" not in src and not src.startswith("data:")}
 
 
 def _local_sources(html: str) -> list[str]:

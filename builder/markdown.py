@@ -9,7 +9,7 @@ its file and line); :func:`render_chapter` turns the tokens into HTML once
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,11 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
-from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .document.from_markdown import inlines
+from .document.html import inline_html as tree_inline_html
 from .errors import BuildError
 from .model import ChapterSource, CiteItem, Cluster, Position, Text
 from .resources import resolve_reference
@@ -76,9 +77,8 @@ def make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"typographer": True, "html": True})
     md.enable(["table", "strikethrough", "smartquotes"])
     md.core.ruler.after("linkify", "pandoc_dashes", _dashes_and_ellipses)
-    md.use(footnote_plugin).use(deflist_plugin).use(attrs_plugin)
+    md.use(footnote_plugin).use(deflist_plugin)  # (attributes: builder.document reads them)
     md.use(citation_plugin)
-    md.use(_footnote_markup)
     return md
 
 
@@ -90,7 +90,7 @@ def inline_text(text: str, source: Path, project_root: Path | None) -> Text:
     and dashes; no citations), its raw HTML made safe."""
     if not _INLINE:
         _INLINE.append(make_parser())
-    html = _INLINE[0].renderInline(text, {"_affix": True}).strip()
+    html = inline_html(_INLINE[0], text)
     html = sanitize(html, source, project_root).strip()
     plain = lxml_html.fragment_fromstring(f"<span>{html}</span>").text_content() if html else ""
     return Text(plain.strip(), html)
@@ -126,7 +126,6 @@ def citation_plugin(md: MarkdownIt) -> None:
     md.core.ruler.after("citation_positions", "resource_paths", _resource_paths)
     md.core.ruler.after("resource_paths", "raw_html_resources", _raw_html_resources)
     md.core.ruler.after("raw_html_resources", "notes_after_punctuation", _notes_after_punctuation)
-    md.add_render_rule("citation", render_citation_token)
 
 
 def _inline_with_note_context(state: StateCore) -> None:
@@ -385,10 +384,17 @@ def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
     found.append(record)
 
 
+def inline_html(md: MarkdownIt, text: str) -> str:
+    """A piece of inline Markdown (a citation's prefix, a metadata string) as HTML, through
+    the document tree; no citations in it."""
+    tokens = md.parseInline(text, {"_affix": True})
+    return tree_inline_html(inlines(tokens[0].children or []) if tokens else []).strip()
+
+
 def _affixes_as_html(md: MarkdownIt, item: CiteItem) -> CiteItem:
     """Prefix and suffix are Markdown (``[*see* @a]``); the citation layer gets HTML."""
     def inline(text: str) -> str:
-        return md.renderInline(text, {"_affix": True}).strip() if text else ""
+        return inline_html(md, text) if text else ""
     return CiteItem(item.key, inline(item.prefix), inline(item.suffix),
                     item.locator, item.label, item.suppress_author, item.author_only)
 
@@ -595,61 +601,3 @@ def _resolve_footnote_citations(tokens: list[Token], env: dict[str, Any]) -> Non
             first = False
     for record in env.get("citations", []):
         record.setdefault("note", 0)
-
-
-def _footnote_markup(md: MarkdownIt) -> None:
-    """Footnotes as DPUB-ARIA endnotes with ids unique across the book."""
-    md.add_render_rule("footnote_ref", _render_footnote_ref)
-    md.add_render_rule("footnote_block_open",
-                       lambda *_: '<section class="footnotes" role="doc-endnotes">\n<ol>\n')
-    md.add_render_rule("footnote_block_close", lambda *_: "</ol>\n</section>\n")
-    md.add_render_rule("footnote_open", _render_footnote_open)
-    md.add_render_rule("footnote_close", lambda *_: "</li>\n")
-    md.add_render_rule("footnote_anchor", _render_footnote_anchor)
-
-
-def _note_ids(token: Token, env: Any) -> tuple[str, str]:
-    n = token.meta["id"] + 1
-    sub = token.meta.get("subId", 0)
-    chapter = env.get("chapter_id", "ch")
-    return f"fn-{chapter}-{n}", f"fnref-{chapter}-{n}" + (f"-{sub}" if sub else "")
-
-
-def _render_footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: Any,
-                         env: Any) -> str:
-    note, ref = _note_ids(tokens[idx], env)
-    n = tokens[idx].meta["id"] + 1
-    return (f'<a href="#{note}" id="{ref}" class="footnote-ref" role="doc-noteref">'
-            f"<sup>{n}</sup></a>")
-
-
-def _render_footnote_open(self: Any, tokens: Sequence[Token], idx: int, options: Any,
-                          env: Any) -> str:
-    note, _ = _note_ids(tokens[idx], env)
-    notes = env.get("footnotes", {}).get("list", {})
-    kind = " citation-note" if notes.get(tokens[idx].meta["id"], {}).get("citation_note") else ""
-    return f'<li id="{note}" class="footnote{kind}">'
-
-
-def _render_footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, options: Any,
-                            env: Any) -> str:
-    _, ref = _note_ids(tokens[idx], env)
-    return f' <a href="#{ref}" class="footnote-back" role="doc-backlink">\u21a9\ufe0e</a>'
-
-
-def render_chapter(md: MarkdownIt, parsed: ParsedChapter,
-                   citation: Callable[[Cluster, bool], str]) -> str:
-    """HTML of a parsed chapter; ``citation(cluster, drop_period)`` gives the HTML of each
-    citation (``drop_period``: the text goes on with a period, so the citation's own
-    final period must go)."""
-    env = dict(parsed.env)
-    by_index = {int(cluster.id.rsplit("-c", 1)[1]) - 1: cluster for cluster in parsed.clusters}
-    env["render_citation"] = lambda index, drop: citation(by_index[index], drop)
-    return md.renderer.render(parsed.tokens, md.options, env)
-
-
-def render_citation_token(self: Any, tokens: Sequence[Token], idx: int, options: Any,
-                          env: Any) -> str:
-    """The rendered citation; its final period goes when the text goes on with one."""
-    following = tokens[idx + 1].content if idx + 1 < len(tokens) else ""
-    return str(env["render_citation"](tokens[idx].meta["index"], following.startswith(".")))

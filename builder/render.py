@@ -7,19 +7,19 @@ stylesheet, and the EPUB is this document cut into files.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jinja2
 import markupsafe
-from lxml import html as lxml_html
 
-from . import __version__
+from . import __version__, document
 from .citations import drop_final_period, ref_id
 from .errors import BuildError
-from .model import Chapter, Metadata, RenderedCitations, Text
+from .model import Chapter, Cluster, Metadata, RenderedCitations, Text
+from .sanitize import sanitize
 from .themes import Theme
 
 # Words the outputs print themselves (section titles; the EPUB's navigation and
@@ -144,101 +144,24 @@ def long_date(value: str, lang: str = "en") -> str:
     return f"{date.day} {date:%B} {date.year}"
 
 
-# --- chapters drafted before their citations are known ---------------------------------
-#
-# A chapter's HTML depends on the citations only through each cluster's rendered text.
-# So a chapter is rendered once with a slot in place of each citation (the *draft*),
-# and the citations are filled in when the whole book's are known.  A draft depends on
-# nothing but its chapter's source: the build cache keeps it, and a rebuild after an
-# edit re-parses the edited chapter only.
-#
-# A slot is ``MARK index MARK`` (``MARK index p MARK`` when the citation's final period
-# must go, because the writer's sentence goes on with one).  ``MARK`` is a private-use
-# character that the chapter's text cannot produce: not in the text, nor written there as
-# a character reference.  So every ``MARK`` of the draft is a slot's, and filling a slot
-# replaces exactly the slot: no character of the writer's text is taken or added.
+# --- a chapter's tree written out, with the book's citations ----------------------------
 
-_PRIVATE_USE = (range(0xE000, 0xF900), range(0xF0000, 0xFFFFE), range(0x100000, 0x10FFFE))
-_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+def render_chapter(tree: document.Chapter, clusters: Sequence[Cluster],
+                   citations: dict[str, str], used_ids: document.Ids, project_root: Path,
+                   allow_remote: bool = False) -> Chapter:
+    """A chapter's HTML: its tree written out with each citation's rendering, every heading
+    given an id unique in the book (``used_ids``), its raw HTML made safe."""
+    headings = document.assign(tree, used_ids)
+    by_index = {int(cluster.id.rsplit("-c", 1)[1]) - 1: citations[cluster.id]
+                for cluster in clusters}
 
+    def cite(index: int, drop_period: bool) -> str:
+        html = by_index[index]
+        return drop_final_period(html) if drop_period else html
 
-def slot_mark(text: str) -> str:
-    """A character that no rendering of the Markdown ``text`` can contain."""
-    used = set(text)
-    for match in _CHARACTER_REFERENCE.finditer(text):
-        code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
-        if code < 0x110000:
-            used.add(chr(code))
-    for block in _PRIVATE_USE:
-        for code in block:
-            if chr(code) not in used:
-                return chr(code)
-    raise BuildError("the text uses every private-use character",  # 137,000 of them
-                     hint="split the chapter")  # pragma: no cover
-
-
-def citation_slot(mark: str, index: int, drop_period: bool) -> str:
-    """The stand-in of citation ``index`` of a chapter."""
-    return f"{mark}{index}{'p' if drop_period else ''}{mark}"
-
-
-def fill_citations(draft: str, mark: str, cluster_ids: Sequence[str],
-                   citations: dict[str, str]) -> str:
-    """The draft with each slot replaced by its rendered citation."""
-    def fill(match: re.Match[str]) -> str:
-        html = citations[cluster_ids[int(match.group(1))]]
-        return drop_final_period(html) if match.group(2) else html
-    if not cluster_ids:
-        return draft
-    slot = re.escape(mark)
-    return re.sub(f"{slot}([0-9]+)(p?){slot}", fill, draft)
-
-
-def finish_chapter(chapter_id: str, source: Any, html: str, used_ids: set[str]) -> Chapter:
-    """Give every heading an id unique in the book, and find the chapter title."""
-    headings = []
-    title = None
-
-    def add_id(match: re.Match[str]) -> str:
-        nonlocal title
-        level, attrs, inner = int(match.group(1)), match.group(2), match.group(3)
-        text = lxml_html.fromstring(f"<div>{inner}</div>").text_content().strip()
-        existing = re.search(r'\bid="([^"]+)"', attrs)
-        ident = existing.group(1) if existing else _unique(slugify(text) or chapter_id, used_ids)
-        if title is None and level == 1:
-            title = text
-        headings.append((level, ident, text))
-        if existing:
-            return match.group(0)
-        return f'<h{level} id="{ident}"{attrs}>{inner}</h{level}>'
-
-    html = re.sub(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", add_id, html, flags=re.S)
-    return Chapter(chapter_id, source, title, html, tuple(headings))
-
-
-def slugify(text: str) -> str:
-    slug = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.U)
-    slug = re.sub(r"[\s_]+", "-", slug).strip("-")
-    return slug if slug[:1].isalpha() else (f"s-{slug}" if slug else "")
-
-
-class Ids(set[str]):
-    """The ids given so far in a book, and the next number to try for each base id, so
-    that a book with thousands of headings of the same title costs linear time."""
-
-    def __init__(self, taken: Iterable[str] = ()) -> None:
-        super().__init__(taken)
-        self.next: dict[str, int] = {}
-
-
-def _unique(ident: str, used: set[str]) -> str:
-    """``ident``, or ``ident-2``, ``ident-3``... the first not in ``used`` (which it joins)."""
-    counters = used.next if isinstance(used, Ids) else {}
-    n = counters.get(ident, 1)
-    candidate = ident if n == 1 else f"{ident}-{n}"
-    while candidate in used:
-        n += 1
-        candidate = f"{ident}-{n}"
-    counters[ident] = n
-    used.add(candidate)
-    return candidate
+    html = document.chapter_html(tree, cite, [h.id for h in headings])
+    if document.raw_html(tree):
+        html = sanitize(html, tree.path, project_root, allow_remote)
+    title = next((h.text for h in headings if h.level == 1), None)
+    return Chapter(tree.ident, tree.path, title, html,
+                   tuple((h.level, h.id, h.text) for h in headings))

@@ -62,8 +62,8 @@ def test_the_full_stop_after_a_citation_stays(tmp_path: Path) -> None:
 
 
 def test_private_use_characters_of_the_writer_are_text(tmp_path: Path) -> None:
-    # The characters the slots of the drafts once used, typed and written as references,
-    # and a text shaped like a slot: all come out as written, the citation too.
+    # The characters the slots of the drafts once used (before the document tree), typed
+    # and written as references, and a text shaped like a slot: all come out as written.
     body = ("Marks \ue000 and \ue001, \ue0000\ue001. and &#xE000;0&#xE000; "
             "and &#57345; [@doe99].")
     out = built(tmp_path, body)
@@ -285,25 +285,23 @@ def test_a_superscript_citation_moves_after_punctuation_when_asked(tmp_path: Pat
     assert paragraphs(out["html"]) == ["In recent works,1,2 statisticians agree.1"]
 
 
-# --- the slots, as a property: nothing of the writer's text is taken or added ----------
+# --- as a property: nothing of the writer's text is taken or added --------------------
 
 def _draft_text(text: str, citation: str = "({key})") -> str:
-    """The chapter's text through parse, draft, fill, as the build makes it."""
-    from builder import markdown
+    """The chapter's text through parse, tree and render, as the build makes it."""
+    from builder import document, markdown
     from builder.model import ChapterSource
-    from builder.render import citation_slot, fill_citations, slot_mark
+    from builder.render import render_chapter
     md = markdown.make_parser()
     parsed = markdown.parse_chapter(md, ChapterSource(Path("a.md"), text, 1), "ch1")
-    mark = slot_mark(text)
-    order = {c.id: n for n, c in enumerate(parsed.clusters)}
-    draft = markdown.render_chapter(md, parsed,
-                                    lambda c, drop: citation_slot(mark, order[c.id], drop))
     rendered = {c.id: citation.format(key=c.items[0].key) for c in parsed.clusters}
-    html = fill_citations(draft, mark, [c.id for c in parsed.clusters], rendered)
-    return lxml_html.fragment_fromstring(html, create_parent="div").text_content().strip()
+    chapter = render_chapter(document.read_chapter(parsed), parsed.clusters, rendered,
+                             document.Ids(), Path("."))
+    return lxml_html.fragment_fromstring(chapter.html,
+                                         create_parent="div").text_content().strip()
 
 
-def test_slots_keep_every_character_of_the_text() -> None:
+def test_citations_keep_every_character_of_the_text() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
     prose = st.text(alphabet="abc xyz.,;:!?()\ue000\ue001\ue002\U000f0000", max_size=12)

@@ -8,13 +8,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
+from builder import document
 from builder.markdown import (
     ParsedChapter,
     make_parser,
     parse_chapter,
     parse_cite_items,
     parse_locator,
-    render_chapter,
 )
 from builder.model import ChapterSource, CiteItem, Position, Reference
 
@@ -35,7 +35,9 @@ def items(text: str) -> list[tuple[CiteItem, ...]]:
 
 def render(parsed: ParsedChapter) -> str:
     """HTML of the chapter, each citation rendered as a marker naming its cluster."""
-    return render_chapter(MD, parsed, lambda cluster, _drop: f"<cite>{cluster.id}</cite>")
+    tree = document.read_chapter(parsed)
+    return document.chapter_html(
+        tree, lambda index, _drop: f"<cite>{parsed.env['chapter_id']}-c{index + 1}</cite>")
 
 
 # --- what is a citation, and its exact items -------------------------------------------

@@ -1,0 +1,132 @@
+"""A book-wide step: cross-references, in pandoc-crossref's syntax and in Quarto's.
+
+A label is the id of its element, as in pandoc-crossref: ``{#fig:flow}`` on a figure
+gives ``id="fig:flow"``, and ``@fig:flow`` links to ``#fig:flow``.
+
+============  =========================  ==============================================
+written       pandoc-crossref (``:``)    Quarto (``-``)
+============  =========================  ==============================================
+``@fig:a``    fig. 1                     Figure 1
+``@Fig:a``    Fig. 1                     Figure 1
+``[-@fig:a]`` 1                          1
+two or more   figs. 1, 2 (a run: 1–3)    Figures 1, 2
+============  =========================  ==============================================
+
+The same for tables (``tbl``), equations (``eq``) and sections (``sec``: the section's
+number).  The words come in the document's language (:data:`WORDS`).
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+LABEL = re.compile(r"(?P<kind>[Ff]ig|[Tt]bl|[Ee]q|[Ss]ec)(?P<sep>[:-])(?P<name>\S+)")
+KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section"}
+
+# Per language: pandoc-crossref's prefixes (one, several) and Quarto's words (one, several).
+WORDS: dict[str, dict[str, tuple[str, str, str, str]]] = {
+    "en": {"figure": ("fig.", "figs.", "Figure", "Figures"),
+           "table": ("tbl.", "tbls.", "Table", "Tables"),
+           "equation": ("eq.", "eqns.", "Equation", "Equations"),
+           "section": ("sec.", "secs.", "Section", "Sections")},
+    "de": {"figure": ("Abb.", "Abb.", "Abbildung", "Abbildungen"),
+           "table": ("Tab.", "Tab.", "Tabelle", "Tabellen"),
+           "equation": ("Gl.", "Gl.", "Gleichung", "Gleichungen"),
+           "section": ("Abschn.", "Abschn.", "Abschnitt", "Abschnitte")},
+    "fr": {"figure": ("fig.", "figs.", "Figure", "Figures"),
+           "table": ("tab.", "tabs.", "Tableau", "Tableaux"),
+           "equation": ("éq.", "éqs.", "Équation", "Équations"),
+           "section": ("sec.", "secs.", "Section", "Sections")},
+    "ru": {"figure": ("рис.", "рис.", "Рисунок", "Рисунки"),
+           "table": ("табл.", "табл.", "Таблица", "Таблицы"),
+           "equation": ("ур.", "ур.", "Уравнение", "Уравнения"),
+           "section": ("разд.", "разд.", "Раздел", "Разделы")},
+    "kk": {"figure": ("сур.", "сур.", "Сурет", "Суреттер"),
+           "table": ("кесте", "кестелер", "Кесте", "Кестелер"),
+           "equation": ("теңд.", "теңд.", "Теңдеу", "Теңдеулер"),
+           "section": ("бөл.", "бөл.", "Бөлім", "Бөлімдер")},
+}
+
+
+def words(lang: str) -> dict[str, tuple[str, str, str, str]]:
+    return WORDS.get(lang.split("-")[0].lower(), WORDS["en"])
+
+
+def is_label(key: str) -> bool:
+    """Whether a ``@key`` is a cross-reference (``fig:``, ``tbl-``, ...), not a citation."""
+    return LABEL.fullmatch(key) is not None
+
+
+def label_kind(label: str) -> str | None:
+    match = LABEL.fullmatch(label)
+    return KINDS[match.group("kind").lower()] if match else None
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a label names: its kind and its number as printed ("3", "2.1")."""
+
+    kind: str
+    number: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One ``@label`` as written."""
+
+    label: str
+    number_only: bool = False  # [-@fig:a]
+
+
+def render(refs: Sequence[Reference], targets: dict[str, Target], lang: str) -> str:
+    """The HTML of one cross-reference citation (all its labels are in ``targets``)."""
+    first = LABEL.fullmatch(refs[0].label)
+    assert first is not None
+    quarto = first.group("sep") == "-"
+    capital = first.group("kind")[0].isupper()
+    kind = targets[_key(refs[0].label)].kind
+    one, many, word, words_ = words(lang)[kind]
+    links = [f'<a href="#{_key(r.label)}" class="cross-ref">'
+             f'{targets[_key(r.label)].number}</a>' for r in refs]
+    numbers = _runs([targets[_key(r.label)].number for r in refs], links)
+    if all(r.number_only for r in refs):
+        return numbers
+    if quarto:
+        prefix = word if len(refs) == 1 else words_
+    else:
+        prefix = one if len(refs) == 1 else many
+        if capital:
+            prefix = prefix[:1].upper() + prefix[1:]
+    return f"{prefix}\u00a0{numbers}"
+
+
+def _key(label: str) -> str:
+    """The element id a label names: ``@Fig:a`` names ``fig:a``."""
+    return label[0].lower() + label[1:]
+
+
+def _runs(numbers: list[str], links: list[str]) -> str:
+    """"1, 2" and, for three or more consecutive numbers, "1–3" (pandoc-crossref)."""
+    out: list[str] = []
+    n = 0
+    while n < len(numbers):
+        end = n
+        while (end + 1 < len(numbers) and numbers[end].isdigit() and numbers[end + 1].isdigit()
+               and int(numbers[end + 1]) == int(numbers[end]) + 1):
+            end += 1
+        if end - n >= 2:
+            out.append(f"{links[n]}\u2013{links[end]}")
+        else:
+            out.extend(links[n:end + 1])
+        n = end + 1
+    return ", ".join(out)
+
+
+def suggestion(label: str, targets: dict[str, Target]) -> str:
+    close = difflib.get_close_matches(_key(label), targets, n=3)
+    if close:
+        return "did you mean " + ", ".join(f"@{c}" for c in close) + "?"
+    kind = label_kind(label) or "element"
+    return f"give the {kind} the id {{#{_key(label)}}}"

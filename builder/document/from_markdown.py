@@ -1,0 +1,293 @@
+"""markdown-it-py's tokens of a chapter, read into the document tree.
+
+The tokens come from :func:`builder.markdown.parse_chapter` (Pandoc's citations and
+footnotes already found there); this module gives them their shape: a block for each
+block, an inline for each inline, Pandoc's ``{#id .class key=value}`` attributes attached
+to the heading, image, link or code they follow, and each block its line in the file.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from markdown_it.token import Token
+
+from .attributes import parse_attributes, split_leading, split_trailing
+from .nodes import (
+    NO_ATTR,
+    Attr,
+    Block,
+    Cell,
+    Chapter,
+    Cite,
+    Code,
+    CodeBlock,
+    Definitions,
+    Heading,
+    Image,
+    Inline,
+    LineBreak,
+    Link,
+    ListBlock,
+    Note,
+    NoteBack,
+    NoteRef,
+    Para,
+    Quote,
+    RawBlock,
+    RawInline,
+    Rule,
+    SoftBreak,
+    Str,
+    Styled,
+    Table,
+)
+
+_STYLED = {"em_open": "em", "strong_open": "strong", "s_open": "s"}
+
+
+def read_chapter(parsed: Any) -> Chapter:
+    """The tree of a parsed chapter (a :class:`builder.markdown.ParsedChapter`)."""
+    reader = _Reader(parsed.source.first_line,
+                     parsed.env.get("footnotes", {}).get("list", {}))
+    blocks, _ = reader.blocks(parsed.tokens, 0, None)
+    return Chapter(parsed.env["chapter_id"], parsed.source.path, tuple(blocks),
+                   tuple(reader.notes))
+
+
+class _Reader:
+    def __init__(self, first_line: int, notes: dict[int, Any]) -> None:
+        self.first_line = first_line
+        self.note_list = notes
+        self.notes: list[Note] = []
+
+    def line(self, token: Token) -> int | None:
+        return token.map[0] + self.first_line if token.map else None
+
+    def blocks(self, tokens: Sequence[Token], i: int, close: str | None
+               ) -> tuple[list[Block], int]:
+        """The blocks from ``tokens[i]`` to the token of type ``close`` (its index after)."""
+        found: list[Block] = []
+        while i < len(tokens):
+            token = tokens[i]
+            kind = token.type
+            if kind == close:
+                return found, i + 1
+            if kind == "paragraph_open":
+                block, i = self.paragraph(tokens, i)
+                found.append(block)
+                continue
+            if kind == "heading_open":
+                found.append(self.heading(token, tokens[i + 1]))
+                i += 3
+                continue
+            if kind in ("bullet_list_open", "ordered_list_open"):
+                block, i = self.list_block(tokens, i)
+                found.append(block)
+                continue
+            if kind == "blockquote_open":
+                inner, i = self.blocks(tokens, i + 1, "blockquote_close")
+                found.append(Quote(tuple(inner), self.line(token)))
+                continue
+            if kind == "table_open":
+                block, i = self.table(tokens, i)
+                found.append(block)
+                continue
+            if kind == "dl_open":
+                block, i = self.definitions(tokens, i)
+                found.append(block)
+                continue
+            if kind == "footnote_block_open":
+                i = self.footnotes(tokens, i + 1)
+                continue
+            if kind in ("fence", "code_block"):
+                found.append(self.code(token))
+            elif kind == "html_block":
+                found.append(RawBlock(token.content, self.line(token)))
+            elif kind == "hr":
+                found.append(Rule(self.line(token)))
+            elif kind == "footnote_anchor":  # a note ending in a list or a quote
+                found.append(Para((NoteBack(token.meta["id"] + 1, token.meta.get("subId", 0)),),
+                                  plain=True))
+            i += 1
+        return found, i
+
+    def paragraph(self, tokens: Sequence[Token], i: int) -> tuple[Para, int]:
+        opening = tokens[i]
+        children = inlines(tokens[i + 1].children or [])
+        i += 2
+        while tokens[i].type == "footnote_anchor":  # the note's link back, inside its last <p>
+            children.append(NoteBack(tokens[i].meta["id"] + 1, tokens[i].meta.get("subId", 0)))
+            i += 1
+        return Para(tuple(children), self.line(opening), plain=opening.hidden), i + 1
+
+    def heading(self, opening: Token, inline: Token) -> Heading:
+        children = inlines(inline.children or [])
+        attr = NO_ATTR
+        if children and isinstance(children[-1], Str):  # "# Title {#id .class}"
+            text, found = split_trailing(children[-1].text)
+            if found is not None:
+                attr = found
+                children[-1:] = [Str(text.rstrip())] if text.strip() else []
+        return Heading(int(opening.tag[1]), tuple(children), attr, self.line(opening))
+
+    def list_block(self, tokens: Sequence[Token], i: int) -> tuple[ListBlock, int]:
+        opening = tokens[i]
+        close = opening.type.replace("_open", "_close")
+        items: list[tuple[Block, ...]] = []
+        i += 1
+        while tokens[i].type != close:
+            item, i = self.blocks(tokens, i + 1, "list_item_close")
+            items.append(tuple(item))
+        start = opening.attrGet("start")
+        return ListBlock(tuple(items), opening.type == "ordered_list_open",
+                         int(start) if start is not None else None, self.line(opening)), i + 1
+
+    def code(self, token: Token) -> CodeBlock:
+        info = token.info.strip()
+        attr = NO_ATTR
+        if info.startswith("{") and info.endswith("}"):  # ```{.python #id}
+            attr = parse_attributes(info[1:-1]) or NO_ATTR
+            info = attr.classes[0] if attr.classes else ""
+        else:
+            rest, found = split_trailing(info)  # ```python {#id}
+            if found is not None:
+                attr, info = found, rest.strip()
+        return CodeBlock(token.content, info, attr, self.line(token), token.type == "fence")
+
+    def table(self, tokens: Sequence[Token], i: int) -> tuple[Table, int]:
+        opening = tokens[i]
+        head: list[tuple[Cell, ...]] = []
+        body: list[tuple[Cell, ...]] = []
+        rows = head
+        row: list[Cell] = []
+        i += 1
+        while tokens[i].type != "table_close":
+            token = tokens[i]
+            if token.type == "tbody_open":
+                rows = body
+            elif token.type == "tr_close":
+                rows.append(tuple(row))
+                row = []
+            elif token.type in ("th_open", "td_open"):
+                style = str(token.attrGet("style") or "")
+                align = style.split(":", 1)[1] if style.startswith("text-align:") else None
+                row.append(Cell(tuple(inlines(tokens[i + 1].children or [])),
+                                token.type == "th_open", align))
+                i += 2
+            i += 1
+        return Table(tuple(head), tuple(body), self.line(opening)), i + 1
+
+    def definitions(self, tokens: Sequence[Token], i: int) -> tuple[Definitions, int]:
+        opening = tokens[i]
+        items: list[tuple[tuple[Inline, ...], tuple[tuple[Block, ...], ...]]] = []
+        i += 1
+        while tokens[i].type != "dl_close":
+            if tokens[i].type == "dt_open":
+                items.append((tuple(inlines(tokens[i + 1].children or [])), ()))
+                i += 3
+            elif tokens[i].type == "dd_open":
+                blocks, i = self.blocks(tokens, i + 1, "dd_close")
+                term, defs = items[-1]
+                items[-1] = (term, (*defs, tuple(blocks)))
+            else:
+                i += 1
+        return Definitions(tuple(items), self.line(opening)), i + 1
+
+    def footnotes(self, tokens: Sequence[Token], i: int) -> int:
+        while tokens[i].type != "footnote_block_close":
+            token = tokens[i]
+            if token.type == "footnote_open":
+                ident = token.meta["id"]
+                blocks, i = self.blocks(tokens, i + 1, "footnote_close")
+                citation = bool(self.note_list.get(ident, {}).get("citation_note"))
+                self.notes.append(Note(ident + 1, tuple(blocks), citation))
+                continue
+            i += 1
+        return i + 1
+
+
+def inlines(tokens: Sequence[Token]) -> list[Inline]:
+    """The inlines of an inline token's children."""
+    found, _ = _inlines(tokens, 0, None)
+    return _attach_attributes(found)
+
+
+def _inlines(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[Inline], int]:
+    found: list[Inline] = []
+    while i < len(tokens):
+        token = tokens[i]
+        kind = token.type
+        if kind == close:
+            return found, i + 1
+        if kind in _STYLED:
+            inner, i = _inlines(tokens, i + 1, kind.replace("_open", "_close"))
+            found.append(Styled(_STYLED[kind], tuple(inner)))
+            continue
+        if kind == "link_open":
+            inner, i = _inlines(tokens, i + 1, "link_close")
+            found.append(Link(str(token.attrGet("href") or ""), tuple(inner),
+                              str(token.attrGet("title") or ""),
+                              _token_attr(token, "href", "title")))
+            continue
+        if kind == "text":
+            found.append(Str(token.content))
+        elif kind == "code_inline":
+            found.append(Code(token.content, _token_attr(token)))
+        elif kind == "softbreak":
+            found.append(SoftBreak())
+        elif kind == "hardbreak":
+            found.append(LineBreak())
+        elif kind == "html_inline":
+            found.append(RawInline(token.content))
+        elif kind == "image":
+            alt, _ = _inlines(token.children or [], 0, None)
+            found.append(Image(str(token.attrGet("src") or ""), tuple(alt),
+                               str(token.attrGet("title") or ""),
+                               _token_attr(token, "src", "alt", "title")))
+        elif kind == "citation":
+            found.append(Cite(token.meta["index"]))
+        elif kind == "footnote_ref":
+            found.append(NoteRef(token.meta["id"] + 1, token.meta.get("subId", 0)))
+        i += 1
+    return found, i
+
+
+def _token_attr(token: Token, *known: str) -> Attr:
+    """The attributes a markdown-it plugin put on a token (besides the element's own)."""
+    attrs = {k: str(v) for k, v in (token.attrs or {}).items() if k not in known}
+    if not attrs:
+        return NO_ATTR
+    classes = tuple(attrs.pop("class", "").split())
+    ident = attrs.pop("id", "")
+    return Attr(ident, classes, tuple(sorted(attrs.items())))
+
+
+def _attach_attributes(found: list[Inline]) -> list[Inline]:
+    """``![a](b.png){#fig:x width=50%}``, ``[a](b){.c}``, ```` `x`{.py} ````: the
+    attributes that follow an image, a link or inline code are theirs (Pandoc)."""
+    out: list[Inline] = []
+    for node in found:
+        previous = out[-1] if out else None
+        if isinstance(node, Str) and node.text.startswith("{") and isinstance(
+                previous, (Image, Link, Code)):
+            attr, rest = split_leading(node.text)
+            if attr is not None:
+                out[-1] = _with_attr(previous, _merged(previous.attr, attr))
+                if rest:
+                    out.append(Str(rest))
+                continue
+        out.append(node)
+    return out
+
+
+def _merged(old: Attr, new: Attr) -> Attr:
+    return Attr(new.id or old.id, old.classes + new.classes, old.pairs + new.pairs)
+
+
+def _with_attr(node: Image | Link | Code, attr: Attr) -> Inline:
+    if isinstance(node, Image):
+        return Image(node.src, node.alt, node.title, attr)
+    if isinstance(node, Link):
+        return Link(node.href, node.children, node.title, attr)
+    return Code(node.text, attr)
