@@ -311,7 +311,6 @@ def derive() -> dict[str, Any]:
     plain_html = pandoc(["-f", "markdown", "-t", "html", "--number-sections"], text)
     root = body(plain_html)
     heads = headings(root)
-    section_numbers = {h["id"]: h["number"] for h in heads if h["number"]}
 
     # numbered objects, in reading order
     numbers: dict[str, str] = {}
