@@ -416,8 +416,9 @@ def derive() -> dict[str, Any]:
         if t not in index:
             return
         ident, classes, pairs = c[index[t]]
-        if not (ident or classes or pairs):
-            return
+        if not (ident or classes or pairs) or (t == "Span" and classes == ["xref"]
+                                               and not ident):
+            return  # no attributes, or a cross-reference this script resolved
         if t == "Header":
             label = stringify(c[2])
         elif t in ("Span", "Link"):
