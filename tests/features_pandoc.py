@@ -360,11 +360,16 @@ def derive() -> dict[str, Any]:
     xrefs: list[dict[str, Any]] = []
     resolved = copy.deepcopy(ast)
 
+    in_notes: set[int] = set()
+    walk(resolved["blocks"], lambda el: walk(el["c"], lambda inner: in_notes.add(id(inner)))
+         if el["t"] == "Note" else None)
+
     def replace(el: Any) -> None:
         if el["t"] == "Cite" and is_xref(el):
             citations = el["c"][0]
             rendered = xref_text(citations, numbers)
             xrefs.append({"source": stringify(el["c"][1]), "text": rendered,
+                          "in_note": id(el) in in_notes,
                           "targets": [c["citationId"][0].lower() + c["citationId"][1:]
                                       for c in citations]})
             el["t"], el["c"] = "Span", [["", ["xref"], []], [{"t": "Str", "c": rendered}]]

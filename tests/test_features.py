@@ -391,21 +391,33 @@ def _block(el: etree._Element) -> etree._Element:
     return el
 
 
+def _in_note(el: etree._Element) -> bool:
+    for p in el.iterancestors():
+        kind = (p.get("{http://www.idpf.org/2007/ops}type") or "").split()
+        if p.get("role") in ("doc-footnote", "doc-endnote", "doc-endnotes") \
+                or "footnote" in kind or "footnotes" in classes(p):
+            return True
+    return False
+
+
 @xfail("cross-references")
 @HTML_EPUB
 def test_cross_references(outputs: Outputs, fmt: str) -> None:
     """Each cross-reference, in reading order: links to exactly its targets (in order), and
     its text (expected.json: "fig.\u00a01", "figs.\u00a01-3", "Figure\u00a04", "3") is in the
-    paragraph, each link's text a part of it."""
+    paragraph, each link's text a part of it.  Those in footnotes count by their targets
+    (our notes are not where pandoc's AST has them)."""
     roots = html_roots(outputs, fmt)
     links = xref_links(roots)
     # the footnotes' references come where the notes are in our output: compare by target
     ours = sorted(t for t, _, _ in links)
     theirs = sorted(t for x in EXPECTED["cross_references"] for t in x["targets"])
     assert ours == theirs
+    # in reading order, outside the notes (which our outputs place apart from the call)
+    links = [link for link in links if not _in_note(link[2])]
     problems = []
     i = 0
-    for x in EXPECTED["cross_references"]:
+    for x in (x for x in EXPECTED["cross_references"] if not x["in_note"]):
         group = links[i:i + len(x["targets"])]
         i += len(x["targets"])
         got = [t for t, _, _ in group]
