@@ -29,7 +29,7 @@ from .formats import Options
 from .model import ChapterSource, Position, Project
 from .outputs import remove_stale_temporaries
 from .processes import can_fork, die_with_parent
-from .render import Book, render_chapter
+from .render import Book, render_chapter, terms_for
 from .resources import resolve_reference
 from .sanitize import resources
 from .sources import load_project
@@ -102,19 +102,36 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                 diagnostics.error(error)
     with clock("citations"):
         progress("formatting citations")
-        clusters = [cluster for draft in drafts for cluster in draft.clusters]
+        every = [cluster for draft in drafts for cluster in draft.clusters]
+        clusters = [cluster for cluster in every if not cluster.crossref]
         with diagnostics.collecting():
             check_keys(clusters, {ref.key: ref for ref in project.references})
+        trees = [draft.tree for draft in drafts if draft.tree is not None]
+        used_ids = document.Ids({"title-block", "references", "refs", "about"})
+        headings = [document.assign(tree, used_ids) for tree in trees]
+        numbers = document.number(trees, headings, project.number_sections)
+        crossrefs, problems = document.resolve_crossrefs(
+            [c for c in every if c.crossref], numbers.targets,
+            {ref.key for ref in project.references}, project.metadata.lang)
+        for problem in problems:
+            diagnostics.error(problem)
         diagnostics.raise_errors()  # every problem of the input, before anything is rendered
         citations = cache.memo("citations", _citations_key(clusters, project, style, locale),
                                lambda: process_citations(clusters, project.references, style,
                                                          locale))
         _warn_unused(project, clusters, diagnostics)
     with clock("render"):
-        used_ids = document.Ids({"title-block", "references", "refs", "about"})
-        chapters = tuple(render_chapter(draft.tree, draft.clusters, citations.clusters, used_ids,
-                                        project.root, request.allow_remote)
-                         for draft in drafts)
+        rendered = {**citations.clusters, **crossrefs}
+        terms = terms_for(project.metadata.lang)
+        chapters = tuple(
+            render_chapter(tree, draft.clusters, rendered, heads, project.root,
+                           request.allow_remote,
+                           document.Context([h.id for h in heads], sections,
+                                            {label: t.number for label, t
+                                             in numbers.targets.items()},
+                                            terms["figure"], terms["table"]))
+            for draft, tree, heads, sections in zip(drafts, trees, headings, numbers.sections,
+                                                   strict=True))
     return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title))
 
 

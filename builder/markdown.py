@@ -22,6 +22,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .document.crossrefs import is_label
 from .document.from_markdown import inlines
 from .document.html import inline_html as tree_inline_html
 from .errors import BuildError
@@ -312,7 +313,7 @@ def _narrative_citation(state: StateInline, silent: bool) -> bool:
     item = CiteItem(key=_bare_key(match.group("key")))
     items = [item]
     after = re.match(r" ?\[", src[end:state.posMax])
-    if after:
+    if after and not is_label(item.key):  # (a cross-reference takes no locator)
         close = _matching_bracket(src, end + after.end() - 1, state.posMax)
         inner = src[end + after.end():close] if close > 0 else ""
         # "@a [p. 3]", and as Pandoc "@a [p. 3; @b]": the first part is the narrative
@@ -361,7 +362,10 @@ def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
     src, offset = (origin[0], origin[1] + offset) if origin else (state.src, offset)
     record = {"items": tuple(items), "src": src, "offset": offset, "narrative": narrative}
     found = state.env.setdefault("citations", [])
-    if not (state.env.get("note_style") and not state.env.get("_in_note")):
+    if any(is_label(item.key) for item in items):  # a cross-reference: never a note
+        record["crossref"] = True
+    if not (state.env.get("note_style") and not state.env.get("_in_note")) \
+            or record.get("crossref"):
         token = state.push("citation", "", 0)
         token.meta = {"index": len(found)}
         found.append(record)
@@ -543,6 +547,7 @@ def parse_chapter(md: MarkdownIt, source: ChapterSource, chapter_id: str,
             narrative=record["narrative"],
             note_index=record.get("note", 0),
             in_footnote=record.get("in_footnote", False),
+            crossref=record.get("crossref", False),
         ))
     return ParsedChapter(source, tokens, env, clusters, list(env.get("errors", [])))
 

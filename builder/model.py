@@ -102,6 +102,7 @@ class Project:
     style: str = "apa"
     locale: str | None = None
     notes_after_punctuation: bool | None = None  # Pandoc's metadata key; None: not set
+    number_sections: bool = False  # Pandoc's number-sections
     # where 'csl'/'style' and 'locale' were set in the metadata (not on the command line)
     settings: tuple[tuple[str, Position], ...] = ()
 
@@ -133,6 +134,7 @@ class Cluster:
     narrative: bool = False
     note_index: int = 0  # number of the footnote the cluster sits in, 0 = in text
     in_footnote: bool = False  # written in one of the writer's footnotes (not a note it made)
+    crossref: bool = False  # @fig:x, @sec-y: a cross-reference (builder.document.crossrefs)
 
 
 @dataclass(frozen=True)

@@ -29,23 +29,27 @@ _TERMS: dict[str, dict[str, str]] = {
            "about": "About the author", "about_many": "About the authors", "tags": "Tags",
            "contents": "Contents", "landmarks": "Landmarks", "cover": "Cover",
            "titlepage": "Title page", "start": "Start of content", "chapter": "Chapter {n}",
-           "back": "Back to the text", "cover_alt": "Cover: {title}", "by": "by"},
+           "back": "Back to the text", "cover_alt": "Cover: {title}", "by": "by",
+           "figure": "Figure", "table": "Table"},
     "ru": {"references": "Список литературы", "bibliography": "Библиография",
            "about": "Об авторе", "about_many": "Об авторах", "tags": "Теги",
            "contents": "Содержание", "landmarks": "Ориентиры", "cover": "Обложка",
            "titlepage": "Титульный лист", "start": "Начало текста", "chapter": "Глава {n}",
-           "back": "Назад к тексту", "cover_alt": "Обложка: {title}", "by": "автор:"},
+           "back": "Назад к тексту", "cover_alt": "Обложка: {title}", "by": "автор:",
+           "figure": "Рисунок", "table": "Таблица"},
     "de": {"references": "Literatur", "bibliography": "Bibliographie",
            "about": "Über den Autor", "about_many": "Über die Autoren", "tags": "Schlagwörter",
            "contents": "Inhalt", "landmarks": "Orientierungspunkte", "cover": "Umschlag",
            "titlepage": "Titelseite", "start": "Textanfang", "chapter": "Kapitel {n}",
-           "back": "Zurück zum Text", "cover_alt": "Umschlag: {title}", "by": "von"},
+           "back": "Zurück zum Text", "cover_alt": "Umschlag: {title}", "by": "von",
+           "figure": "Abbildung", "table": "Tabelle"},
     "fr": {"references": "Références", "bibliography": "Bibliographie",
            "about": "À propos de l’auteur", "about_many": "À propos des auteurs",
            "tags": "Mots-clés", "contents": "Table des matières", "landmarks": "Repères",
            "cover": "Couverture", "titlepage": "Page de titre", "start": "Début du texte",
            "chapter": "Chapitre {n}", "back": "Retour au texte",
-           "cover_alt": "Couverture : {title}", "by": "par"},
+           "cover_alt": "Couverture : {title}", "by": "par",
+           "figure": "Figure", "table": "Tableau"},
 }
 
 
@@ -147,11 +151,12 @@ def long_date(value: str, lang: str = "en") -> str:
 # --- a chapter's tree written out, with the book's citations ----------------------------
 
 def render_chapter(tree: document.Chapter, clusters: Sequence[Cluster],
-                   citations: dict[str, str], used_ids: document.Ids, project_root: Path,
-                   allow_remote: bool = False) -> Chapter:
-    """A chapter's HTML: its tree written out with each citation's rendering, every heading
-    given an id unique in the book (``used_ids``), its raw HTML made safe."""
-    headings = document.assign(tree, used_ids)
+                   citations: dict[str, str], headings: Sequence[document.HeadingId],
+                   project_root: Path, allow_remote: bool = False,
+                   context: document.Context | None = None) -> Chapter:
+    """A chapter's HTML: its tree written out with each citation's (and cross-reference's)
+    rendering, its headings with the ids and numbers the book-wide steps gave them, its
+    raw HTML made safe."""
     by_index = {int(cluster.id.rsplit("-c", 1)[1]) - 1: citations[cluster.id]
                 for cluster in clusters}
 
@@ -159,7 +164,8 @@ def render_chapter(tree: document.Chapter, clusters: Sequence[Cluster],
         html = by_index[index]
         return drop_final_period(html) if drop_period else html
 
-    html = document.chapter_html(tree, cite, [h.id for h in headings])
+    context = context or document.Context(heading_ids=[h.id for h in headings])
+    html = document.chapter_html(tree, cite, context)
     if document.raw_html(tree):
         html = sanitize(html, tree.path, project_root, allow_remote)
     title = next((h.text for h in headings if h.level == 1), None)

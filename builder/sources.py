@@ -43,6 +43,7 @@ METADATA_KEYS: dict[str, str] = {
     "style": "a style name or a .csl file",
     "locale": "a locale tag such as en-US",
     "chapters": "a list of Markdown files in book/ (book.yml only)",
+    "number-sections": "true or false: number the headings (default false)",
     "notes-after-punctuation": "true or false: the note call (or a superscript citation) "
                                "after the punctuation that follows a citation (default: "
                                "true in note styles, false for superscripts)",
@@ -86,9 +87,11 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         found.error(exc)
         found.raise_errors()
         raise  # pragma: no cover - raise_errors raised
-    notes_after_punctuation = None
+    notes_after_punctuation = number_sections = None
     with found.collecting():
         notes_after_punctuation = _flag(config, "notes-after-punctuation")
+    with found.collecting():
+        number_sections = _flag(config, "number-sections")
     if diagnostics is None:
         found.raise_errors()
     overridden = {"csl", "style"} if style else set()
@@ -105,6 +108,7 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         style=style or _text(config, "csl") or _text(config, "style") or "apa",
         locale=locale or _text(config, "locale"),
         notes_after_punctuation=notes_after_punctuation,
+        number_sections=bool(number_sections),
         settings=settings,
     )
 

@@ -4,14 +4,19 @@
 - :mod:`.from_markdown`: markdown-it-py's tokens read into a tree;
 - :mod:`.attributes`: Pandoc's ``{#id .class key=value}``;
 - :mod:`.ids`: the book-wide step that gives every heading an id;
+- :mod:`.numbering`: the one that numbers sections, figures and tables;
+- :mod:`.crossrefs`: the one that writes cross-references (pandoc-crossref's, Quarto's);
 - :mod:`.html`: the tree written as HTML (the one serializer);
 - :mod:`.walk`: every block, inline, image and piece of raw HTML of a tree.
 """
+from .crossrefs import resolve as resolve_crossrefs
 from .from_markdown import read_chapter
-from .html import chapter_html, plain_text
+from .html import Context, chapter_html, plain_text
 from .ids import HeadingId, Ids, assign
 from .nodes import Chapter
+from .numbering import Numbers, number
 from .walk import image_sources, raw_html
 
-__all__ = ["Chapter", "HeadingId", "Ids", "assign", "chapter_html", "image_sources",
-           "plain_text", "raw_html", "read_chapter"]
+__all__ = ["Chapter", "Context", "HeadingId", "Ids", "Numbers", "assign", "chapter_html",
+           "image_sources", "number", "plain_text", "raw_html", "read_chapter",
+           "resolve_crossrefs"]

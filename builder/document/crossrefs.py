@@ -22,6 +22,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import BuildError
+from ..model import Cluster
+
 LABEL = re.compile(r"(?P<kind>[Ff]ig|[Tt]bl|[Ee]q|[Ss]ec)(?P<sep>[:-])(?P<name>\S+)")
 KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section"}
 
@@ -130,3 +133,35 @@ def suggestion(label: str, targets: dict[str, Target]) -> str:
         return "did you mean " + ", ".join(f"@{c}" for c in close) + "?"
     kind = label_kind(label) or "element"
     return f"give the {kind} the id {{#{_key(label)}}}"
+
+
+def resolve(clusters: Sequence[Cluster], targets: dict[str, Target], bibliography: set[str],
+            lang: str) -> tuple[dict[str, str], list[BuildError]]:
+    """The HTML of each cross-reference cluster, and an error for each label that names
+    nothing (with the closest labels), is also a bibliography key, or shares its bracket
+    with a citation."""
+    made: dict[str, str] = {}
+    errors: list[BuildError] = []
+    for cluster in clusters:
+        where = cluster.position
+        problems = []
+        for item in cluster.items:
+            if not is_label(item.key):
+                problems.append(BuildError(
+                    f"'@{item.key}' is a citation in a bracket of cross-references",
+                    where.path, where.line, where.col,
+                    hint="write the citation in a bracket of its own"))
+            elif item.key in bibliography:
+                problems.append(BuildError(
+                    f"'@{item.key}' is both a cross-reference label and a bibliography key",
+                    where.path, where.line, where.col, hint="rename one of them"))
+            elif _key(item.key) not in targets:
+                problems.append(BuildError(
+                    f"cross-reference '@{item.key}' names nothing in the book",
+                    where.path, where.line, where.col, hint=suggestion(item.key, targets)))
+        if problems:
+            errors.extend(problems)
+            continue
+        made[cluster.id] = render([Reference(item.key, item.suppress_author)
+                                   for item in cluster.items], targets, lang)
+    return made, errors

@@ -7,12 +7,14 @@ to the heading, image, link or code they follow, and each block its line in the 
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from markdown_it.token import Token
 
 from .attributes import parse_attributes, split_leading, split_trailing
+from .html import plain_text
 from .nodes import (
     NO_ATTR,
     Attr,
@@ -23,6 +25,7 @@ from .nodes import (
     Code,
     CodeBlock,
     Definitions,
+    Figure,
     Heading,
     Image,
     Inline,
@@ -72,30 +75,30 @@ class _Reader:
             token = tokens[i]
             kind = token.type
             if kind == close:
-                return found, i + 1
+                return _table_captions(found), i + 1
             if kind == "paragraph_open":
-                block, i = self.paragraph(tokens, i)
-                found.append(block)
+                para, i = self.paragraph(tokens, i)
+                found.append(_figure(para) or para)
                 continue
             if kind == "heading_open":
                 found.append(self.heading(token, tokens[i + 1]))
                 i += 3
                 continue
             if kind in ("bullet_list_open", "ordered_list_open"):
-                block, i = self.list_block(tokens, i)
-                found.append(block)
+                listed, i = self.list_block(tokens, i)
+                found.append(listed)
                 continue
             if kind == "blockquote_open":
                 inner, i = self.blocks(tokens, i + 1, "blockquote_close")
                 found.append(Quote(tuple(inner), self.line(token)))
                 continue
             if kind == "table_open":
-                block, i = self.table(tokens, i)
-                found.append(block)
+                table, i = self.table(tokens, i)
+                found.append(table)
                 continue
             if kind == "dl_open":
-                block, i = self.definitions(tokens, i)
-                found.append(block)
+                terms, i = self.definitions(tokens, i)
+                found.append(terms)
                 continue
             if kind == "footnote_block_open":
                 i = self.footnotes(tokens, i + 1)
@@ -110,7 +113,7 @@ class _Reader:
                 found.append(Para((NoteBack(token.meta["id"] + 1, token.meta.get("subId", 0)),),
                                   plain=True))
             i += 1
-        return found, i
+        return _table_captions(found), i
 
     def paragraph(self, tokens: Sequence[Token], i: int) -> tuple[Para, int]:
         opening = tokens[i]
@@ -205,6 +208,69 @@ class _Reader:
                 continue
             i += 1
         return i + 1
+
+
+def _figure(para: Para) -> Figure | None:
+    """An image alone in a paragraph, with a caption (its alt text), is a figure."""
+    content = [node for node in para.children
+               if not (isinstance(node, Str) and not node.text.strip())
+               and not isinstance(node, SoftBreak)]
+    if para.plain or len(content) != 1 or not isinstance(content[0], Image):
+        return None
+    image = content[0]
+    if not plain_text(image.alt).strip():
+        return None
+    return Figure(image, Attr(image.attr.id), para.line)
+
+
+_CAPTION = re.compile(r"^(?:Table)?:\s+")
+
+
+def _table_captions(blocks: list[Block]) -> list[Block]:
+    """Pandoc's table captions: a paragraph ``: caption`` or ``Table: caption`` right
+    before or after a table (its ``{#tbl:x}`` at the end) is the table's."""
+    out: list[Block] = []
+    n = 0
+    while n < len(blocks):
+        block = blocks[n]
+        caption = _caption(block)
+        following = blocks[n + 1] if n + 1 < len(blocks) else None
+        if caption is not None and isinstance(following, Table) and not following.caption:
+            out.append(_captioned(following, caption))
+            n += 2
+            continue
+        if isinstance(block, Table) and not block.caption and n + 1 < len(blocks):
+            after = _caption(blocks[n + 1])
+            if after is not None:
+                out.append(_captioned(block, after))
+                n += 2
+                continue
+        out.append(block)
+        n += 1
+    return out
+
+
+def _caption(block: Block) -> tuple[Inline, ...] | None:
+    if not isinstance(block, Para) or not block.children:
+        return None
+    first = block.children[0]
+    if not isinstance(first, Str):
+        return None
+    match = _CAPTION.match(first.text)
+    if not match:
+        return None
+    rest = first.text[match.end():]
+    return ((Str(rest),) if rest else ()) + block.children[1:]
+
+
+def _captioned(table: Table, caption: tuple[Inline, ...]) -> Table:
+    attr = NO_ATTR
+    if caption and isinstance(caption[-1], Str):
+        text, found = split_trailing(caption[-1].text)
+        if found is not None:
+            attr = found
+            caption = caption[:-1] + ((Str(text.rstrip()),) if text.strip() else ())
+    return Table(table.head, table.body, table.line, caption, attr)
 
 
 def inlines(tokens: Sequence[Token]) -> list[Inline]:

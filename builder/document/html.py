@@ -8,7 +8,8 @@ in one drops it.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .nodes import (
@@ -19,6 +20,7 @@ from .nodes import (
     Code,
     CodeBlock,
     Definitions,
+    Figure,
     Heading,
     Image,
     Inline,
@@ -58,23 +60,40 @@ def attributes(attr: Attr, **extra: str | None) -> str:
             parts.append(f' {name.rstrip("_").replace("_", "-")}="{escape(value)}"')
     if attr.classes:
         parts.append(f' class="{escape(" ".join(attr.classes))}"')
+    styles = []
     for key, value in attr.pairs:
+        if key in ("width", "height") and not value.isdigit():  # 60%, 5cm: as Pandoc
+            styles.append(f"{key}:{value}")
+            continue
         name = key if key in ("lang", "dir", "title", "width", "height", "style") \
             else f"data-{key}"
         parts.append(f' {escape(name)}="{escape(value)}"')
+    if styles:
+        parts.append(f' style="{escape(";".join(styles))}"')
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the book-wide steps found, for one chapter: its headings' ids and numbers (in
+    order), the numbers of the book's figures and tables (by id), the words of captions."""
+
+    heading_ids: Sequence[str] = ()
+    sections: Sequence[str | None] = ()
+    numbers: Mapping[str, str] = field(default_factory=dict)
+    figure: str = "Figure"
+    table: str = "Table"
 
 
 class Writer:
     """Writes one chapter: its notes' ids carry the chapter's ident."""
 
-    def __init__(self, chapter: Chapter, cite: CiteWriter,
-                 heading_ids: Sequence[str] = ()) -> None:
+    def __init__(self, chapter: Chapter, cite: CiteWriter, context: Context = Context()
+                 ) -> None:
         self.chapter = chapter
         self.cite = cite
-        self.heading_ids = list(heading_ids)  # given by the book-wide ids step, in order
+        self.context = context
         self.headings_seen = 0
-        self.citation_notes = {note.number for note in chapter.notes if note.citation}
 
     # -- blocks --
     def chapter_html(self) -> str:
@@ -93,12 +112,9 @@ class Writer:
             inner = self.inlines(block.children)
             return f"{inner}\n" if block.plain else f"<p>{inner}</p>\n"
         if isinstance(block, Heading):
-            attr = block.attr
-            if self.headings_seen < len(self.heading_ids):
-                attr = Attr(self.heading_ids[self.headings_seen], attr.classes, attr.pairs)
-            self.headings_seen += 1
-            tag = f"h{block.level}"
-            return f"<{tag}{attributes(attr)}>{self.inlines(block.children)}</{tag}>\n"
+            return self.heading(block)
+        if isinstance(block, Figure):
+            return self.figure(block)
         if isinstance(block, ListBlock):
             tag = "ol" if block.ordered else "ul"
             start = f' start="{block.start}"' if block.ordered and block.start not in (
@@ -119,6 +135,30 @@ class Writer:
             return self.definitions(block)
         raise TypeError(f"not a block: {block!r}")  # pragma: no cover
 
+    def heading(self, block: Heading) -> str:
+        attr, n = block.attr, self.headings_seen
+        self.headings_seen += 1
+        if n < len(self.context.heading_ids):
+            attr = Attr(self.context.heading_ids[n], attr.classes, attr.pairs)
+        number = self.context.sections[n] if n < len(self.context.sections) else None
+        tag = f"h{block.level}"
+        inner = self.inlines(block.children)
+        if number:  # as Pandoc's --number-sections
+            return (f'<{tag} data-number="{number}"{attributes(attr)}>'
+                    f'<span class="header-section-number">{number}</span> {inner}</{tag}>\n')
+        return f"<{tag}{attributes(attr)}>{inner}</{tag}>\n"
+
+    def figure(self, block: Figure) -> str:
+        image = block.image
+        caption = self.inlines(image.alt)
+        number = self.context.numbers.get(block.attr.id)
+        if number:
+            caption = f"{escape(self.context.figure)}\u00a0{number}: {caption}"
+        img = self.inline(Image(image.src, image.alt, image.title,
+                                Attr("", image.attr.classes, image.attr.pairs)))
+        return (f"<figure{attributes(block.attr)}>\n{img}\n"
+                f"<figcaption>{caption}</figcaption>\n</figure>\n")
+
     def item(self, blocks: tuple[Block, ...]) -> str:
         tight = all(isinstance(b, Para) and b.plain for b in blocks[:1])
         inner = self.blocks(blocks)
@@ -137,7 +177,13 @@ class Writer:
         return f"<pre{pre_id}><code{code_attr}>{escape(block.text)}</code></pre>\n"
 
     def table(self, table: Table) -> str:
-        out = ["<table>\n"]
+        out = [f"<table{attributes(table.attr)}>\n"]
+        if table.caption:
+            caption = self.inlines(table.caption)
+            number = self.context.numbers.get(table.attr.id)
+            if number:
+                caption = f"{escape(self.context.table)}\u00a0{number}: {caption}"
+            out.append(f"<caption>{caption}</caption>\n")
         for part, rows in (("thead", table.head), ("tbody", table.body)):
             if not rows:
                 continue
@@ -242,6 +288,6 @@ def inline_html(nodes: Sequence[Inline]) -> str:
     return Writer(Chapter("meta", Path("."), ()), no_citation).inlines(nodes)
 
 
-def chapter_html(chapter: Chapter, cite: CiteWriter, heading_ids: Sequence[str] = ()) -> str:
+def chapter_html(chapter: Chapter, cite: CiteWriter, context: Context = Context()) -> str:
     """The HTML of a chapter: its blocks, then its notes."""
-    return Writer(chapter, cite, heading_ids).chapter_html()
+    return Writer(chapter, cite, context).chapter_html()

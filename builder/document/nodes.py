@@ -179,6 +179,18 @@ class Table:
     head: tuple[tuple[Cell, ...], ...]
     body: tuple[tuple[Cell, ...], ...]
     line: int | None = None
+    caption: tuple[Inline, ...] = ()  # Pandoc's ": caption {#tbl:x}" before or after it
+    attr: Attr = NO_ATTR
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """Pandoc's implicit figure: an image alone in its paragraph, its text the caption.
+    The figure takes the image's id (``{#fig:x}``)."""
+
+    image: Image
+    attr: Attr = NO_ATTR
+    line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +210,8 @@ class Note:
     citation: bool = False
 
 
-Block = Para | Heading | CodeBlock | RawBlock | Rule | Quote | ListBlock | Table | Definitions
+Block = (Para | Heading | CodeBlock | RawBlock | Rule | Quote | ListBlock | Table | Definitions
+         | Figure)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,57 @@
+"""A book-wide step: numbers for sections, figures, tables, as a reader meets them.
+
+Sections are numbered when the metadata says ``number-sections: true`` (Pandoc's
+``--number-sections``: "1", "1.1", ...; a heading marked ``{-}`` or ``.unnumbered`` gets
+none and counts for nothing).  Figures and tables are numbered through the book when
+they carry a label (``{#fig:x}``, ``{#tbl-x}``), as in pandoc-crossref and Quarto: an
+unlabelled figure keeps its caption and gets no number.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .crossrefs import Target, label_kind
+from .ids import HeadingId
+from .nodes import Chapter, Figure, Table
+from .walk import blocks
+
+
+@dataclass
+class Numbers:
+    """What the numbering step found: each label's target, each heading's number."""
+
+    targets: dict[str, Target] = field(default_factory=dict)
+    sections: list[list[str | None]] = field(default_factory=list)  # per chapter, per heading
+
+
+def number(chapters: Sequence[Chapter], headings: Sequence[Sequence[HeadingId]],
+           number_sections: bool) -> Numbers:
+    found = Numbers()
+    counters: list[int] = []
+    top = min((h.level for hs in headings for h in hs), default=1)
+    for chapter_headings in headings:
+        numbers: list[str | None] = []
+        for heading in chapter_headings:
+            if heading.unnumbered:
+                numbers.append(None)
+                continue
+            depth = heading.level - top + 1
+            counters[depth:] = []
+            counters.extend([0] * (depth - len(counters)))
+            counters[depth - 1] += 1
+            numbers.append(".".join(str(n) for n in counters))
+        found.sections.append(numbers if number_sections else [None] * len(numbers))
+        for heading, section in zip(chapter_headings, numbers, strict=True):
+            if label_kind(heading.id) == "section" and section is not None:
+                found.targets[heading.id] = Target("section", section)
+    figures = tables = 0
+    for chapter in chapters:
+        for block in blocks(chapter):
+            if isinstance(block, Figure) and label_kind(block.attr.id) == "figure":
+                figures += 1
+                found.targets[block.attr.id] = Target("figure", str(figures))
+            elif isinstance(block, Table) and label_kind(block.attr.id) == "table":
+                tables += 1
+                found.targets[block.attr.id] = Target("table", str(tables))
+    return found
