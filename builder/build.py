@@ -129,7 +129,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                            document.Context([h.id for h in heads], sections,
                                             {label: t.number for label, t
                                              in numbers.targets.items()},
-                                            terms["figure"], terms["table"]))
+                                            terms["figure"], terms["table"],
+                                            code_columns=_code_columns(theme, request)))
             for draft, tree, heads, sections in zip(drafts, trees, headings, numbers.sections,
                                                    strict=True))
     return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title))
@@ -144,6 +145,23 @@ class _Dialect:
     punctuation_in_quote: bool
     allow_remote: bool
     superscript: bool  # the style's citations are superscript numbers
+
+
+def _code_columns(theme: Any, request: BuildRequest) -> int:
+    """How many characters of code a PDF line holds: the page's width less its margins,
+    in the print stylesheet's code size (8.5 pt of IBM Plex Mono, 0.6 em a character, less
+    the block's rule and padding)."""
+    from .formats.pdf import UNITS_MM, parse_page_size
+    from .highlight import wrap_columns
+
+    def mm(length: str) -> float:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt)\s*", str(length))
+        return float(match.group(1)) * UNITS_MM[match.group(2)] if match else 22.0
+    width = mm(parse_page_size(request.page_size or str(theme.page.get("size", "A4")))[0])
+    margins = theme.page.get("margins", {})
+    measure = width - mm(margins.get("inner", "22mm")) - mm(margins.get("outer", "22mm"))
+    body_margins = 12.0  # the page's body keeps the browser's 6 pt margin each side (issue 16)
+    return wrap_columns(measure * 72 / 25.4 - body_margins, 8.5, inset_pt=13.5)
 
 
 def _superscript(style: Any) -> bool:
@@ -187,9 +205,31 @@ def _draft(md: Any, chapter: ChapterSource, n: int, dialect: _Dialect, root: Pat
         return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), None,
                       (), tuple(parsed.errors))
     tree = document.read_chapter(parsed)
+    problems = _math_errors(tree)
+    if problems:
+        return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), None,
+                      (), tuple(problems))
     used = {root / src for src in _tree_resources(tree, chapter, root, dialect.allow_remote)}
     return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), tree,
                   tuple(sorted(used)))
+
+
+def _math_errors(tree: document.Chapter) -> list[BuildError]:
+    """A formula TeX cannot read is an error at its line (the PDF's paths are drawn later,
+    from the same TeX)."""
+    found = list(document.walk.math(tree))
+    if not found:
+        return []
+    from .mathrender import MathError, to_mathml  # (its font loads slowly: only for math)
+    errors = []
+    for line, node in found:
+        try:
+            to_mathml(node.tex, node.display)
+        except MathError as exc:
+            where = f" (at character {exc.column} of the formula)" if exc.column else ""
+            errors.append(BuildError(f"TeX math: {exc.message}{where}", tree.path, line,
+                                     hint=f"check ${node.tex}$"))
+    return errors
 
 
 def _tree_resources(tree: document.Chapter, chapter: ChapterSource, root: Path,

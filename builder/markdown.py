@@ -20,6 +20,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .document.crossrefs import is_label
@@ -79,6 +80,8 @@ def make_parser() -> MarkdownIt:
     md.enable(["table", "strikethrough", "smartquotes"])
     md.core.ruler.after("linkify", "pandoc_dashes", _dashes_and_ellipses)
     md.use(footnote_plugin).use(deflist_plugin)  # (attributes: builder.document reads them)
+    # TeX math as Pandoc reads it: no space inside the $ and no digit right after the last
+    md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
     md.use(citation_plugin)
     return md
 

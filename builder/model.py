@@ -159,3 +159,4 @@ class Chapter:
     title: str | None
     html: str
     headings: tuple[tuple[int, str, str], ...] = field(default=())  # (level, id, text)
+    pdf_html: str | None = None  # the PDF's, when it differs (math as paths, code wrapped)

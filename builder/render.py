@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -165,9 +165,15 @@ def render_chapter(tree: document.Chapter, clusters: Sequence[Cluster],
         return drop_final_period(html) if drop_period else html
 
     context = context or document.Context(heading_ids=[h.id for h in headings])
-    html = document.chapter_html(tree, cite, context)
-    if document.raw_html(tree):
-        html = sanitize(html, tree.path, project_root, allow_remote)
+
+    def write(context: document.Context) -> str:
+        html = document.chapter_html(tree, cite, context)
+        if document.raw_html(tree):
+            html = sanitize(html, tree.path, project_root, allow_remote)
+        return html
+
+    html = write(context)
+    pdf_html = write(replace(context, print=True)) if document.has_print_variant(tree) else None
     title = next((h.text for h in headings if h.level == 1), None)
     return Chapter(tree.ident, tree.path, title, html,
-                   tuple((h.level, h.id, h.text) for h in headings))
+                   tuple((h.level, h.id, h.text) for h in headings), pdf_html)

@@ -32,6 +32,7 @@ from .nodes import (
     LineBreak,
     Link,
     ListBlock,
+    Math,
     Note,
     NoteBack,
     NoteRef,
@@ -109,6 +110,10 @@ class _Reader:
                 found.append(RawBlock(token.content, self.line(token)))
             elif kind == "hr":
                 found.append(Rule(self.line(token)))
+            elif kind in ("math_block", "math_block_label"):  # $$ on lines of their own
+                label = token.info if kind == "math_block_label" else ""
+                found.append(Para((Math(token.content.strip(), True, Attr(label)),),
+                                  self.line(token)))
             elif kind == "footnote_anchor":  # a note ending in a list or a quote
                 found.append(Para((NoteBack(token.meta["id"] + 1, token.meta.get("subId", 0)),),
                                   plain=True))
@@ -313,6 +318,8 @@ def _inlines(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[I
                                _token_attr(token, "src", "alt", "title")))
         elif kind == "citation":
             found.append(Cite(token.meta["index"]))
+        elif kind in ("math_inline", "math_inline_double"):
+            found.append(Math(token.content.strip(), kind == "math_inline_double"))
         elif kind == "footnote_ref":
             found.append(NoteRef(token.meta["id"] + 1, token.meta.get("subId", 0)))
         i += 1
@@ -335,9 +342,11 @@ def _attach_attributes(found: list[Inline]) -> list[Inline]:
     out: list[Inline] = []
     for node in found:
         previous = out[-1] if out else None
-        if isinstance(node, Str) and node.text.startswith("{") and isinstance(
-                previous, (Image, Link, Code)):
-            attr, rest = split_leading(node.text)
+        text = node.text.lstrip(" ") if isinstance(node, Str) and isinstance(previous, Math) \
+            else getattr(node, "text", "")
+        if isinstance(node, Str) and text.startswith("{") and isinstance(
+                previous, (Image, Link, Code, Math)):
+            attr, rest = split_leading(text)
             if attr is not None:
                 out[-1] = _with_attr(previous, _merged(previous.attr, attr))
                 if rest:
@@ -351,7 +360,9 @@ def _merged(old: Attr, new: Attr) -> Attr:
     return Attr(new.id or old.id, old.classes + new.classes, old.pairs + new.pairs)
 
 
-def _with_attr(node: Image | Link | Code, attr: Attr) -> Inline:
+def _with_attr(node: Image | Link | Code | Math, attr: Attr) -> Inline:
+    if isinstance(node, Math):
+        return Math(node.tex, node.display, attr)
     if isinstance(node, Image):
         return Image(node.src, node.alt, node.title, attr)
     if isinstance(node, Link):

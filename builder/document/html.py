@@ -8,10 +8,12 @@ in one drops it.
 """
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import highlight
 from .nodes import (
     Attr,
     Block,
@@ -27,6 +29,7 @@ from .nodes import (
     LineBreak,
     Link,
     ListBlock,
+    Math,
     Note,
     NoteBack,
     NoteRef,
@@ -83,6 +86,9 @@ class Context:
     numbers: Mapping[str, str] = field(default_factory=dict)
     figure: str = "Figure"
     table: str = "Table"
+    print: bool = False  # for the PDF: math as vector paths, long code lines wrapped
+    code_columns: int | None = None  # the PDF's code line length
+    math_size: float = 10.5  # the PDF's body size in pt
 
 
 class Writer:
@@ -169,12 +175,34 @@ class Writer:
         return f"<li>{inner}</li>\n"
 
     def code_block(self, block: CodeBlock) -> str:
-        language = block.info.split()[0] if block.info else ""
-        classes = ((f"language-{language}",) if language else ()) + tuple(
-            c for c in block.attr.classes if c != language)
-        code_attr = f' class="{escape(" ".join(classes))}"' if classes else ""
-        pre_id = f' id="{escape(block.attr.id)}"' if block.attr.id else ""
-        return f"<pre{pre_id}><code{code_attr}>{escape(block.text)}</code></pre>\n"
+        """As Pandoc writes highlighted code (``div.sourceCode``), its classes too."""
+        language = block.info.split()[0] if block.info else (
+            block.attr.classes[0] if block.attr.classes else "")
+        wrap = self.context.code_columns if self.context.print else None
+        return highlight.code_block(block.text.removesuffix("\n"), language or None, wrap,
+                                    block.attr.id or None) + "\n"
+
+    def math(self, node: Math) -> str:
+        """MathML for screens and e-readers, vector paths for the PDF; a displayed
+        equation with a label gets its number, "(1)", and its id."""
+        from .. import mathrender  # (here: its font takes 0.4 s to load, and few books have math)
+        kind = "display" if node.display else "inline"
+        if self.context.print:
+            svg, width, height, depth = mathrender.to_svg(node.tex, node.display,
+                                                          self.context.math_size)
+            data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+            shown = (f'<img class="math-svg" alt="{escape(node.tex)}" '
+                     f'src="data:image/svg+xml;base64,{data}" '
+                     f'style="width:{width:.2f}pt;height:{height:.2f}pt;'
+                     f'vertical-align:-{depth:.2f}pt" />')
+        else:
+            shown = mathrender.to_mathml(node.tex, node.display)
+        if not node.display:
+            return f'<span class="math inline">{shown}</span>'
+        number = self.context.numbers.get(node.attr.id) if node.attr.id else None
+        label = f'<span class="equation-number">({number})</span>' if number else ""
+        ident = f' id="{escape(node.attr.id)}"' if node.attr.id else ""
+        return f'<span class="math {kind}"{ident}>{shown}{label}</span>'
 
     def table(self, table: Table) -> str:
         out = [f"<table{attributes(table.attr)}>\n"]
@@ -251,6 +279,8 @@ class Writer:
             return "<br />\n"
         if isinstance(node, RawInline):
             return node.html
+        if isinstance(node, Math):
+            return self.math(node)
         if isinstance(node, Span):
             return f"<span{attributes(node.attr)}>{self.inlines(node.children)}</span>"
         if isinstance(node, NoteRef):
@@ -272,6 +302,8 @@ def plain_text(nodes: Sequence[Inline]) -> str:
     for node in nodes:
         if isinstance(node, (Str, Code)):
             out.append(node.text)
+        elif isinstance(node, Math):
+            out.append(node.tex)
         elif isinstance(node, (Styled, Span, Link)):
             out.append(plain_text(node.children))
         elif isinstance(node, Image):

@@ -90,6 +90,15 @@ class RawInline:
 
 
 @dataclass(frozen=True, slots=True)
+class Math:
+    """TeX math: ``$...$`` inline, ``$$...$$`` displayed (``{#eq:x}`` numbers it)."""
+
+    tex: str
+    display: bool = False
+    attr: Attr = NO_ATTR
+
+
+@dataclass(frozen=True, slots=True)
 class Cite:
     """A citation: the cluster ``index`` of its chapter (see markdown.parse_chapter)."""
 
@@ -113,7 +122,7 @@ class NoteBack:
 
 
 Inline = (Str | Code | Styled | Span | Link | Image | SoftBreak | LineBreak | RawInline | Cite
-          | NoteRef | NoteBack)
+          | NoteRef | NoteBack | Math)
 
 
 # --- blocks ----------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Sections are numbered when the metadata says ``number-sections: true`` (Pandoc's
 ``--number-sections``: "1", "1.1", ...; a heading marked ``{-}`` or ``.unnumbered`` gets
 none and counts for nothing).  Figures and tables are numbered through the book when
 they carry a label (``{#fig:x}``, ``{#tbl-x}``), as in pandoc-crossref and Quarto: an
-unlabelled figure keeps its caption and gets no number.
+unlabelled figure keeps its caption and gets no number.  So are displayed equations with
+a label (``$$ ... $$ {#eq:x}``), shown "(1)".
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from dataclasses import dataclass, field
 
 from .crossrefs import Target, label_kind
 from .ids import HeadingId
-from .nodes import Chapter, Figure, Table
-from .walk import blocks
+from .nodes import Chapter, Figure, Math, Table
+from .walk import blocks, inlines
 
 
 @dataclass
@@ -45,8 +46,12 @@ def number(chapters: Sequence[Chapter], headings: Sequence[Sequence[HeadingId]],
         for heading, section in zip(chapter_headings, numbers, strict=True):
             if label_kind(heading.id) == "section" and section is not None:
                 found.targets[heading.id] = Target("section", section)
-    figures = tables = 0
+    figures = tables = equations = 0
     for chapter in chapters:
+        for node in inlines(chapter):
+            if isinstance(node, Math) and node.display and label_kind(node.attr.id) == "equation":
+                equations += 1
+                found.targets[node.attr.id] = Target("equation", str(equations))
         for block in blocks(chapter):
             if isinstance(block, Figure) and label_kind(block.attr.id) == "figure":
                 figures += 1

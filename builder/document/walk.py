@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from .nodes import (
     Block,
     Chapter,
+    CodeBlock,
     Definitions,
     Heading,
     Image,
     Inline,
     Link,
     ListBlock,
+    Math,
     Para,
     Quote,
     RawBlock,
@@ -71,3 +73,26 @@ def raw_html(chapter: Chapter) -> list[str]:
     found = [block.html for block in blocks(chapter) if isinstance(block, RawBlock)]
     found += [node.html for node in inlines(chapter) if isinstance(node, RawInline)]
     return found
+
+
+def has_print_variant(chapter: Chapter) -> bool:
+    """Whether the PDF needs its own HTML of the chapter: math (drawn as paths there) or
+    code blocks (their long lines wrapped)."""
+    return any(isinstance(block, CodeBlock) for block in blocks(chapter)) or any(
+        isinstance(node, Math) for node in inlines(chapter))
+
+
+def math(chapter: Chapter) -> Iterator[tuple[int | None, Math]]:
+    """Every formula of the chapter, with the line of the block it is in."""
+    for block in blocks(chapter):
+        if isinstance(block, (Para, Heading)):
+            found: list[Inline] = []
+            pending = list(block.children)
+            while pending:
+                node = pending.pop(0)
+                found.append(node)
+                if isinstance(node, (Styled, Span, Link)):
+                    pending[:0] = list(node.children)
+            for node in found:
+                if isinstance(node, Math):
+                    yield block.line, node

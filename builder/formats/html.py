@@ -25,7 +25,8 @@ def commit(book: Book, page: Path, out_dir: Path, options: Options) -> None:
 
 def _document(book: Book) -> str:
     fonts = font_face_css(book.theme, lambda path: f"{FONT_DIR}/{path.name}")
-    css = [fonts, book.theme.css("base.css"), book.theme.css("screen.css")]
+    css = [fonts, book.theme.css("base.css"), book.theme.css("code.css"),
+           book.theme.css("screen.css")]
     return render_document(book, "html", css)
 
 

@@ -392,9 +392,10 @@ def keep_together(tree: Any, blocks: list[str]) -> bool:
 
 
 def stylesheet(book: Book, layout: Layout) -> str:
-    """The fonts, the theme's base and print CSS, then the page of this build."""
+    """The fonts, the theme's base, code and print CSS, then the page of this build."""
     parts = [font_face_css(book.theme, lambda p: p.as_uri()),
-             book.theme.css("base.css"), book.theme.css("print.css"), page_css(layout)]
+             book.theme.css("base.css"), book.theme.css("code.css"), book.theme.css("print.css"),
+             page_css(layout)]
     if layout.print_ready:
         parts.append(book.theme.css("print-cmyk.css"))
         parts.append(_color_profile_css(layout))
