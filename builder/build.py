@@ -118,7 +118,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
         diagnostics.raise_errors()  # every problem of the input, before anything is rendered
         citations = cache.memo("citations", _citations_key(clusters, project, style, locale),
                                lambda: process_citations(clusters, project.references, style,
-                                                         locale))
+                                                         locale, project.nocite,
+                                                         project.link_citations))
         _warn_unused(project, clusters, diagnostics)
     with clock("render"):
         rendered = {**citations.clusters, **crossrefs}
@@ -133,7 +134,10 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                                             code_columns=_code_columns(theme, request)))
             for draft, tree, heads, sections in zip(drafts, trees, headings, numbers.sections,
                                                    strict=True))
-    return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title))
+    lists = document.numbering.listed(trees, numbers, {"figures": terms["figure"],
+                                                       "tables": terms["table"]})
+    return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title),
+                tuple((kind, tuple(lists[kind])) for kind in project.lists))
 
 
 @dataclass(frozen=True)
@@ -259,11 +263,13 @@ def _draft_key(chapter: ChapterSource, n: int, dialect: _Dialect, root: Path) ->
 
 def _citations_key(clusters: Sequence[markdown.Cluster], project: Project, style: Any,
                    locale: str | None) -> str:
-    cited = {item.key for cluster in clusters for item in cluster.items}
-    references = [(ref.key, ref.csl) for ref in project.references if ref.key in cited]
+    cited = {item.key for cluster in clusters for item in cluster.items} | set(project.nocite)
+    references = [(ref.key, ref.csl) for ref in project.references
+                  if ref.key in cited or "*" in cited]
     return cache_digest(code_version(), "citations", style.xml, style.name, locale,
-                        [(c.id, c.items, c.narrative, c.note_index) for c in clusters],
-                        references)
+                        [(c.id, c.items, c.narrative, c.note_index, c.in_footnote)
+                         for c in clusters],
+                        references, project.nocite, project.link_citations)
 
 
 class _Clock:
@@ -307,7 +313,9 @@ def _from_metadata(position: Position | None) -> Iterator[None]:
 def _warn_unused(project: Project, clusters: Sequence[markdown.Cluster],
                  diagnostics: Diagnostics, listed: int = 10) -> None:
     """A warning for each reference never cited (one summary line past ``listed``)."""
-    cited = {item.key for cluster in clusters for item in cluster.items}
+    cited = {item.key for cluster in clusters for item in cluster.items} | set(project.nocite)
+    if "*" in cited:
+        return
     unused = [ref for ref in project.references if ref.key not in cited]
     for ref in unused[:listed]:
         diagnostics.warn(f"reference '{ref.key}' is never cited", ref.position.path,

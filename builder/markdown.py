@@ -16,6 +16,7 @@ from typing import Any
 
 from lxml import html as lxml_html
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -82,6 +83,7 @@ def make_parser() -> MarkdownIt:
     md.use(footnote_plugin).use(deflist_plugin)  # (attributes: builder.document reads them)
     # TeX math as Pandoc reads it: no space inside the $ and no digit right after the last
     md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
+    md.block.ruler.before("table", "simple_table", _simple_table)
     md.use(citation_plugin)
     return md
 
@@ -116,6 +118,62 @@ def _dashes_and_ellipses(state: StateCore) -> None:
             elif child.type == "text" and not in_autolink and ("--" in child.content
                                                               or "..." in child.content):
                 child.content = _dashes(child.content).replace("...", "\u2026")
+
+
+_DASHES = re.compile(r"-{2,}")
+
+
+def _simple_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """Pandoc's simple table: a header line, a line of dashes under each column, rows
+    until a blank line; a column's alignment from where its header sits over its dashes
+    (flush left: left, flush right: right, neither: center, both: default)."""
+    if start + 2 > end or state.sCount[start] - state.blkIndent >= 4:
+        return False
+    line = state.getLines(start, start + 1, state.blkIndent, False).rstrip("\n")
+    rule = state.getLines(start + 1, start + 2, state.blkIndent, False).rstrip("\n")
+    if not line.strip() or not re.fullmatch(r"\s*-{2,}(?:\s+-{2,})+\s*", rule):
+        return False
+    columns = [(m.start(), m.end()) for m in _DASHES.finditer(rule)]
+    if silent:
+        return True
+    rows, last = [], start + 2
+    while last < end:
+        text = state.getLines(last, last + 1, state.blkIndent, False).rstrip("\n")
+        if not text.strip():
+            break
+        rows.append(text)
+        last += 1
+
+    def cells(text: str) -> list[str]:
+        bounds = [c[0] for c in columns[1:]] + [max(len(text), columns[-1][1])]
+        starts = [0] + bounds[:-1]
+        return [text[a:b].strip() for a, b in zip(starts, bounds, strict=True)]
+
+    aligns = []
+    for (a, b), head in zip(columns, cells(line), strict=True):
+        at = line.find(head, a) if head else a
+        left, right = at == a, at + len(head) == b
+        aligns.append(None if left and right else "left" if left else "right" if right
+                      else "center")
+    state.push("table_open", "table", 1).map = [start, last]
+    for part, texts, cell in (("thead", [line], "th"), ("tbody", rows, "td")):
+        state.push(f"{part}_open", part, 1)
+        for row_line, text in enumerate(texts):
+            state.push("tr_open", "tr", 1)
+            for align, content in zip(aligns, cells(text), strict=True):
+                opening = state.push(f"{cell}_open", cell, 1)
+                if align:
+                    opening.attrs = {"style": f"text-align:{align}"}
+                inline = state.push("inline", "", 0)
+                inline.content, inline.children = content, []
+                row = start if part == "thead" else start + 2 + row_line
+                inline.map = [row, row + 1]
+                state.push(f"{cell}_close", cell, -1)
+            state.push("tr_close", "tr", -1)
+        state.push(f"{part}_close", part, -1)
+    state.push("table_close", "table", -1)
+    state.line = last
+    return True
 
 
 def citation_plugin(md: MarkdownIt) -> None:

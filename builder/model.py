@@ -72,6 +72,8 @@ class Metadata:
     publisher: str | None = None
     description: str | None = None
     identifier: str | None = None
+    abstract: Text | None = None
+    references_title: Text | None = None  # reference-section-title
     extra: tuple[tuple[str, Any], ...] = ()
 
 
@@ -103,6 +105,9 @@ class Project:
     locale: str | None = None
     notes_after_punctuation: bool | None = None  # Pandoc's metadata key; None: not set
     number_sections: bool = False  # Pandoc's number-sections
+    nocite: tuple[str, ...] = ()  # keys listed without being cited ("*": all)
+    link_citations: bool = True
+    lists: tuple[str, ...] = ()  # "figures" (lof: true), "tables" (lot: true)
     # where 'csl'/'style' and 'locale' were set in the metadata (not on the command line)
     settings: tuple[tuple[str, Position], ...] = ()
 

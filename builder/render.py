@@ -30,26 +30,30 @@ _TERMS: dict[str, dict[str, str]] = {
            "contents": "Contents", "landmarks": "Landmarks", "cover": "Cover",
            "titlepage": "Title page", "start": "Start of content", "chapter": "Chapter {n}",
            "back": "Back to the text", "cover_alt": "Cover: {title}", "by": "by",
-           "figure": "Figure", "table": "Table"},
+           "figure": "Figure", "table": "Table", "abstract": "Abstract",
+           "list_figures": "List of Figures", "list_tables": "List of Tables"},
     "ru": {"references": "Список литературы", "bibliography": "Библиография",
            "about": "Об авторе", "about_many": "Об авторах", "tags": "Теги",
            "contents": "Содержание", "landmarks": "Ориентиры", "cover": "Обложка",
            "titlepage": "Титульный лист", "start": "Начало текста", "chapter": "Глава {n}",
            "back": "Назад к тексту", "cover_alt": "Обложка: {title}", "by": "автор:",
-           "figure": "Рисунок", "table": "Таблица"},
+           "figure": "Рисунок", "table": "Таблица", "abstract": "Аннотация",
+           "list_figures": "Список иллюстраций", "list_tables": "Список таблиц"},
     "de": {"references": "Literatur", "bibliography": "Bibliographie",
            "about": "Über den Autor", "about_many": "Über die Autoren", "tags": "Schlagwörter",
            "contents": "Inhalt", "landmarks": "Orientierungspunkte", "cover": "Umschlag",
            "titlepage": "Titelseite", "start": "Textanfang", "chapter": "Kapitel {n}",
            "back": "Zurück zum Text", "cover_alt": "Umschlag: {title}", "by": "von",
-           "figure": "Abbildung", "table": "Tabelle"},
+           "figure": "Abbildung", "table": "Tabelle", "abstract": "Zusammenfassung",
+           "list_figures": "Abbildungsverzeichnis", "list_tables": "Tabellenverzeichnis"},
     "fr": {"references": "Références", "bibliography": "Bibliographie",
            "about": "À propos de l’auteur", "about_many": "À propos des auteurs",
            "tags": "Mots-clés", "contents": "Table des matières", "landmarks": "Repères",
            "cover": "Couverture", "titlepage": "Page de titre", "start": "Début du texte",
            "chapter": "Chapitre {n}", "back": "Retour au texte",
            "cover_alt": "Couverture : {title}", "by": "par",
-           "figure": "Figure", "table": "Tableau"},
+           "figure": "Figure", "table": "Tableau", "abstract": "Résumé",
+           "list_figures": "Table des figures", "list_tables": "Liste des tableaux"},
 }
 
 
@@ -62,6 +66,8 @@ class Book:
     citations: RenderedCitations
     theme: Theme
     slug: str
+    # the lists of figures and tables asked for: (kind, ((id, caption HTML), ...)), ...
+    lists: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     def term(self, name: str) -> str:
         return terms_for(self.metadata.lang)[name]
@@ -125,7 +131,10 @@ def _context(book: Book, format: str, stylesheets: Sequence[str]) -> dict[str, A
         "chapters": book.chapters,
         "bibliography": [{"id": ref_id(key), "key": key, "html": entry}
                          for key, entry in citations.bibliography],
-        "references_title": book.term("bibliography" if citations.note_style else "references"),
+        "references_title": meta.references_title or book.term(
+            "bibliography" if citations.note_style else "references"),
+        "lists": _lists(book),
+        "abstract_title": book.term("abstract"),
         "hanging_indent": citations.hanging_indent,
         "second_field_align": citations.second_field_align,
         "about": any(a.bio for a in meta.authors) or bool(meta.disclaimer) or bool(meta.tags),
@@ -133,6 +142,13 @@ def _context(book: Book, format: str, stylesheets: Sequence[str]) -> dict[str, A
                                  else "about"),
         "tags_label": book.term("tags"),
     }
+
+
+def _lists(book: Book) -> list[dict[str, Any]]:
+    """The lists of figures and tables the metadata asks for (``lof``, ``lot``)."""
+    return [{"kind": kind, "title": book.term(f"list_{kind}"),
+             "entries": [{"id": ident, "html": markupsafe.Markup(html)} for ident, html in entries]}
+            for kind, entries in book.lists]
 
 
 def long_date(value: str, lang: str = "en") -> str:

@@ -44,6 +44,12 @@ METADATA_KEYS: dict[str, str] = {
     "locale": "a locale tag such as en-US",
     "chapters": "a list of Markdown files in book/ (book.yml only)",
     "number-sections": "true or false: number the headings (default false)",
+    "abstract": "text (Markdown)",
+    "nocite": "citations to list without citing them: '@a, @b' or '@*' for all",
+    "link-citations": "true or false: link each citation to its entry (default true)",
+    "reference-section-title": "text: the title of the list of references",
+    "lof": "true or false: a list of figures (default false)",
+    "lot": "true or false: a list of tables (default false)",
     "notes-after-punctuation": "true or false: the note call (or a superscript citation) "
                                "after the punctuation that follows a citation (default: "
                                "true in note styles, false for superscripts)",
@@ -92,6 +98,13 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         notes_after_punctuation = _flag(config, "notes-after-punctuation")
     with found.collecting():
         number_sections = _flag(config, "number-sections")
+    flags: dict[str, bool | None] = {}
+    for key in ("link-citations", "lof", "lot"):
+        with found.collecting():
+            flags[key] = _flag(config, key)
+    nocite: tuple[str, ...] = ()
+    with found.collecting():
+        nocite = _nocite(config)
     if diagnostics is None:
         found.raise_errors()
     overridden = {"csl", "style"} if style else set()
@@ -109,6 +122,10 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         locale=locale or _text(config, "locale"),
         notes_after_punctuation=notes_after_punctuation,
         number_sections=bool(number_sections),
+        nocite=nocite,
+        link_citations=flags.get("link-citations") is not False,
+        lists=tuple(name for key, name in (("lof", "figures"), ("lot", "tables"))
+                    if flags.get(key)),
         settings=settings,
     )
 
@@ -229,6 +246,23 @@ def _text(config: _Config, key: str) -> str | None:
     return str(value)
 
 
+def _nocite(config: _Config) -> tuple[str, ...]:
+    """Pandoc's ``nocite``: citations (``@a, @b``, ``[@a; @b]``, ``@*``) in a string or a
+    list; the keys they name."""
+    value = config.data.get("nocite")
+    if value is None:
+        return ()
+    texts = value if isinstance(value, list) else [value]
+    if not all(isinstance(t, str) for t in texts):
+        raise BuildError(f"'nocite' must be {METADATA_KEYS['nocite']}", config.path,
+                         config.lines.get("nocite"))
+    keys = [k for t in texts for k in re.findall(r"@(\*|[\w][\w:.#$%&+?<>~/-]*)", t)]
+    if not keys:
+        raise BuildError("'nocite' names no citation", config.path, config.lines.get("nocite"),
+                         hint="write the keys as citations: nocite: '@doe99, @roe01' or '@*'")
+    return tuple(k.rstrip(".:") for k in keys)
+
+
 def _flag(config: _Config, key: str) -> bool | None:
     """A true/false key; None when it is not set."""
     value = config.data.get(key)
@@ -315,6 +349,8 @@ def _metadata(config: _Config, found: Diagnostics) -> Metadata:
         publisher=prose("publisher"),
         description=prose("description"),
         identifier=value(_text, "identifier"),
+        abstract=prose("abstract"),
+        references_title=prose("reference-section-title"),
     )
 
 

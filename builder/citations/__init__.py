@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import BuildError, raise_all
-from ..model import Cluster, Reference, RenderedCitations
+from ..model import CiteItem, Cluster, Reference, RenderedCitations
 from .engine import Cite, Processor, ref_id
 from .styles import Style, check_locale, load_style
 
@@ -21,18 +21,26 @@ log = logging.getLogger(__name__)
 
 
 def process_citations(clusters: Sequence[Cluster], references: Sequence[Reference],
-                      style: Style, locale: str | None = None) -> RenderedCitations:
-    """Render every citation of the book, and the list of the references cited."""
+                      style: Style, locale: str | None = None, nocite: Sequence[str] = (),
+                      link_cites: bool = True) -> RenderedCitations:
+    """Render every citation of the book, and the list of the references cited, with the
+    ``nocite`` ones (Pandoc's metadata: keys, or ``*`` for every reference) after them."""
     by_key = {ref.key: ref for ref in references}
     check_keys(clusters, by_key)
     cited = _cited_in_order(clusters)
+    extra = [k for k in (by_key if "*" in nocite else nocite) if k in by_key and k not in cited]
+    cited += extra
     locale = check_locale(locale) if locale else style.default_locale
     cites = [[_cite(item, narrative=cluster.narrative and not style.note and n == 0)
               for n, item in enumerate(cluster.items)] for cluster in clusters]
+    notes = [cluster.note_index for cluster in clusters]
+    if extra:  # one cluster after all the others: in the list, numbered after the cited
+        cites.append([_cite(CiteItem(key)) for key in extra])
+        notes.append(0)
     try:
         processor = Processor(style.xml, [by_key[k].csl for k in cited], locale=locale,
-                              link_cites=True, affix_groups=True)
-        output = processor.render(cites, [cluster.note_index for cluster in clusters])
+                              link_cites=link_cites, affix_groups=True)
+        output = processor.render(cites, notes)
     except BuildError:
         raise
     except Exception as exc:  # citeproc-py failing on a style is not the user's fault
@@ -40,7 +48,7 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
                          f"{type(exc).__name__}: {exc}", style.path,
                          hint="try another style; please report this style to us") from None
     rendered = {}
-    for cluster, html in zip(clusters, output.citations, strict=True):
+    for cluster, html in zip(clusters, output.citations[:len(clusters)], strict=True):
         if style.note:
             html = _in_note(cluster, html)
         keys = " ".join(item.key for item in cluster.items)

@@ -9,7 +9,7 @@
 - :mod:`.html`: the tree written as HTML (the one serializer);
 - :mod:`.walk`: every block, inline, image and piece of raw HTML of a tree.
 """
-from . import walk
+from . import numbering, walk
 from .crossrefs import resolve as resolve_crossrefs
 from .from_markdown import read_chapter
 from .html import Context, chapter_html, plain_text
@@ -18,7 +18,8 @@ from .nodes import Chapter
 from .numbering import Numbers, number
 from .walk import has_print_variant, image_sources, raw_html
 
-__all__ = ["walk", "Chapter", "Context", "HeadingId", "Ids", "Numbers", "assign", "chapter_html",
+__all__ = ["numbering", "walk", "Chapter", "Context", "HeadingId", "Ids", "Numbers", "assign",
+           "chapter_html",
            "has_print_variant", "image_sources", "number", "plain_text", "raw_html",
            "read_chapter",
            "resolve_crossrefs"]

@@ -9,7 +9,7 @@ written       pandoc-crossref (``:``)    Quarto (``-``)
 ``@fig:a``    fig. 1                     Figure 1
 ``@Fig:a``    Fig. 1                     Figure 1
 ``[-@fig:a]`` 1                          1
-two or more   figs. 1, 2 (a run: 1–3)    Figures 1, 2
+two or more   figs. 1, 2 (a run: 1-3)    Figures 1, 2
 ============  =========================  ==============================================
 
 The same for tables (``tbl``), equations (``eq``) and sections (``sec``: the section's
@@ -111,7 +111,8 @@ def _key(label: str) -> str:
 
 
 def _runs(numbers: list[str], links: list[str]) -> str:
-    """"1, 2" and, for three or more consecutive numbers, "1–3" (pandoc-crossref)."""
+    """"1, 2" and, for three or more consecutive numbers, "1-3" (pandoc-crossref's
+    ``rangeDelim``): the range links its first and its last."""
     out: list[str] = []
     n = 0
     while n < len(numbers):
@@ -120,7 +121,7 @@ def _runs(numbers: list[str], links: list[str]) -> str:
                and int(numbers[end + 1]) == int(numbers[end]) + 1):
             end += 1
         if end - n >= 2:
-            out.append(f"{links[n]}\u2013{links[end]}")
+            out.append(f"{links[n]}-{links[end]}")  # pandoc-crossref's rangeDelim
         else:
             out.extend(links[n:end + 1])
         n = end + 1

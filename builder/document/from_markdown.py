@@ -104,7 +104,10 @@ class _Reader:
             if kind == "footnote_block_open":
                 i = self.footnotes(tokens, i + 1)
                 continue
-            if kind in ("fence", "code_block"):
+            if kind == "fence" and token.info.strip().startswith("{="):  # raw, as Pandoc
+                if token.info.strip() == "{=html}":
+                    found.append(RawBlock(token.content, self.line(token)))
+            elif kind in ("fence", "code_block"):
                 found.append(self.code(token))
             elif kind == "html_block":
                 found.append(RawBlock(token.content, self.line(token)))
@@ -240,6 +243,11 @@ def _table_captions(blocks: list[Block]) -> list[Block]:
         block = blocks[n]
         caption = _caption(block)
         following = blocks[n + 1] if n + 1 < len(blocks) else None
+        before = out[-1] if out else None
+        if caption is not None and isinstance(before, Table) and not before.caption:
+            out[-1] = _captioned(before, caption)  # a table takes the caption after it first
+            n += 1
+            continue
         if caption is not None and isinstance(following, Table) and not following.caption:
             out.append(_captioned(following, caption))
             n += 2
@@ -342,6 +350,13 @@ def _attach_attributes(found: list[Inline]) -> list[Inline]:
     out: list[Inline] = []
     for node in found:
         previous = out[-1] if out else None
+        if isinstance(node, Str) and isinstance(previous, Code) and node.text.startswith("{="):
+            match = re.match(r"\{=(\w+)\}", node.text)  # `<b>x</b>`{=html}: raw, as Pandoc
+            if match:
+                out[-1:] = [RawInline(previous.text)] if match.group(1) == "html" else []
+                if node.text[match.end():]:
+                    out.append(Str(node.text[match.end():]))
+                continue
         text = node.text.lstrip(" ") if isinstance(node, Str) and isinstance(previous, Math) \
             else getattr(node, "text", "")
         if isinstance(node, Str) and text.startswith("{") and isinstance(

@@ -159,7 +159,7 @@ class Writer:
         caption = self.inlines(image.alt)
         number = self.context.numbers.get(block.attr.id)
         if number:
-            caption = f"{escape(self.context.figure)}\u00a0{number}: {caption}"
+            caption = f"{escape(self.context.figure)}{_space(block.attr.id)}{number}: {caption}"
         img = self.inline(Image(image.src, image.alt, image.title,
                                 Attr("", image.attr.classes, image.attr.pairs)))
         return (f"<figure{attributes(block.attr)}>\n{img}\n"
@@ -194,7 +194,7 @@ class Writer:
             shown = (f'<img class="math-svg" alt="{escape(node.tex)}" '
                      f'src="data:image/svg+xml;base64,{data}" '
                      f'style="width:{width:.2f}pt;height:{height:.2f}pt;'
-                     f'vertical-align:-{depth:.2f}pt" />')
+                     f'vertical-align:{-depth + 0.0:.2f}pt" />')
         else:
             shown = mathrender.to_mathml(node.tex, node.display)
         if not node.display:
@@ -210,7 +210,7 @@ class Writer:
             caption = self.inlines(table.caption)
             number = self.context.numbers.get(table.attr.id)
             if number:
-                caption = f"{escape(self.context.table)}\u00a0{number}: {caption}"
+                caption = f"{escape(self.context.table)}{_space(table.attr.id)}{number}: {caption}"
             out.append(f"<caption>{caption}</caption>\n")
         for part, rows in (("thead", table.head), ("tbody", table.body)):
             if not rows:
@@ -294,6 +294,12 @@ class Writer:
             return (f' <a href="#{ref}" class="footnote-back" role="doc-backlink">'
                     "\u21a9\ufe0e</a>")
         raise TypeError(f"not an inline: {node!r}")  # pragma: no cover
+
+
+def _space(label: str) -> str:
+    """Between a caption's word and its number: pandoc-crossref's ordinary space for its
+    labels (``fig:x``), Quarto's no-break space for Quarto's (``fig-x``)."""
+    return "\u00a0" if "-" in label.split(":", 1)[0] else " "
 
 
 def plain_text(nodes: Sequence[Inline]) -> str:

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .crossrefs import Target, label_kind
+from .html import inline_html
 from .ids import HeadingId
-from .nodes import Chapter, Figure, Math, Table
+from .nodes import Chapter, Cite, Figure, Math, Table
 from .walk import blocks, inlines
 
 
@@ -60,3 +61,22 @@ def number(chapters: Sequence[Chapter], headings: Sequence[Sequence[HeadingId]],
                 tables += 1
                 found.targets[block.attr.id] = Target("table", str(tables))
     return found
+
+
+def listed(chapters: Sequence[Chapter], found: Numbers, word: dict[str, str]
+           ) -> dict[str, list[tuple[str, str]]]:
+    """The numbered figures and tables, in order: (id, caption HTML "Figure 1: ...")."""
+    made: dict[str, list[tuple[str, str]]] = {"figures": [], "tables": []}
+    for chapter in chapters:
+        for block in blocks(chapter):
+            if isinstance(block, Figure) and block.attr.id in found.targets:
+                caption, kind = block.image.alt, "figures"
+            elif isinstance(block, Table) and block.attr.id in found.targets:
+                caption, kind = block.caption, "tables"
+            else:
+                continue
+            number = found.targets[block.attr.id].number
+            text = inline_html(tuple(n for n in caption if not isinstance(n, Cite)))
+            space = "\u00a0" if "-" in block.attr.id.split(":", 1)[0] else " "
+            made[kind].append((block.attr.id, f"{word[kind]}{space}{number}: {text}"))
+    return made
