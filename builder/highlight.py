@@ -92,7 +92,7 @@ _CLASSES: dict[_TokenType, str] = {
     Name.Variable.Magic: "va",
     String: "st",
     String.Char: "ch",
-    String.Doc: "do",
+    String.Doc: "co",  # as Pandoc (skylighting) classes a docstring
     String.Escape: "sc",
     String.Interpol: "ss",
     String.Regex: "ss",

@@ -23,7 +23,10 @@ from markdown_it.token import Token
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.subscript import sub_plugin
+from mdit_py_plugins.superscript import superscript_plugin
 
+from .document.attributes import parse_attributes
 from .document.crossrefs import is_label
 from .document.from_markdown import inlines
 from .document.html import inline_html as tree_inline_html
@@ -80,10 +83,15 @@ def make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"typographer": True, "html": True})
     md.enable(["table", "strikethrough", "smartquotes"])
     md.core.ruler.after("linkify", "pandoc_dashes", _dashes_and_ellipses)
+    md.core.ruler.push("escaped_space", _escaped_space)
     md.use(footnote_plugin).use(deflist_plugin)  # (attributes: builder.document reads them)
     # TeX math as Pandoc reads it: no space inside the $ and no digit right after the last
     md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
     md.block.ruler.before("table", "simple_table", _simple_table)
+    md.use(sub_plugin).use(superscript_plugin)  # H~2~O, x^2^
+    md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
+    md.block.ruler.before("paragraph", "line_block", _line_block)
+    md.inline.ruler.before("link", "bracketed_span", _bracketed_span)
     md.use(citation_plugin)
     return md
 
@@ -118,6 +126,102 @@ def _dashes_and_ellipses(state: StateCore) -> None:
             elif child.type == "text" and not in_autolink and ("--" in child.content
                                                               or "..." in child.content):
                 child.content = _dashes(child.content).replace("...", "\u2026")
+
+
+
+_DIV_OPEN = re.compile(r"(:{3,})\s*(?:\{([^{}]*)\}|([\w-]+))\s*:*\s*$")
+_DIV_CLOSE = re.compile(r":{3,}\s*$")
+
+
+def _fenced_div(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """Pandoc's fenced divs: ``::: {#id .class lang=de}`` (or ``::: Warning``) up to a
+    line of colons; divs nest."""
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    first = state.getLines(start, start + 1, state.blkIndent, False).strip()
+    match = _DIV_OPEN.fullmatch(first)
+    if not match:
+        return False
+    attr = match.group(2) if match.group(2) is not None else f".{match.group(3)}"
+    depth, line = 1, start + 1
+    while line < end:
+        text = state.getLines(line, line + 1, state.blkIndent, False).strip()
+        if _DIV_OPEN.fullmatch(text):
+            depth += 1
+        elif _DIV_CLOSE.fullmatch(text):
+            depth -= 1
+            if depth == 0:
+                break
+        line += 1
+    if depth:  # never closed: not a div (Pandoc too)
+        return False
+    if silent:
+        return True
+    opening = state.push("div_open", "div", 1)
+    opening.info, opening.map = attr, [start, line + 1]
+    old_max = state.lineMax
+    state.lineMax = line
+    state.md.block.tokenize(state, start + 1, line)
+    state.lineMax = old_max
+    state.push("div_close", "div", -1)
+    state.line = line + 1
+    return True
+
+
+def _line_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """Pandoc's line blocks: lines starting ``| ``, their breaks and indents kept."""
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    line, texts = start, []
+    while line < end:
+        text = state.getLines(line, line + 1, state.blkIndent, False).rstrip("\n")
+        if text.startswith("| ") or text == "|":
+            texts.append(text[2:])
+        elif texts and text.startswith("  ") and text.strip():  # a continued line
+            texts[-1] += " " + text.strip()
+        else:
+            break
+        line += 1
+    if not texts or (line < end and state.getLines(line, line + 1, 0, False).strip()
+                     and not texts):
+        return False
+    if silent:
+        return True
+    opening = state.push("line_block_open", "div", 1)
+    opening.map = [start, line]
+    for n, text in enumerate(texts):
+        indent = len(text) - len(text.lstrip(" "))
+        inline = state.push("inline", "", 0)
+        inline.content = "\u00a0" * indent + text.lstrip(" ")
+        inline.children, inline.map = [], [start + n, start + n + 1]
+    state.push("line_block_close", "div", -1)
+    state.line = line
+    return True
+
+
+def _bracketed_span(state: StateInline, silent: bool) -> bool:
+    """Pandoc's bracketed spans: ``[text]{.smallcaps}``, ``[Қазақ тілі]{lang=kk}``."""
+    src, start = state.src, state.pos
+    if src[start] != "[" or src.startswith("[^", start):
+        return False
+    end = _matching_bracket(src, start, state.posMax)
+    if end < 0 or src[end + 1:end + 2] != "{":
+        return False
+    close = src.find("}", end + 2)
+    if close < 0 or "{" in src[end + 2:close]:
+        return False
+    if parse_attributes(src[end + 2:close]) is None:
+        return False
+    if not silent:
+        opening = state.push("span_open", "span", 1)
+        opening.info = src[end + 2:close]
+        old_pos, old_max = state.pos, state.posMax
+        state.pos, state.posMax = start + 1, end
+        state.md.inline.tokenize(state)
+        state.pos, state.posMax = old_pos, old_max
+        state.push("span_close", "span", -1)
+    state.pos = close + 1
+    return True
 
 
 _DASHES = re.compile(r"-{2,}")
@@ -174,6 +278,14 @@ def _simple_table(state: StateBlock, start: int, end: int, silent: bool) -> bool
     state.push("table_close", "table", -1)
     state.line = last
     return True
+
+
+def _escaped_space(state: StateCore) -> None:
+    """Pandoc's ``\\ ``: a no-break space (after text_join, which joins the escape's text)."""
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == "text" and "\\ " in child.content:
+                child.content = child.content.replace("\\ ", "\u00a0")
 
 
 def citation_plugin(md: MarkdownIt) -> None:

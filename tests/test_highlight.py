@@ -63,7 +63,7 @@ def test_python():
         '<span class="kw">def</span> <span class="fu">f</span>(x: <span class="bu">int</span> '
         '<span class="op">=</span> <span class="dv">1</span>) <span class="op">-&gt;</span> '
         '<span class="bu">str</span>:\n'
-        '    <span class="do">"""Doc."""</span>\n'
+        '    <span class="co">"""Doc."""</span>\n'
         '    <span class="cf">if</span> x <span class="op">&gt;</span> <span class="fl">0.5</span>'
         ' <span class="kw">and</span> <span class="va">self</span>:\n'
         '        <span class="cf">return</span> <span class="st">f"</span>'
@@ -126,8 +126,8 @@ def test_kazakh_comment_and_names():
 
 def test_no_span_crosses_a_line_and_runs_merge():
     out = highlight('"""one\ntwo"""\n# a\n# b\n', "python")
-    assert out == ('<code class="sourceCode python"><span class="do">"""one</span>\n'
-                   '<span class="do">two"""</span>\n<span class="co"># a</span>\n'
+    assert out == ('<code class="sourceCode python"><span class="co">"""one</span>\n'
+                   '<span class="co">two"""</span>\n<span class="co"># a</span>\n'
                    '<span class="co"># b</span></code>')
 
 

@@ -21,14 +21,17 @@ from .nodes import (
     Block,
     Cell,
     Chapter,
+    Check,
     Cite,
     Code,
     CodeBlock,
     Definitions,
+    Div,
     Figure,
     Heading,
     Image,
     Inline,
+    LineBlock,
     LineBreak,
     Link,
     ListBlock,
@@ -42,12 +45,15 @@ from .nodes import (
     RawInline,
     Rule,
     SoftBreak,
+    Span,
     Str,
     Styled,
     Table,
 )
 
-_STYLED = {"em_open": "em", "strong_open": "strong", "s_open": "s"}
+_STYLED = {"em_open": "em", "strong_open": "strong", "s_open": "s", "sub_open": "sub",
+           "sup_open": "sup"}
+_TASK = re.compile(r"\[([ xX])\]\s")
 
 
 def read_chapter(parsed: Any) -> Chapter:
@@ -88,6 +94,20 @@ class _Reader:
             if kind in ("bullet_list_open", "ordered_list_open"):
                 listed, i = self.list_block(tokens, i)
                 found.append(listed)
+                continue
+            if kind == "div_open":
+                inner, i = self.blocks(tokens, i + 1, "div_close")
+                found.append(Div(parse_attributes(token.info) or NO_ATTR, tuple(inner),
+                                 self.line(token)))
+                continue
+            if kind == "line_block_open":
+                lines = []
+                i += 1
+                while tokens[i].type == "inline":
+                    lines.append(tuple(inlines(tokens[i].children or [])))
+                    i += 1
+                found.append(LineBlock(tuple(lines), self.line(token)))
+                i += 1
                 continue
             if kind == "blockquote_open":
                 inner, i = self.blocks(tokens, i + 1, "blockquote_close")
@@ -149,7 +169,7 @@ class _Reader:
         i += 1
         while tokens[i].type != close:
             item, i = self.blocks(tokens, i + 1, "list_item_close")
-            items.append(tuple(item))
+            items.append(tuple(_task(item)))
         start = opening.attrGet("start")
         return ListBlock(tuple(items), opening.type == "ordered_list_open",
                          int(start) if start is not None else None, self.line(opening)), i + 1
@@ -216,6 +236,19 @@ class _Reader:
                 continue
             i += 1
         return i + 1
+
+
+def _task(blocks: list[Block]) -> list[Block]:
+    """``- [x] done``: a task list's item begins with its box."""
+    first = blocks[0] if blocks else None
+    if isinstance(first, Para) and first.children and isinstance(first.children[0], Str):
+        match = _TASK.match(first.children[0].text)
+        if match:
+            rest = first.children[0].text[match.end():]
+            children = (Check(match.group(1) != " "),
+                        *((Str(rest),) if rest else ()), *first.children[1:])
+            return [Para(children, first.line, first.plain), *blocks[1:]]
+    return blocks
 
 
 def _figure(para: Para) -> Figure | None:
@@ -302,6 +335,10 @@ def _inlines(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[I
         if kind in _STYLED:
             inner, i = _inlines(tokens, i + 1, kind.replace("_open", "_close"))
             found.append(Styled(_STYLED[kind], tuple(inner)))
+            continue
+        if kind == "span_open":
+            inner, i = _inlines(tokens, i + 1, "span_close")
+            found.append(Span(parse_attributes(token.info) or NO_ATTR, tuple(inner)))
             continue
         if kind == "link_open":
             inner, i = _inlines(tokens, i + 1, "link_close")

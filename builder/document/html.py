@@ -18,14 +18,17 @@ from .nodes import (
     Attr,
     Block,
     Chapter,
+    Check,
     Cite,
     Code,
     CodeBlock,
     Definitions,
+    Div,
     Figure,
     Heading,
     Image,
     Inline,
+    LineBlock,
     LineBreak,
     Link,
     ListBlock,
@@ -139,6 +142,11 @@ class Writer:
             return self.table(block)
         if isinstance(block, Definitions):
             return self.definitions(block)
+        if isinstance(block, Div):
+            return f"<div{attributes(block.attr)}>\n{self.blocks(block.blocks)}</div>\n"
+        if isinstance(block, LineBlock):
+            lines = "<br />\n".join(self.inlines(line) for line in block.lines)
+            return f'<div class="line-block">{lines}</div>\n'
         raise TypeError(f"not a block: {block!r}")  # pragma: no cover
 
     def heading(self, block: Heading) -> str:
@@ -281,6 +289,9 @@ class Writer:
             return node.html
         if isinstance(node, Math):
             return self.math(node)
+        if isinstance(node, Check):  # as Pandoc: a disabled box
+            checked = ' checked=""' if node.checked else ""
+            return f'<input type="checkbox" disabled=""{checked} />'
         if isinstance(node, Span):
             return f"<span{attributes(node.attr)}>{self.inlines(node.children)}</span>"
         if isinstance(node, NoteRef):

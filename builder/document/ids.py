@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .html import plain_text
-from .nodes import Block, Chapter, Heading, ListBlock, Quote
+from .nodes import Block, Chapter, Div, Heading, ListBlock, Quote
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def headings(blocks: Sequence[Block]) -> list[Heading]:
     for block in blocks:
         if isinstance(block, Heading):
             found.append(block)
-        elif isinstance(block, (Quote,)):
+        elif isinstance(block, (Quote, Div)):
             found.extend(headings(block.blocks))
         elif isinstance(block, ListBlock):
             for item in block.items:

@@ -99,6 +99,13 @@ class Math:
 
 
 @dataclass(frozen=True, slots=True)
+class Check:
+    """A task list's box: ``- [x] done``."""
+
+    checked: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Cite:
     """A citation: the cluster ``index`` of its chapter (see markdown.parse_chapter)."""
 
@@ -122,7 +129,7 @@ class NoteBack:
 
 
 Inline = (Str | Code | Styled | Span | Link | Image | SoftBreak | LineBreak | RawInline | Cite
-          | NoteRef | NoteBack | Math)
+          | NoteRef | NoteBack | Math | Check)
 
 
 # --- blocks ----------------------------------------------------------------------------
@@ -211,6 +218,23 @@ class Definitions:
 
 
 @dataclass(frozen=True, slots=True)
+class Div:
+    """Pandoc's fenced div: ``::: {#id .class lang=de}`` ... ``:::``."""
+
+    attr: Attr
+    blocks: tuple[Block, ...]
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineBlock:
+    """Pandoc's line block: ``| `` lines, their breaks kept."""
+
+    lines: tuple[tuple[Inline, ...], ...]
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     """A footnote's text, numbered in its chapter; ``citation``: one a citation made."""
 
@@ -220,7 +244,7 @@ class Note:
 
 
 Block = (Para | Heading | CodeBlock | RawBlock | Rule | Quote | ListBlock | Table | Definitions
-         | Figure)
+         | Figure | Div | LineBlock)
 
 
 @dataclass(frozen=True, slots=True)

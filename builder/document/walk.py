@@ -8,9 +8,11 @@ from .nodes import (
     Chapter,
     CodeBlock,
     Definitions,
+    Div,
     Heading,
     Image,
     Inline,
+    LineBlock,
     Link,
     ListBlock,
     Math,
@@ -38,6 +40,8 @@ def blocks(chapter: Chapter) -> Iterator[Block]:
                 for _, definitions in block.items:
                     for blocks_ in definitions:
                         yield from visit(blocks_)
+            elif isinstance(block, Div):
+                yield from visit(block.blocks)
     yield from visit(chapter.blocks)
     for note in chapter.notes:
         yield from visit(note.blocks)
@@ -62,6 +66,9 @@ def inlines(chapter: Chapter) -> Iterator[Inline]:
         elif isinstance(block, Definitions):
             for term, _ in block.items:
                 yield from visit(term)
+        elif isinstance(block, LineBlock):
+            for line in block.lines:
+                yield from visit(line)
 
 
 def image_sources(chapter: Chapter) -> list[str]:
