@@ -191,5 +191,5 @@ def render_chapter(tree: document.Chapter, clusters: Sequence[Cluster],
     html = write(context)
     pdf_html = write(replace(context, print=True)) if document.has_print_variant(tree) else None
     title = next((h.text for h in headings if h.level == 1), None)
-    return Chapter(tree.ident, tree.path, title, html,
-                   tuple((h.level, h.id, h.text) for h in headings), pdf_html)
+    listed = tuple((h.level, h.id, h.text) for h in headings if not h.unlisted)  # contents
+    return Chapter(tree.ident, tree.path, title, html, listed, pdf_html)

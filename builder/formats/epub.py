@@ -607,11 +607,14 @@ def _outline(parts: list[_Part]) -> list[_Entry]:
     for part in parts:
         if part.kind in ("cover", "titlepage"):
             continue
-        entry = _Entry(part.title, part.file_name)
+        title = part.body.xpath(".//h1[@id]") if part.kind == "chapter" else []
+        entry = _Entry(part.title, part.file_name + (  # to the heading, as Pandoc's EPUB
+            f"#{_fragment(title[0].get('id'))}" if title else ""))
         if part.kind == "chapter":
             stack: list[tuple[int, _Entry]] = [(1, entry)]
             for heading in part.body.xpath(".//h2|.//h3"):
-                if heading.xpath("ancestor::aside") or not heading.get("id"):
+                if heading.xpath("ancestor::aside") or not heading.get("id") or (
+                        "unlisted" in (heading.get("class") or "").split()):  # {.unlisted}
                     continue
                 level = int(heading.tag[1])
                 href = f"{part.file_name}#{_fragment(heading.get('id'))}"
