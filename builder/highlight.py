@@ -179,18 +179,24 @@ def highlight(code: str, language: str | None, wrap: int | None = None) -> str:
 
 
 def code_block(code: str, language: str | None, wrap: int | None = None,
-               block_id: str | None = None) -> str:
+               block_id: str | None = None, classes: Iterable[str] = (),
+               attributes: Iterable[tuple[str, str]] = ()) -> str:
     """The whole block as Pandoc writes it: ``<div class="sourceCode" id=...><pre
     class="sourceCode LANG">`` around :func:`highlight` for a supported language,
-    ``<pre class="LANG">`` (or ``<pre>``) around plain ``<code>`` otherwise."""
+    ``<pre class="LANG">`` (or ``<pre>``) around plain ``<code>`` otherwise.  The block's
+    other classes (``numberLines``) join the ``pre``'s; its other attributes are the
+    outer element's, as ``data-`` ones (``data-startFrom="10"``)."""
     inner = highlight(code, language, wrap)
     ident = f' id="{html.escape(block_id)}"' if block_id else ""
+    ident += "".join(f' data-{html.escape(k)}="{html.escape(v)}"' for k, v in attributes)
+    more = "".join(f" {html.escape(c)}" for c in classes if c != language)
     if supported(language):
         lang = html.escape(str(language))
-        return (f'<div class="sourceCode"{ident}><pre class="sourceCode {lang}">'
+        return (f'<div class="sourceCode"{ident}><pre class="sourceCode {lang}{more}">'
                 f"{inner}</pre></div>")
-    classes = f' class="{html.escape(language)}"' if language else ""
-    return f"<pre{ident}{classes}>{inner}</pre>"
+    names = ((html.escape(language) if language else "") + more).strip()
+    pre_class = f' class="{names}"' if names else ""
+    return f"<pre{ident}{pre_class}>{inner}</pre>"
 
 
 # --- lexing ---------------------------------------------------------------------------

@@ -254,7 +254,6 @@ def _has_attribute(el: etree._Element, key: str, value: str) -> bool:
     return found == value
 
 
-@xfail("attributes on headings, spans, divs, links and code blocks")
 @HTML_EPUB
 def test_attributes(outputs: Outputs, fmt: str) -> None:
     """Every attribute set written in the book (pandoc's AST): the element with its id (or,

@@ -188,7 +188,8 @@ class Writer:
             block.attr.classes[0] if block.attr.classes else "")
         wrap = self.context.code_columns if self.context.print else None
         return highlight.code_block(block.text.removesuffix("\n"), language or None, wrap,
-                                    block.attr.id or None) + "\n"
+                                    block.attr.id or None, block.attr.classes,
+                                    block.attr.pairs) + "\n"
 
     def math(self, node: Math) -> str:
         """MathML for screens and e-readers, vector paths for the PDF; a displayed
