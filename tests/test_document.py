@@ -158,3 +158,60 @@ def test_heading_ids_are_pandocs() -> None:
         ours.append(pandoc_identifier(plain_text(inlines(tokens[0].children or []))))
     # pandoc gives the empty heading "2024" the id "section"; ours too (the fallback)
     assert [o or "section" for o in ours] == theirs
+
+
+def test_math_and_code_in_every_format(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", "Energy $E=mc^2$ and @eq:e.\n\n$$a+b=c$$ {#eq:e}\n\n"
+                                   "```python\nx = 1  # one\n```\n")
+    out = build(BuildRequest(root, formats=("html", "pdf"), cache=False)).outputs
+    found = chapter_of(out["html"])
+    assert found[0].startswith('<p>Energy <span class="math inline"><math ')
+    assert found[1].startswith('<p><span class="math display" id="eq:e"><math ')
+    assert found[1].endswith('<span class="equation-number">(1)</span></span></p>')
+    assert found[2] == ('<div class="sourceCode"><pre class="sourceCode python"><code '
+                        'class="sourceCode python">x <span class="op">=</span> '
+                        '<span class="dv">1</span> <span class="co"># one</span></code></pre>'
+                        "</div>")
+    from pypdf import PdfReader
+    page = PdfReader(out["pdf"]).pages[0]
+    assert "/Image" not in str(page["/Resources"].get("/XObject", {}))  # paths, no raster
+    assert "Energy" in page.extract_text() and "x = 1 # one" in " ".join(
+        page.extract_text().split())
+
+
+def test_tex_that_cannot_be_read_is_an_error_at_its_line(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", "One $\\frac{a$ two.\n\n$$\\unknown{x}$$\n")
+    with pytest.raises(BuildError) as caught:
+        build(BuildRequest(root, formats=("html",), cache=False))
+    assert [str(e).split(" (hint")[0] for e in caught.value.errors] == [
+        f"{root}/book/a.md:5: error: TeX math: '{{' is never closed (at character 6 of "
+        "the formula)",
+        f"{root}/book/a.md:7: error: TeX math: unknown command \\unknown (at character 1 "
+        "of the formula)"]
+
+
+def test_a_character_the_math_font_lacks_is_an_error_in_the_pdf(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", "$\\text{水}$\n")
+    with pytest.raises(BuildError) as caught:
+        build(BuildRequest(root, formats=("pdf",), cache=False))
+    assert "has no glyph for '水'" in str(caught.value)
+
+
+def chapter_of(html_file: Path) -> list[str]:
+    tree = lxml_html.fromstring(html_file.read_bytes())
+    return [re.sub(r"[ \t\r\n]+", " ", lxml_html.tostring(e, encoding="unicode",
+                                                          with_tail=False)).strip()
+            for e in tree.xpath('//section[@class="chapter"]/*')]
+
+
+def test_divs_spans_and_pandocs_small_syntax(tmp_path: Path) -> None:
+    body = ("H~2~O, x^2^, ~~gone~~, [Small]{.smallcaps}, [Қазақ]{lang=kk}, Mr.\\ Smith.\n\n"
+            "::: {.note lang=de}\nEin Absatz.\n:::\n\n| one\n|   two\n\n- [ ] open\n- [x] done\n")
+    assert chapter(tmp_path, body) == [
+        "<p>H<sub>2</sub>O, x<sup>2</sup>, <s>gone</s>, <span class=\"smallcaps\">Small</span>, "
+        "<span lang=\"kk\">Қазақ</span>, Mr.\u00a0Smith.</p>",
+        '<div class="note" lang="de"> <p>Ein Absatz.</p> </div>',
+        '<div class="line-block">one<br> \u00a0\u00a0two</div>',
+        '<ul> <li><input type="checkbox" disabled>open</li> '
+        '<li><input type="checkbox" disabled checked>done</li> </ul>',
+    ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import highlight
+from ..errors import BuildError
 from .nodes import (
     Attr,
     Block,
@@ -197,8 +198,12 @@ class Writer:
         from .. import mathrender  # (here: its font takes 0.4 s to load, and few books have math)
         kind = "display" if node.display else "inline"
         if self.context.print:
-            svg, width, height, depth = mathrender.to_svg(node.tex, node.display,
-                                                          self.context.math_size)
+            try:
+                svg, width, height, depth = mathrender.to_svg(node.tex, node.display,
+                                                              self.context.math_size)
+            except mathrender.MathError as exc:  # (a character the math font lacks)
+                raise BuildError(f"TeX math in the PDF: {exc.message}", self.chapter.path,
+                                 hint=f"check ${node.tex}$") from None
             data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
             shown = (f'<img class="math-svg" alt="{escape(node.tex)}" '
                      f'src="data:image/svg+xml;base64,{data}" '
