@@ -212,6 +212,6 @@ def test_divs_spans_and_pandocs_small_syntax(tmp_path: Path) -> None:
         "<span lang=\"kk\">Қазақ</span>, Mr.\u00a0Smith.</p>",
         '<div class="note" lang="de"> <p>Ein Absatz.</p> </div>',
         '<div class="line-block">one<br> \u00a0\u00a0two</div>',
-        '<ul> <li><input type="checkbox" disabled>open</li> '
+        '<ul class="task-list"> <li><input type="checkbox" disabled>open</li> '
         '<li><input type="checkbox" disabled checked>done</li> </ul>',
     ]

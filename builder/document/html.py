@@ -130,7 +130,10 @@ class Writer:
             start = f' start="{block.start}"' if block.ordered and block.start not in (
                 None, 1) else ""
             items = "".join(self.item(item) for item in block.items)
-            return f"<{tag}{start}>\n{items}</{tag}>\n"
+            tasks = ' class="task-list"' if block.items and all(  # as Pandoc marks them
+                item and isinstance(item[0], Para) and item[0].children
+                and isinstance(item[0].children[0], Check) for item in block.items) else ""
+            return f"<{tag}{start}{tasks}>\n{items}</{tag}>\n"
         if isinstance(block, Quote):
             return f"<blockquote>\n{self.blocks(block.blocks)}</blockquote>\n"
         if isinstance(block, CodeBlock):
