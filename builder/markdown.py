@@ -468,7 +468,15 @@ def _bracketed_citation(state: StateInline, silent: bool) -> bool:
         return False
     if not silent:
         at = src.find("@", start, end)  # a bracket that opens a line above: the key's line
-        _push_cluster(state, items, at if "\n" in src[start:at] else start, narrative=False)
+        keys, cursor = [], start
+        for item in items:  # each key's place, for its own error
+            found = src.find(f"@{item.key}", cursor, end)
+            if found < 0:  # "@{key}", or a key written with escapes
+                found = src.find("@", cursor, end)
+            keys.append(found if found >= 0 else start)
+            cursor = found + 1 if found >= 0 else cursor
+        _push_cluster(state, items, at if "\n" in src[start:at] else start, narrative=False,
+                      key_offsets=keys)
     state.pos = end + 1
     return True
 
@@ -524,7 +532,7 @@ def _matching_bracket(src: str, start: int, maximum: int) -> int:
 
 
 def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
-                  narrative: bool) -> None:
+                  narrative: bool, key_offsets: Sequence[int] = ()) -> None:
     """Add a citation token; in a note style, outside notes, put it in a new footnote.
 
     A narrative citation in a note style keeps its author in the text, as in
@@ -533,7 +541,9 @@ def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
     items = [_affixes_as_html(state.md, item) for item in items]
     origin = state.env.get("_note_origin")
     src, offset = (origin[0], origin[1] + offset) if origin else (state.src, offset)
-    record = {"items": tuple(items), "src": src, "offset": offset, "narrative": narrative}
+    base = origin[1] if origin else 0
+    record = {"items": tuple(items), "src": src, "offset": offset, "narrative": narrative,
+              "key_offsets": [base + k for k in key_offsets]}
     found = state.env.setdefault("citations", [])
     if any(is_label(item.key) for item in items):  # a cross-reference: never a note
         record["crossref"] = True
@@ -595,13 +605,20 @@ def _place(env: MutableMapping[str, Any], parent: Token, child: Token, lines: li
     record = env["citations"][index]
     if record["src"] != parent.content:
         return
-    before = parent.content[: record["offset"]]
+    record["line"], record["col"] = _line_col(parent, record["offset"], lines)
+    record["key_places"] = [_line_col(parent, at, lines) for at in record.get("key_offsets", [])]
+
+
+def _line_col(parent: Token, offset: int, lines: list[str]) -> tuple[int, int]:
+    """The 0-based line of the file and column of ``offset`` in an inline token's text."""
+    assert parent.map is not None
+    before = parent.content[:offset]
     row = before.count("\n")
-    record["line"] = parent.map[0] + row
+    line = parent.map[0] + row
     content_line = parent.content.split("\n")[row]
-    source_line = lines[record["line"]] if record["line"] < len(lines) else content_line
+    source_line = lines[line] if line < len(lines) else content_line
     start = max(source_line.find(content_line), 0)
-    record["col"] = start + len(before) - (before.rfind("\n") + 1)
+    return line, start + len(before) - (before.rfind("\n") + 1)
 
 
 def _resource_paths(state: StateCore) -> None:
@@ -721,6 +738,8 @@ def parse_chapter(md: MarkdownIt, source: ChapterSource, chapter_id: str,
             note_index=record.get("note", 0),
             in_footnote=record.get("in_footnote", False),
             crossref=record.get("crossref", False),
+            key_positions=tuple(Position(source.path, row + source.first_line, col + 1)
+                                for row, col in record.get("key_places", [])),
         ))
     return ParsedChapter(source, tokens, env, clusters, list(env.get("errors", [])))
 

@@ -140,6 +140,7 @@ class Cluster:
     note_index: int = 0  # number of the footnote the cluster sits in, 0 = in text
     in_footnote: bool = False  # written in one of the writer's footnotes (not a note it made)
     crossref: bool = False  # @fig:x, @sec-y: a cross-reference (builder.document.crossrefs)
+    key_positions: tuple[Position, ...] = ()  # where each item's @key is (for its errors)
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ def test_the_project_builds_when_nothing_is_wrong(tmp_path):
 
 def test_unknown_citation_key_suggests_the_close_one(tmp_path):
     project = make_project(tmp_path, ARTICLE.replace("@smith2021", "@smith2020"))
-    message = located(build(project), "book/article.md", 9, 11)
+    message = located(build(project), "book/article.md", 9, 12)  # the column of its @
     assert "'@smith2020' is not in the bibliography" in message
     assert "did you mean @smith2021?" in message
     assert_dist_unchanged(project)

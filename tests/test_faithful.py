@@ -150,16 +150,16 @@ def test_every_bad_key_of_every_chapter_is_reported_at_once(tmp_path: Path) -> N
     (root / "bibliography" / "refs.json").write_text(json.dumps(REFERENCES), encoding="utf-8")
     (root / "book" / "book.yml").write_text("title: Errors\nchapters: [one.md, two.md]\n",
                                             encoding="utf-8")
-    (root / "book" / "one.md").write_text("# One\n\nSee [@doe9].\n\nAnd [@roe1; @doe99].\n",
+    (root / "book" / "one.md").write_text("# One\n\nSee [@doe9].\n\nAnd [@doe99; @roe1].\n",
                                           encoding="utf-8")
     (root / "book" / "two.md").write_text("# Two\n\nAs @smith20 says.\n", encoding="utf-8")
     result = run_builder("build", str(root), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "p/book/one.md:3:5: error: citation key '@doe9' is not in the bibliography "
+        "p/book/one.md:3:6: error: citation key '@doe9' is not in the bibliography "
         "(hint: did you mean @doe99?)",
-        "p/book/one.md:5:5: error: citation key '@roe1' is not in the bibliography "
-        "(hint: did you mean @roe01?)",
+        "p/book/one.md:5:14: error: citation key '@roe1' is not in the bibliography "
+        "(hint: did you mean @roe01?)",  # (its own column, second in its bracket)
         "p/book/two.md:3:4: error: citation key '@smith20' is not in the bibliography "
         "(hint: add it to the bibliography, or fix the key)",
         "3 errors",
@@ -175,7 +175,7 @@ def test_errors_of_metadata_images_and_keys_come_together(tmp_path: Path) -> Non
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert [line.split(": error: ")[0] for line in lines[:-1]] == [
-        "p/book/a.md:3", "p/book/a.md:4", "p/book/a.md:7", "p/book/a.md:9:5"]
+        "p/book/a.md:3", "p/book/a.md:4", "p/book/a.md:7", "p/book/a.md:9:6"]
     assert lines[-1] == "4 errors"
 
 

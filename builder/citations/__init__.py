@@ -109,12 +109,13 @@ def check_keys(clusters: Sequence[Cluster], by_key: dict[str, Any]) -> None:
     """Every citation of a key that is not in the bibliography, at once."""
     errors = []
     for cluster in clusters:
-        for item in cluster.items:
+        for n, item in enumerate(cluster.items):
             if item.key not in by_key:
                 close = difflib.get_close_matches(item.key, by_key, n=3)
                 hint = ("did you mean " + ", ".join(f"@{k}" for k in close) + "?") if close \
                     else "add it to the bibliography, or fix the key"
-                pos = cluster.position
+                pos = cluster.key_positions[n] if n < len(cluster.key_positions) \
+                    else cluster.position
                 errors.append(BuildError(f"citation key '@{item.key}' is not in the bibliography",
                                          pos.path, pos.line, pos.col, hint=hint))
     raise_all(errors)
