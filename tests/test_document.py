@@ -215,3 +215,20 @@ def test_divs_spans_and_pandocs_small_syntax(tmp_path: Path) -> None:
         '<ul class="task-list"> <li><input type="checkbox" disabled>open</li> '
         '<li><input type="checkbox" disabled checked>done</li> </ul>',
     ]
+
+
+def test_tex_in_a_table_cell_or_a_caption_is_checked_too(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", "| a |\n|---|\n| $\\frac{a$ |\n\n![Cap $\\bad$](flow.svg)\n")
+    with pytest.raises(BuildError) as caught:
+        build(BuildRequest(root, formats=("html",), cache=False))
+    assert [str(e).split(": error: ")[0] for e in caught.value.errors] == [
+        f"{root}/book/a.md:5", f"{root}/book/a.md:9"]
+
+
+def test_a_figure_whose_image_goes_missing_is_an_error_on_a_rebuild(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", "![A figure](flow.svg)\n")
+    build(BuildRequest(root, formats=("html",)))  # the chapter's tree is cached
+    (root / "book" / "flow.svg").unlink()
+    with pytest.raises(BuildError) as caught:
+        build(BuildRequest(root, formats=("html",)))
+    assert str(caught.value).startswith(f"{root}/book/a.md:5: error: resource not found")

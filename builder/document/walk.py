@@ -9,6 +9,7 @@ from .nodes import (
     CodeBlock,
     Definitions,
     Div,
+    Figure,
     Heading,
     Image,
     Inline,
@@ -47,8 +48,10 @@ def blocks(chapter: Chapter) -> Iterator[Block]:
         yield from visit(note.blocks)
 
 
-def inlines(chapter: Chapter) -> Iterator[Inline]:
-    """Every inline of the chapter, nested ones after their parent."""
+def located_inlines(chapter: Chapter) -> Iterator[tuple[int | None, Inline]]:
+    """Every inline of the chapter, nested ones after their parent, each with the line of
+    its block: paragraphs and headings, figures (their image and caption), tables (their
+    caption and cells), definition terms, line blocks."""
     def visit(found: tuple[Inline, ...]) -> Iterator[Inline]:
         for node in found:
             yield node
@@ -56,19 +59,28 @@ def inlines(chapter: Chapter) -> Iterator[Inline]:
                 yield from visit(node.children)
             elif isinstance(node, Image):
                 yield from visit(node.alt)
+
     for block in blocks(chapter):
+        runs: list[tuple[Inline, ...]] = []
         if isinstance(block, (Para, Heading)):
-            yield from visit(block.children)
+            runs = [block.children]
+        elif isinstance(block, Figure):
+            runs = [(block.image,)]
         elif isinstance(block, Table):
-            for row in (*block.head, *block.body):
-                for cell in row:
-                    yield from visit(cell.children)
+            runs = [block.caption] + [cell.children for row in (*block.head, *block.body)
+                                      for cell in row]
         elif isinstance(block, Definitions):
-            for term, _ in block.items:
-                yield from visit(term)
+            runs = [term for term, _ in block.items]
         elif isinstance(block, LineBlock):
-            for line in block.lines:
-                yield from visit(line)
+            runs = list(block.lines)
+        for run in runs:
+            for node in visit(run):
+                yield block.line, node
+
+
+def inlines(chapter: Chapter) -> Iterator[Inline]:
+    """Every inline of the chapter (see :func:`located_inlines`)."""
+    return (node for _, node in located_inlines(chapter))
 
 
 def image_sources(chapter: Chapter) -> list[str]:
@@ -91,15 +103,4 @@ def has_print_variant(chapter: Chapter) -> bool:
 
 def math(chapter: Chapter) -> Iterator[tuple[int | None, Math]]:
     """Every formula of the chapter, with the line of the block it is in."""
-    for block in blocks(chapter):
-        if isinstance(block, (Para, Heading)):
-            found: list[Inline] = []
-            pending = list(block.children)
-            while pending:
-                node = pending.pop(0)
-                found.append(node)
-                if isinstance(node, (Styled, Span, Link)):
-                    pending[:0] = list(node.children)
-            for node in found:
-                if isinstance(node, Math):
-                    yield block.line, node
+    return ((line, node) for line, node in located_inlines(chapter) if isinstance(node, Math))
