@@ -85,9 +85,9 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
         with _from_metadata(project.setting_position("locale")):
             locale = check_locale(project.locale) if project.locale else None
         theme = load_theme(request.theme, project.root, allow_remote=request.allow_remote)
-        dialect = _Dialect(style.note, project.notes_after_punctuation,
-                           _punctuation_in_quote(style, locale), request.allow_remote,
-                           _superscript(style))
+        superscript, inside_quotes = _citation_typography(style, locale)
+        dialect = _Dialect(style.note, project.notes_after_punctuation, inside_quotes,
+                           request.allow_remote, superscript)
     with clock("parse"):
         md = markdown.make_parser()
         drafts = []
@@ -155,12 +155,14 @@ def _code_columns(theme: Any, request: BuildRequest) -> int:
     """How many characters of code a PDF line holds: the page's width less its margins,
     in the print stylesheet's code size (8.5 pt of IBM Plex Mono, 0.6 em a character, less
     the block's rule and padding)."""
-    from .formats.pdf import UNITS_MM, parse_page_size
+    from .formats.pdf import parse_length_mm, parse_page_size
     from .highlight import wrap_columns
 
     def mm(length: str) -> float:
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt)\s*", str(length))
-        return float(match.group(1)) * UNITS_MM[match.group(2)] if match else 22.0
+        try:
+            return parse_length_mm(length, "length")
+        except BuildError:  # (a bad page setting is the PDF's error to report)
+            return 22.0
     width = mm(parse_page_size(request.page_size or str(theme.page.get("size", "A4")))[0])
     margins = theme.page.get("margins", {})
     measure = width - mm(margins.get("inner", "22mm")) - mm(margins.get("outer", "22mm"))
@@ -168,22 +170,17 @@ def _code_columns(theme: Any, request: BuildRequest) -> int:
     return wrap_columns(measure * 72 / 25.4 - body_margins, 8.5, inset_pt=13.5)
 
 
-def _superscript(style: Any) -> bool:
-    """Whether the style sets its citations as superscripts (its citation layout does)."""
-    from lxml import etree
-    root = etree.fromstring(style.xml)
-    layout = root.find("{http://purl.org/net/xbiblio/csl}citation/"
-                       "{http://purl.org/net/xbiblio/csl}layout")
-    return layout is not None and layout.get("vertical-align") == "sup"
-
-
-def _punctuation_in_quote(style: Any, locale: str | None) -> bool:
-    """The locale's ``punctuation-in-quote`` (American English: true)."""
+def _citation_typography(style: Any, locale: str | None) -> tuple[bool, bool]:
+    """Whether the style sets its citations as superscripts (its citation layout does), and
+    the locale's ``punctuation-in-quote`` (American English: true)."""
     from lxml import etree
 
-    from .citations.quotes import context_for
+    from .citations.quotes import CSL_NS, context_for
     root = etree.fromstring(style.xml)  # a copy: context_for prepares what it is given
-    return context_for(root, locale or style.default_locale or "en-US").punctuation_in_quote
+    layout = root.find(f"{{{CSL_NS}}}citation/{{{CSL_NS}}}layout")
+    superscript = layout is not None and layout.get("vertical-align") == "sup"
+    quotes = context_for(root, locale or style.default_locale or "en-US")
+    return superscript, quotes.punctuation_in_quote
 
 
 @dataclass(frozen=True)
