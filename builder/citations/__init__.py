@@ -73,14 +73,16 @@ def _in_note(cluster: Cluster, html: str) -> str:
     if cluster.in_footnote:
         if any(item.author_only for item in cluster.items):
             return html
-        html = re.sub(r"\.((?:</[^>]+>|[\u201d\u2019\u00bb\"'])*)$", r"\1", html)
+        html = drop_final_period(html, through_quotes=True)
         return html if cluster.narrative else f"({html})"
     return _capitalized(html)
 
 
-def drop_final_period(html: str) -> str:
-    """A rendered citation without its final period (before any closing tags)."""
-    return re.sub(r"\.((?:</[^>]+>)*)$", r"\1", html)
+def drop_final_period(html: str, through_quotes: bool = False) -> str:
+    """A rendered citation without its final period (before any closing tags, and with
+    ``through_quotes`` closing quotes: '“Title.”' gives '“Title”')."""
+    closing = r"</[^>]+>|[\u201d\u2019\u00bb\"']" if through_quotes else r"</[^>]+>"
+    return re.sub(rf"\.((?:{closing})*)$", r"\1", html)
 
 
 def _capitalized(html: str) -> str:
