@@ -232,3 +232,15 @@ def test_a_figure_whose_image_goes_missing_is_an_error_on_a_rebuild(tmp_path: Pa
     with pytest.raises(BuildError) as caught:
         build(BuildRequest(root, formats=("html",)))
     assert str(caught.value).startswith(f"{root}/book/a.md:5: error: resource not found")
+
+
+def test_the_epubs_mathml_is_in_its_own_default_namespace(tmp_path: Path) -> None:
+    import zipfile
+    root = project(tmp_path / "p", "Energy $E=mc^2$.\n")
+    out = build(BuildRequest(root, formats=("epub",), cache=False)).outputs
+    with zipfile.ZipFile(out["epub"]) as archive:
+        xhtml = "".join(archive.read(n).decode("utf-8") for n in archive.namelist()
+                        if n.endswith(".xhtml"))
+    assert re.findall(r"<[^>]*math[^>]*>", xhtml.split("<semantics>")[0])[-1] == (
+        '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline" alttext="E=mc^2">')
+    assert "ns0:" not in xhtml

@@ -552,6 +552,7 @@ def _serialize(root: Any) -> bytes:
 def _namespaced(element: Any, ns: str, properties: list[str]) -> Any:
     """A copy of an lxml.html element (no namespace) in XHTML, with SVG and MathML kept."""
     tag = element.tag.lower()
+    outer = ns
     if tag == "svg":
         ns = SVG_NS
         if "svg" not in properties:
@@ -560,10 +561,11 @@ def _namespaced(element: Any, ns: str, properties: list[str]) -> Any:
         ns = MATHML_NS
         if "mathml" not in properties:
             properties.append("mathml")
-    copy = etree.Element(f"{{{ns}}}{tag}")
+    # an element that starts SVG or MathML declares it as the default namespace (no ns0:)
+    copy = etree.Element(f"{{{ns}}}{tag}", nsmap={None: ns} if ns != outer else None)
     for name, value in element.attrib.items():
         name = _attribute_name(name)
-        if name is not None:
+        if name is not None and name != "xmlns":  # (the namespace is the element's own)
             copy.set(name, value)
     copy.text = element.text
     for child in element:
