@@ -27,7 +27,7 @@ from .citations.styles import check_locale
 from .errors import BuildError, Diagnostics, raise_all
 from .formats import Options
 from .model import ChapterSource, Position, Project
-from .outputs import remove_stale_temporaries
+from .outputs import remove_stale_temporaries, staging_path, target_name
 from .processes import can_fork, die_with_parent
 from .render import Book, render_chapter, terms_for
 from .resources import resolve_reference
@@ -354,7 +354,7 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
         return
     if "pdf" in todo:
         pdf.load_weasyprint()  # a missing system library stops the build before any file is written
-    staged = {fmt: _staging(targets[fmt]) for fmt in todo}
+    staged = {fmt: staging_path(targets[fmt]) for fmt in todo}
     messages: dict[str, list[str]] = {}
     pages: dict[str, int] = {}  # the PDF's last page laid out, for the next build's progress
     stats: dict[str, Any] = {}  # the PDF writer's: how many layouts
@@ -423,17 +423,13 @@ def _record(result: BuildResult, fmt: str, messages: Sequence[str]) -> None:
         result.diagnostics.warn(f"{fmt}: {message}")
 
 
-def _staging(dest: Path) -> Path:
-    """Where a format is written before the build commits it (beside ``dest``)."""
-    return dest.with_name(f".{dest.name}.{os.getpid()}.staged.tmp")
-
-
 class _Background:
     """One format written by a forked copy of this process.
 
     The child inherits the rendered book (nothing is pickled on the way in);
     it sends back its warnings and time, or the error, through a pipe.  A child
-    that is stopped (another format failed, Ctrl-C) removes its temporary file.
+    that is stopped (another format failed, Ctrl-C) exits at once, wherever it
+    is; the parent then removes the temporary files it left.
     """
 
     def __init__(self, writer: Callable[..., Any], book: Book, dest: Path,
@@ -442,6 +438,7 @@ class _Background:
         context = multiprocessing.get_context("fork")
         self.receive, send = context.Pipe(duplex=False)
         self.pages = context.Value("i", 0, lock=False)
+        self.dest = dest
         self.process = context.Process(target=_child, daemon=True,
                                        args=(writer, book, dest, options, send, self.pages))
         self.process.start()
@@ -476,6 +473,8 @@ class _Background:
             self.process.terminate()
         self.process.join()
         self.receive.close()
+        # The child's own temporaries (its process is gone, so they are stale).
+        remove_stale_temporaries(self.dest.parent, target_name(self.dest.name))
 
 
 def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, send: Any,
@@ -483,7 +482,9 @@ def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, sen
     import traceback
 
     def stop(*_: object) -> None:
-        raise SystemExit(1)  # runs the ``finally`` blocks: no temporary file left behind
+        # Not SystemExit: raised inside a weakref callback or a ``__del__`` it would be
+        # printed and ignored, and the child would go on.  The parent cleans up.
+        os._exit(1)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     die_with_parent()
@@ -495,8 +496,6 @@ def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, sen
         send.send(("ok", list(messages), time.perf_counter() - start, stats))
     except BuildError as exc:
         send.send(("error", (exc.message, exc.path, exc.line, exc.col, exc.hint, exc.category)))
-    except SystemExit:
-        os._exit(1)
     except BaseException:  # noqa: BLE001 - shown by the parent, as a crash of its own
         send.send(("crash", traceback.format_exc()))
     finally:

@@ -243,3 +243,44 @@ def test_a_build_leaves_the_live_temporary_of_another_build_alone(tmp_path):
         holder.communicate()
     assert (out / f"{SLUG}.pdf").read_bytes() == b"%PDF-1.7 from the other build"
     assert _temporaries(out) == []
+
+
+_STOPPED_CHILD = r'''
+import sys, time
+from pathlib import Path
+from builder.build import _Background
+from builder.outputs import atomic_path
+
+class Slow:  # most of the child's time is spent in finalizers, where a raised exit is ignored
+    def __del__(self):
+        deadline = time.perf_counter() + 0.002
+        while time.perf_counter() < deadline:
+            pass
+
+def writer(book, dest, options, stats):
+    with atomic_path(dest) as tmp:
+        tmp.write_bytes(b"%PDF-1.7 partial")
+        while True:
+            Slow()
+
+out = Path(sys.argv[1])
+background = _Background(writer, None, out / ".book.pdf.1.staged.tmp", None)
+deadline = time.monotonic() + 30
+while not any(p.name.startswith("..book.pdf.1.staged.tmp.") for p in out.iterdir()):
+    assert time.monotonic() < deadline, "the child never wrote"
+    time.sleep(0.01)
+time.sleep(0.2)
+background.stop()
+print(sorted(p.name for p in out.iterdir()))
+'''
+
+
+def test_a_stopped_pdf_process_exits_at_once_and_leaves_nothing(tmp_path):
+    """The forked PDF writer, stopped (another format failed, Ctrl-C) wherever it is,
+    even inside a finalizer, exits silently; its temporary file is removed."""
+    out = tmp_path / "dist"
+    out.mkdir()
+    for _ in range(3):
+        run = subprocess.run([sys.executable, "-c", _STOPPED_CHILD, str(out)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=30)
+        assert (run.returncode, run.stderr, run.stdout) == (0, "", "[]\n")
