@@ -126,6 +126,11 @@ _CONTROL_FLOW = frozenset("""
     if elif else for while do done until return break continue try except finally raise
     with yield switch case default goto throw catch then fi esac repeat next await
 """.split())
+# Shell lexers: Pygments leaves a command's name and its options as plain text; Pandoc
+# (skylighting's bash.xml) marks them, as it marks a pipe.
+_SHELLS = frozenset({"bash", "sh", "zsh", "ksh", "shell", "console"})
+_COMMAND_AFTER = frozenset({"|", "||", "&&", ";", "&", "(", "then", "do", "else", "elif",
+                            "time", "sudo", "exec", "!"})
 _INTEGER = re.compile(r"[0-9][0-9_']*[lLuU]*")
 # Characters a cut may follow, best first: spaces, then punctuation.
 _SPACE = frozenset(" \t")
@@ -207,7 +212,10 @@ def _tokens(lexer: Lexer, text: str) -> list[Segment]:
     overrides = _BY_LANGUAGE.get(lexer.aliases[0] if lexer.aliases else "", {})
     runs: list[Segment] = []
     produced = 0
-    for kind, value in lexer.get_tokens(text):
+    tokens: Iterable[tuple[_TokenType, str]] = lexer.get_tokens(text)
+    if lexer.aliases and lexer.aliases[0] in _SHELLS:
+        tokens = _shell_words(tokens)
+    for kind, value in tokens:
         if not value:
             continue
         value = value[:max(len(text) - produced, 0)]  # ensurenl's added line end
@@ -223,6 +231,31 @@ def _tokens(lexer: Lexer, text: str) -> list[Segment]:
     if "".join(v for _, v in merged) != text:  # a lexer that altered the text
         return [("", text)]
     return merged
+
+
+def _shell_words(tokens: Iterable[tuple[_TokenType, str]]
+                 ) -> Iterable[tuple[_TokenType, str]]:
+    """A shell's plain words typed: the first word of a command as a function, a word
+    that starts with ``-`` as an attribute (an option), a pipe or ``&&`` as a keyword."""
+    command = True
+    for kind, value in tokens:
+        word = value.strip()
+        if kind in Text.Whitespace or not word:
+            if "\n" in value:
+                command = True
+            yield kind, value
+            continue
+        if kind is Text and command and re.fullmatch(r"[A-Za-z0-9_.+/-]+", word) \
+                and "=" not in word:
+            yield Name.Function, value
+        elif kind is Text and word.startswith("-") and len(word) > 1:
+            yield Name.Attribute, value
+        elif kind in Punctuation and word in ("|", "||", "&&"):
+            yield Keyword, value
+        else:
+            yield kind, value
+        command = word in _COMMAND_AFTER or (kind in Keyword and word in _COMMAND_AFTER)
+    return
 
 
 def _class(kind: _TokenType, value: str, overrides: dict[_TokenType, str]) -> str:

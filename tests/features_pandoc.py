@@ -226,8 +226,10 @@ def inline_features(root: etree._Element) -> dict[str, Any]:
                              pc.normalise("".join(dt.getnext().itertext()))]
                             for dt in dl.iter("dt")])
     return {
-        "subscript": texts("//sub"),
-        "superscript": texts("//sup[not(ancestor::a)]"),
+        # pandoc's plain HTML writes math as text with <sub>/<sup> in span.math: not ours
+        "subscript": texts("//sub[not(ancestor::span[contains(@class, 'math')])]"),
+        "superscript": texts("//sup[not(ancestor::a) and "
+                             "not(ancestor::span[contains(@class, 'math')])]"),
         "strikeout": texts("//del"),
         "smallcaps": texts("//span[@class='smallcaps']"),
         "bold_raw_html": texts("//b"),

@@ -208,7 +208,8 @@ def test_divs_spans_and_pandocs_small_syntax(tmp_path: Path) -> None:
     body = ("H~2~O, x^2^, ~~gone~~, [Small]{.smallcaps}, [Қазақ]{lang=kk}, Mr.\\ Smith.\n\n"
             "::: {.note lang=de}\nEin Absatz.\n:::\n\n| one\n|   two\n\n- [ ] open\n- [x] done\n")
     assert chapter(tmp_path, body) == [
-        "<p>H<sub>2</sub>O, x<sup>2</sup>, <s>gone</s>, <span class=\"smallcaps\">Small</span>, "
+        "<p>H<sub>2</sub>O, x<sup>2</sup>, <del>gone</del>, "
+        "<span class=\"smallcaps\">Small</span>, "
         "<span lang=\"kk\">Қазақ</span>, Mr.\u00a0Smith.</p>",
         '<div class="note" lang="de"> <p>Ein Absatz.</p> </div>',
         '<div class="line-block">one<br> \u00a0\u00a0two</div>',

@@ -547,7 +547,6 @@ def test_no_markup_left(outputs: Outputs, fmt: str) -> None:
 
 
 # -- inline features -------------------------------------------------------------------------
-@xfail("subscript, superscript, strikeout, small caps, raw HTML, task lists, line blocks")
 @HTML_EPUB
 def test_inline_features(outputs: Outputs, fmt: str) -> None:
     """pandoc's HTML for them: <sub>, <sup> (not note calls), <del>, span.smallcaps, raw <b>,
@@ -655,7 +654,6 @@ def test_equation_numbers(outputs: Outputs, fmt: str) -> None:
 
 
 # -- code --------------------------------------------------------------------------------------
-@xfail("highlighted code blocks")
 @HTML_EPUB
 def test_code_blocks(outputs: Outputs, fmt: str) -> None:
     """Each fenced code block keeps its whole text (the 139-character line included), and is

@@ -51,7 +51,7 @@ from .nodes import (
     Table,
 )
 
-_STYLED = {"em_open": "em", "strong_open": "strong", "s_open": "s", "sub_open": "sub",
+_STYLED = {"em_open": "em", "strong_open": "strong", "s_open": "del", "sub_open": "sub",
            "sup_open": "sup"}
 _TASK = re.compile(r"\[([ xX])\]\s")
 

@@ -44,7 +44,8 @@ class Code:
 
 @dataclass(frozen=True, slots=True)
 class Styled:
-    """Emphasis and the like: ``tag`` is the HTML element (em, strong, s, sub, sup)."""
+    """Emphasis and the like: ``tag`` is the HTML element (em, strong, sub, sup; del for
+    strikeout, as Pandoc writes it)."""
 
     tag: str
     children: tuple[Inline, ...]
