@@ -24,12 +24,12 @@ from .cache import Cache, code_version, file_digest, folder_digest
 from .cache import digest as cache_digest
 from .citations import check_keys, load_style, process_citations
 from .citations.styles import check_locale
-from .errors import BuildError, Diagnostics, raise_all
-from .formats import Options
+from .errors import BuildError, Diagnostics, Warning_, raise_all
+from .formats import Options, Written
 from .model import ChapterSource, Position, Project
 from .outputs import remove_stale_temporaries, staging_path, target_name
 from .processes import can_fork, die_with_parent
-from .render import Book, render_chapter, terms_for
+from .render import Book, prepare_chapter, terms_for
 from .resources import resolve_reference
 from .sanitize import resources
 from .sources import load_project
@@ -121,19 +121,24 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                                                          locale, project.nocite,
                                                          project.link_citations))
         _warn_unused(project, clusters, diagnostics)
+        for tree in trees:
+            for found in document.checks.accessibility(tree):
+                diagnostics.warn(Warning_(found.message, tree.path, found.line, found.hint))
     with clock("render"):
-        rendered = {**citations.clusters, **crossrefs}
         terms = terms_for(project.metadata.lang)
+        targets = {label: t.number for label, t in numbers.targets.items()}
+        rendered = {**citations.clusters, **crossrefs}
         chapters = tuple(
-            render_chapter(tree, draft.clusters, rendered, heads, project.root,
-                           request.allow_remote,
-                           document.Context([h.id for h in heads], sections,
-                                            {label: t.number for label, t
-                                             in numbers.targets.items()},
-                                            terms["figure"], terms["table"],
-                                            code_columns=_code_columns(theme, request)))
-            for draft, tree, heads, sections in zip(drafts, trees, headings, numbers.sections,
-                                                   strict=True))
+            prepare_chapter(
+                tree, draft.clusters, rendered, heads,
+                document.Context([h.id for h in heads], sections, targets, terms["figure"],
+                                 terms["table"], first_note, terms["back"],
+                                 code_columns=_code_columns(theme, request)),
+                [str(path.relative_to(project.root)) for path in draft.resources],
+                project.root, request.allow_remote)
+            for draft, tree, heads, sections, first_note in zip(
+                drafts, trees, headings, numbers.sections, document.first_notes(trees),
+                strict=True))
     lists = document.numbering.listed(trees, numbers, {"figures": terms["figure"],
                                                        "tables": terms["table"]})
     return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title),
@@ -245,11 +250,6 @@ def _tree_resources(tree: document.Chapter, chapter: ChapterSource, root: Path,
     return {src for src in found if "://" not in src and not src.startswith("data:")}
 
 
-def _local_sources(html: str) -> list[str]:
-    """The project files an HTML fragment loads (``src`` paths, relative to the project)."""
-    return re.findall(r'\ssrc="([^":#?]+)"', html)
-
-
 def _draft_key(chapter: ChapterSource, n: int, dialect: _Dialect, root: Path) -> str:
     """What a chapter's draft depends on: its text, place and dialect.  (It also depends on
     the presence of the files it uses: a stored draft is used only if they all exist, so
@@ -347,7 +347,8 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
             result.up_to_date.append(fmt)
             result.outputs[fmt] = targets[fmt]
             result.timings[fmt] = 0.0
-            _record(result, fmt, record.warnings(fmt))
+            for stored in record.warnings(fmt):
+                result.diagnostics.warn(_restored(stored))
             if fmt == "html":  # its fonts and images, in case they were deleted
                 html.commit(book, targets[fmt], out_dir, options)
     if not todo:
@@ -355,9 +356,8 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
     if "pdf" in todo:
         pdf.load_weasyprint()  # a missing system library stops the build before any file is written
     staged = {fmt: staging_path(targets[fmt]) for fmt in todo}
-    messages: dict[str, list[str]] = {}
+    written: dict[str, Written] = {}
     pages: dict[str, int] = {}  # the PDF's last page laid out, for the next build's progress
-    stats: dict[str, Any] = {}  # the PDF writer's: how many layouts
 
     def page_done(page: int) -> None:
         pages["last"] = page
@@ -373,24 +373,26 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
                 continue
             progress(f"writing {targets[fmt].name}")
             start = time.perf_counter()
-            if fmt == "pdf":  # alone: count its pages here
-                with _counting_pages(page_done):
-                    messages[fmt] = list(pdf.write(book, staged[fmt], options, stats) or [])
-            else:
-                messages[fmt] = list(writers[fmt](book, staged[fmt], options) or [])
+            with _counting_pages(page_done) if fmt == "pdf" else contextlib.nullcontext():
+                written[fmt] = writers[fmt](book, staged[fmt], options)
             result.timings[fmt] = time.perf_counter() - start
         if background is not None:
             progress("laying out the PDF")
-            messages["pdf"], result.timings["pdf"], stats = background.wait(page_done)
-        if "layouts" in stats:
-            result.timings["pdf_layouts"] = stats["layouts"]
+            written["pdf"], result.timings["pdf"] = background.wait(page_done)
+        if "layouts" in written.get("pdf", Written()).stats:
+            result.timings["pdf_layouts"] = written["pdf"].stats["layouts"]
+        warnings = {fmt: [Warning_(f"{fmt}: {w.message}", w.path, w.line, w.hint)
+                          for w in written[fmt].warnings] for fmt in todo}
+        if request.strict:  # (decided here for every format: the writers only report)
+            raise_all([w.as_error() for fmt in todo for w in warnings[fmt]])
         for fmt in todo:
             if fmt == "html":
                 html.commit(book, staged[fmt], out_dir, options)  # its fonts and images
             os.replace(staged[fmt], targets[fmt])
             result.outputs[fmt] = targets[fmt]
-            _record(result, fmt, messages[fmt])
-            record.record(fmt, keys[fmt], targets[fmt], messages[fmt],
+            for warning in warnings[fmt]:
+                result.diagnostics.warn(warning)
+            record.record(fmt, keys[fmt], targets[fmt], [_stored(w) for w in warnings[fmt]],
                           pages.get("last") if fmt == "pdf" else None)
         record.save()
     finally:
@@ -406,7 +408,7 @@ def _format_keys(book: Book, request: BuildRequest, options: Options,
     """What each output is made from: the rendered book, the theme, the files the book
     uses (images, the cover), the builder's code, and the options of that format."""
     root = request.project_root
-    images = sorted({src for chapter in book.chapters for src in _local_sources(chapter.html)})
+    images = sorted({src for chapter in book.chapters for src in chapter.images})
     shared = cache_digest(
         code_version(), book.metadata, book.chapters, book.citations, book.slug,
         folder_digest(book.theme.folders), [(src, file_digest(root / src)) for src in images],
@@ -418,9 +420,18 @@ def _format_keys(book: Book, request: BuildRequest, options: Options,
             for fmt, dest in targets.items()}
 
 
-def _record(result: BuildResult, fmt: str, messages: Sequence[str]) -> None:
-    for message in messages:
-        result.diagnostics.warn(f"{fmt}: {message}")
+def _stored(warning: Warning_) -> list[Any]:
+    """A format's warning as the output record keeps it (JSON), to be shown again when
+    the format is up to date."""
+    return [warning.message, str(warning.path) if warning.path else None, warning.line,
+            warning.hint]
+
+
+def _restored(stored: Any) -> Warning_:
+    if isinstance(stored, str):  # (a record of an older build)
+        return Warning_(stored)
+    message, path, line, hint = stored
+    return Warning_(message, Path(path) if path else None, line, hint)
 
 
 class _Background:
@@ -444,7 +455,7 @@ class _Background:
         self.process.start()
         send.close()
 
-    def wait(self, progress: Callable[[int], None]) -> tuple[list[str], float, dict[str, Any]]:
+    def wait(self, progress: Callable[[int], None]) -> tuple[Written, float]:
         while not self.receive.poll(0.2):
             if not self.process.is_alive() and not self.receive.poll(0):
                 raise BuildError(f"the PDF process stopped (exit code {self.process.exitcode})",
@@ -466,7 +477,7 @@ class _Background:
             raise BuildError(message, path, line, col, hint, category)
         if outcome[0] == "crash":
             raise RuntimeError(f"the PDF process failed:\n{outcome[1]}")
-        return outcome[1], outcome[2], outcome[3]
+        return outcome[1], outcome[2]
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -490,10 +501,9 @@ def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, sen
     die_with_parent()
     start = time.perf_counter()
     try:
-        stats: dict[str, Any] = {}
         with _counting_pages(lambda page: setattr(pages, "value", page)):
-            messages = writer(book, dest, options, stats) or []
-        send.send(("ok", list(messages), time.perf_counter() - start, stats))
+            written = writer(book, dest, options)
+        send.send(("ok", written, time.perf_counter() - start))
     except BuildError as exc:
         send.send(("error", (exc.message, exc.path, exc.line, exc.col, exc.hint, exc.category)))
     except BaseException:  # noqa: BLE001 - shown by the parent, as a crash of its own
@@ -538,8 +548,7 @@ def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildR
         from .validate import warn_missing_fields
         warn_missing_fields(request, book, result.diagnostics, cache)
     if request.strict and result.diagnostics.warnings:
-        raise_all([BuildError(f"{w.message} (--strict makes warnings errors)", w.path, w.line)
-                   for w in result.diagnostics.warnings])
+        raise_all([w.as_error() for w in result.diagnostics.warnings])
     write_outputs(book, request, result, progress, cache)
     result.timings["total"] = time.perf_counter() - start
     return result

@@ -122,14 +122,14 @@ class OutputRecord:
             return False
         return [entry.get("size"), entry.get("mtime_ns")] == [stat.st_size, stat.st_mtime_ns]
 
-    def warnings(self, fmt: str) -> list[str]:
+    def warnings(self, fmt: str) -> list[Any]:
         return list(self.entries.get(fmt, {}).get("warnings", []))
 
     def pages(self) -> int | None:
         """The PDF's page count at the last build (for a progress bar)."""
         return self.entries.get("pdf", {}).get("pages")
 
-    def record(self, fmt: str, key: str, dest: Path, warnings: Iterable[str],
+    def record(self, fmt: str, key: str, dest: Path, warnings: Iterable[Any],
                pages: int | None = None) -> None:
         stat = dest.stat()
         self.entries[fmt] = {"key": key, "file": dest.name, "size": stat.st_size,

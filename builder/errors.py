@@ -86,12 +86,19 @@ class Warning_:
     message: str
     path: Path | None = None
     line: int | None = None
+    hint: str | None = None
 
     def __str__(self) -> str:
         where = display_path(self.path) if self.path else ""
         if where and self.line is not None:
             where += f":{self.line}"
-        return f"{where}: warning: {self.message}" if where else f"warning: {self.message}"
+        text = f"{where}: warning: {self.message}" if where else f"warning: {self.message}"
+        return text + (f" (hint: {self.hint})" if self.hint else "")
+
+    def as_error(self) -> BuildError:
+        """This warning under ``--strict``."""
+        return BuildError(f"{self.message} (--strict makes warnings errors)", self.path,
+                          self.line, hint=self.hint)
 
 
 @dataclass
@@ -127,8 +134,9 @@ class Diagnostics:
         raise_all(sorted(self.errors, key=lambda e: (order[str(e.path)], e.line or 0,
                                                      e.col or 0)))
 
-    def warn(self, message: str, path: Path | None = None, line: int | None = None) -> None:
-        warning = Warning_(message, path, line)
+    def warn(self, message: str | Warning_, path: Path | None = None,
+             line: int | None = None) -> None:
+        warning = message if isinstance(message, Warning_) else Warning_(message, path, line)
         if warning not in self._seen:
             self._seen.add(warning)
             self.warnings.append(warning)

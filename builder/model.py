@@ -158,11 +158,19 @@ class RenderedCitations:
 
 @dataclass(frozen=True)
 class Chapter:
-    """A chapter rendered to an HTML fragment."""
+    """A chapter ready to be written in any format: its tree, what the book-wide steps
+    found for it (``context``: heading ids, numbers, its first note's number), and the
+    rendering of each of its citations.  ``render.chapter_html`` writes it."""
 
     id: str
     source: Path
     title: str | None
-    html: str
+    tree: Any  # builder.document.Chapter
+    context: Any  # builder.document.Context
+    cites: tuple[str, ...]  # the HTML of its citations and cross-references, by index
     headings: tuple[tuple[int, str, str], ...] = field(default=())  # (level, id, text)
-    pdf_html: str | None = None  # the PDF's, when it differs (math as paths, code wrapped)
+    images: tuple[str, ...] = ()  # the project files its images are (relative paths)
+    keys: tuple[str, ...] = ()  # the bibliography keys it cites
+    raw_html: bool = False  # it has raw HTML: its HTML is sanitized
+    project_root: Path = Path(".")  # (what raw HTML may load: see builder.sanitize)
+    allow_remote: bool = False

@@ -97,10 +97,13 @@ def prose(value: Any) -> markupsafe.Markup:
     return markupsafe.escape(value)
 
 
-def render_document(book: Book, format: str, stylesheets: Sequence[str]) -> str:
-    """The whole book as one HTML document for ``format`` (pdf, html or epub)."""
+def render_document(book: Book, format: str, stylesheets: Sequence[str],
+                    changes: dict[str, Any] | None = None, **page: Any) -> str:
+    """The whole book as one HTML document for ``format`` (pdf, html or epub): its
+    chapters as :func:`chapter_html` writes them for that format (with ``changes`` to
+    their context), in the theme's templates (``page``: more of the templates' variables)."""
     env = template_environment(book.theme)
-    context = _context(book, format, stylesheets)
+    context = {**_context(book, format, stylesheets, changes), **page}
     try:
         return env.get_template("document.html.j2").render(**context)
     except jinja2.TemplateSyntaxError as exc:
@@ -120,7 +123,8 @@ def _template_line(exc: Exception) -> int | None:
     return line
 
 
-def _context(book: Book, format: str, stylesheets: Sequence[str]) -> dict[str, Any]:
+def _context(book: Book, format: str, stylesheets: Sequence[str],
+             changes: dict[str, Any] | None) -> dict[str, Any]:
     citations = book.citations
     meta = book.metadata
     return {
@@ -128,7 +132,9 @@ def _context(book: Book, format: str, stylesheets: Sequence[str]) -> dict[str, A
         "format": format,
         "stylesheets": list(stylesheets),
         "version": __version__,
-        "chapters": book.chapters,
+        "chapters": [{"id": c.id, "title": c.title, "headings": c.headings, "source": c.source,
+                      "html": markupsafe.Markup(chapter_html(c, format, changes))}
+                     for c in book.chapters],
         "bibliography": [{"id": ref_id(key), "key": key, "html": entry}
                          for key, entry in citations.bibliography],
         "references_title": meta.references_title or book.term(
@@ -141,6 +147,8 @@ def _context(book: Book, format: str, stylesheets: Sequence[str]) -> dict[str, A
         "about_title": book.term("about_many" if sum(bool(a.bio) for a in meta.authors) > 1
                                  else "about"),
         "tags_label": book.term("tags"),
+        "toc": format == "pdf",  # the PDF's contents page (pdf.py: unless --no-toc)
+        "body_classes": [format],
     }
 
 
@@ -166,30 +174,41 @@ def long_date(value: str, lang: str = "en") -> str:
 
 # --- a chapter's tree written out, with the book's citations ----------------------------
 
-def render_chapter(tree: document.Chapter, clusters: Sequence[Cluster],
-                   citations: dict[str, str], headings: Sequence[document.HeadingId],
-                   project_root: Path, allow_remote: bool = False,
-                   context: document.Context | None = None) -> Chapter:
-    """A chapter's HTML: its tree written out with each citation's (and cross-reference's)
-    rendering, its headings with the ids and numbers the book-wide steps gave them, its
-    raw HTML made safe."""
-    by_index = {int(cluster.id.rsplit("-c", 1)[1]) - 1: citations[cluster.id]
-                for cluster in clusters}
-
-    def cite(index: int, drop_period: bool) -> str:
-        html = by_index[index]
-        return drop_final_period(html) if drop_period else html
-
-    context = context or document.Context(heading_ids=[h.id for h in headings])
-
-    def write(context: document.Context) -> str:
-        html = document.chapter_html(tree, cite, context)
-        if document.raw_html(tree):
-            html = sanitize(html, tree.path, project_root, allow_remote)
-        return html
-
-    html = write(context)
-    pdf_html = write(replace(context, print=True)) if document.has_print_variant(tree) else None
+def prepare_chapter(tree: document.Chapter, clusters: Sequence[Cluster],
+                    citations: dict[str, str], headings: Sequence[document.HeadingId],
+                    context: document.Context, images: Sequence[str], project_root: Path,
+                    allow_remote: bool = False) -> Chapter:
+    """A chapter ready to be written: its tree with each citation's (and cross-reference's)
+    rendering, and its headings with the ids and numbers the book-wide steps gave them."""
+    cites = [""] * len(clusters)
+    for cluster in clusters:
+        cites[int(cluster.id.rsplit("-c", 1)[1]) - 1] = citations[cluster.id]
     title = next((h.text for h in headings if h.level == 1), None)
     listed = tuple((h.level, h.id, h.text) for h in headings if not h.unlisted)  # contents
-    return Chapter(tree.ident, tree.path, title, html, listed, pdf_html)
+    keys = tuple(dict.fromkeys(key for cluster in clusters if not cluster.crossref
+                               for key in (item.key for item in cluster.items)))
+    return Chapter(tree.ident, tree.path, title, tree, context, tuple(cites), listed,
+                   tuple(images), keys, bool(document.raw_html(tree)), project_root,
+                   allow_remote)
+
+
+def chapter_html(chapter: Chapter, format: str = "html",
+                 changes: dict[str, Any] | None = None) -> str:
+    """A chapter's HTML for ``format``: as the web page has it (notes at the end), the EPUB
+    (notes as pop-up asides) or the PDF (notes at their calls, math as vector paths, long
+    code lines wrapped, blocks keyed); ``changes`` to its context, for the writer."""
+    def cite(index: int, drop_period: bool) -> str:
+        html = chapter.cites[index]
+        return drop_final_period(html) if drop_period else html
+    context = replace(chapter.context, **_FORMATS.get(format, {}), **(changes or {}))
+    html = document.chapter_html(chapter.tree, cite, context)
+    if chapter.raw_html:
+        html = sanitize(html, chapter.source, chapter.project_root, chapter.allow_remote)
+    return html
+
+
+_FORMATS: dict[str, dict[str, Any]] = {
+    "html": {"notes": document.NOTES_AT_END},
+    "epub": {"notes": document.NOTES_AS_ASIDES},
+    "pdf": {"notes": document.NOTES_AT_CALLS, "print": True, "block_keys": True},
+}

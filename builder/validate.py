@@ -7,7 +7,6 @@ and the PDF through :mod:`builder.pdfcheck`.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +47,7 @@ def warn_missing_fields(request: BuildRequest, book: Any, diagnostics: Diagnosti
                            list(request.bibliography) or None)
     style = load_style(project.style, project.root)
     cited = {key for key, _ in book.citations.bibliography} or {
-        key for key in re.findall(r'data-cites="([^"]+)"', "".join(
-            chapter.html for chapter in book.chapters)) for key in key.split()}
+        key for chapter in book.chapters for key in chapter.keys}
     references = [ref for ref in project.references if ref.key in cited]
     items = [ref.csl for ref in references]
     found = (cache or Cache(None)).memo(

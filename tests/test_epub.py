@@ -552,7 +552,7 @@ def test_missing_alt_text_warns_and_strict_refuses(tmp_path):  # type: ignore[no
     chapter.write_text(text, encoding="utf-8")
     result = build(project, tmp_path / "out", quiet=False)  # -q prints errors only
     assert result.returncode == 0, result.stderr
-    assert re.search(r"03-results\.md:8: image 'images/water-use\.svg' has no alt text",
+    assert re.search(r"03-results\.md:8: warning: image 'images/water-use\.svg' has no alt text",
                      result.stderr), result.stderr
     assert "heading h5 'Too deep' follows h3: a level is skipped" in result.stderr
     epub = Epub(tmp_path / "out" / "rivers-and-cities.epub")

@@ -291,13 +291,13 @@ def _draft_text(text: str, citation: str = "({key})") -> str:
     """The chapter's text through parse, tree and render, as the build makes it."""
     from builder import document, markdown
     from builder.model import ChapterSource
-    from builder.render import render_chapter
+    from builder.render import chapter_html, prepare_chapter
     md = markdown.make_parser()
     parsed = markdown.parse_chapter(md, ChapterSource(Path("a.md"), text, 1), "ch1")
     rendered = {c.id: citation.format(key=c.items[0].key) for c in parsed.clusters}
-    chapter = render_chapter(document.read_chapter(parsed), parsed.clusters, rendered,
-                             document.Ids(), Path("."))
-    return lxml_html.fragment_fromstring(chapter.html,
+    chapter = prepare_chapter(document.read_chapter(parsed), parsed.clusters, rendered, [],
+                              document.Context(), [], Path("."))
+    return lxml_html.fragment_fromstring(chapter_html(chapter),
                                          create_parent="div").text_content().strip()
 
 

@@ -340,7 +340,7 @@ def test_captions_pdf(outputs: Outputs) -> None:
 
 
 @pytest.mark.parametrize("fmt", [
-    "html", pytest.param("epub", marks=xfail("lists of figures and tables in the EPUB"))])
+    "html", "epub"])
 def test_lists_of_figures_and_tables(outputs: Outputs, fmt: str) -> None:
     """lof/lot: a "List of Figures" and a "List of Tables" (pandoc-crossref's lofTitle and
     lotTitle), each linking every numbered figure/table by its id, in order."""
@@ -462,7 +462,7 @@ def test_prose(outputs: Outputs, fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", [
-    "html", pytest.param("epub", marks=xfail("the EPUB's notes numbered through the book"))])
+    "html", "epub"])
 def test_footnotes(outputs: Outputs, fmt: str) -> None:
     """The footnotes in call order, each note's whole text as pandoc's (cross-references
     resolved)."""

@@ -80,19 +80,32 @@ def attributes(attr: Attr, **extra: str | None) -> str:
     return "".join(parts)
 
 
+#: Where a chapter's notes are written (:attr:`Context.notes`).
+NOTES_AT_END = "end"        # HTML: Pandoc's ``section.footnotes`` after the chapter's text
+NOTES_AT_CALLS = "calls"    # PDF: each note's text at its call, for CSS ``float: footnote``
+NOTES_AS_ASIDES = "asides"  # EPUB: ``aside epub:type="footnote"`` after the text (pop-ups)
+
+
 @dataclass(frozen=True)
 class Context:
     """What the book-wide steps found, for one chapter: its headings' ids and numbers (in
-    order), the numbers of the book's figures and tables (by id), the words of captions."""
+    order), the numbers of the book's figures and tables (by id), the words of captions,
+    the number of its first note; and how the format wants it written."""
 
     heading_ids: Sequence[str] = ()
     sections: Sequence[str | None] = ()
     numbers: Mapping[str, str] = field(default_factory=dict)
     figure: str = "Figure"
     table: str = "Table"
+    first_note: int = 1  # notes are numbered through the book (:mod:`.notes`)
+    back_label: str = "Back to the text"
+    # -- per format --
+    notes: str = NOTES_AT_END
     print: bool = False  # for the PDF: math as vector paths, long code lines wrapped
     code_columns: int | None = None  # the PDF's code line length
     math_size: float = 10.5  # the PDF's body size in pt
+    long_table: int | None = None  # the PDF: a table of more rows is class "long" (may break)
+    block_keys: bool = False  # the PDF: blocks carry data-block keys (see formats.pdf)
 
 
 class Writer:
@@ -104,23 +117,52 @@ class Writer:
         self.cite = cite
         self.context = context
         self.headings_seen = 0
+        self.notes = {note.number: note for note in chapter.notes}
+        self.blocks_seen = 0
+        self.lead: str | None = None
+        self.in_note = False
 
     # -- blocks --
     def chapter_html(self) -> str:
         out = [self.block(block) for block in self.chapter.blocks]
-        if self.chapter.notes:
-            out.append('<section class="footnotes" role="doc-endnotes">\n<ol>\n')
-            out.extend(self.note(note) for note in self.chapter.notes)
+        notes = self.chapter.notes
+        if notes and self.context.notes == NOTES_AT_END:
+            first = self.context.first_note
+            start = f' start="{first}"' if first != 1 else ""
+            out.append(f'<section class="footnotes" role="doc-endnotes">\n<ol{start}>\n')
+            out.extend(self.note(note) for note in notes)
             out.append("</ol>\n</section>\n")
+        elif notes and self.context.notes == NOTES_AS_ASIDES:
+            out.extend(self.aside(note, n == 0) for n, note in enumerate(notes))
         return "".join(out)
 
     def blocks(self, blocks: Sequence[Block]) -> str:
         return "".join(self.block(block) for block in blocks)
 
+    def key(self, heading: bool = False) -> str:
+        """`` data-block="ch1-7"`` on the PDF's headings, paragraphs and the like, outside
+        notes; the first block after headings names the first of them: ``data-after``
+        (formats.pdf starts a page there to keep a paragraph with its note)."""
+        if not self.context.block_keys or self.in_note:
+            return ""
+        self.blocks_seen += 1
+        key = f"{self.chapter.ident}-{self.blocks_seen}"
+        if heading:
+            self.lead = self.lead or key
+            return f' data-block="{key}"'
+        after, self.lead = (f' data-after="{self.lead}"' if self.lead else ""), None
+        return f' data-block="{key}"{after}'
+
     def block(self, block: Block) -> str:
+        html = self._block(block)
+        if not isinstance(block, Heading):
+            self.lead = None
+        return html
+
+    def _block(self, block: Block) -> str:
         if isinstance(block, Para):
             inner = self.inlines(block.children)
-            return f"{inner}\n" if block.plain else f"<p>{inner}</p>\n"
+            return f"{inner}\n" if block.plain else f"<p{self.key()}>{inner}</p>\n"
         if isinstance(block, Heading):
             return self.heading(block)
         if isinstance(block, Figure):
@@ -135,7 +177,7 @@ class Writer:
                 and isinstance(item[0].children[0], Check) for item in block.items) else ""
             return f"<{tag}{start}{tasks}>\n{items}</{tag}>\n"
         if isinstance(block, Quote):
-            return f"<blockquote>\n{self.blocks(block.blocks)}</blockquote>\n"
+            return f"<blockquote{self.key()}>\n{self.blocks(block.blocks)}</blockquote>\n"
         if isinstance(block, CodeBlock):
             return self.code_block(block)
         if isinstance(block, RawBlock):
@@ -161,10 +203,11 @@ class Writer:
         number = self.context.sections[n] if n < len(self.context.sections) else None
         tag = f"h{block.level}"
         inner = self.inlines(block.children)
+        key = self.key(heading=True)
         if number:  # as Pandoc's --number-sections
-            return (f'<{tag} data-number="{number}"{attributes(attr)}>'
+            return (f'<{tag} data-number="{number}"{attributes(attr)}{key}>'
                     f'<span class="header-section-number">{number}</span> {inner}</{tag}>\n')
-        return f"<{tag}{attributes(attr)}>{inner}</{tag}>\n"
+        return f"<{tag}{attributes(attr)}{key}>{inner}</{tag}>\n"
 
     def figure(self, block: Figure) -> str:
         image = block.image
@@ -184,7 +227,7 @@ class Writer:
             inner = inner[:-1]
         elif not tight:
             inner = "\n" + inner
-        return f"<li>{inner}</li>\n"
+        return f"<li{self.key()}>{inner}</li>\n"
 
     def code_block(self, block: CodeBlock) -> str:
         """As Pandoc writes highlighted code (``div.sourceCode``), its classes too."""
@@ -222,7 +265,11 @@ class Writer:
         return f'<span class="math {kind}"{ident}>{shown}{label}</span>'
 
     def table(self, table: Table) -> str:
-        out = [f"<table{attributes(table.attr)}>\n"]
+        attr = table.attr
+        if self.context.long_table is not None and \
+                len(table.head) + len(table.body) > self.context.long_table:
+            attr = Attr(attr.id, (*attr.classes, "long"), attr.pairs)
+        out = [f"<table{attributes(attr)}>\n"]
         if table.caption:
             caption = self.inlines(table.caption)
             number = self.context.numbers.get(table.attr.id)
@@ -254,14 +301,69 @@ class Writer:
                     inner = inner[:-1]
                 else:
                     inner = "\n" + inner
-                out.append(f"<dd>{inner}</dd>\n")
+                out.append(f"<dd{self.key()}>{inner}</dd>\n")
         out.append("</dl>\n")
         return "".join(out)
+
+    def number(self, note: int) -> int:
+        """A note's number in the book (its number in the chapter counts from 1)."""
+        return self.context.first_note + note - 1
+
+    def note_blocks(self, note: Note) -> str:
+        self.in_note = True
+        try:
+            return self.blocks(note.blocks)
+        finally:
+            self.in_note = False
 
     def note(self, note: Note) -> str:
         kind = " citation-note" if note.citation else ""
         return (f'<li id="fn-{self.chapter.ident}-{note.number}" class="footnote{kind}">'
-                f"{self.blocks(note.blocks)}</li>\n")
+                f"{self.note_blocks(note)}</li>\n")
+
+    def aside(self, note: Note, first: bool) -> str:
+        """An EPUB pop-up note: its number first, the links back to its calls last."""
+        classes = "footnote" + (" citation-note" if note.citation else "") + (
+            " first" if first else "")
+        label = f'<span class="footnote-label">{self.number(note.number)}.</span> '
+        inner = self.note_blocks(note)
+        if inner.startswith("<p>"):
+            inner = "<p>" + label + inner[3:]
+        else:
+            inner = label + inner
+        return (f'<aside id="fn-{self.chapter.ident}-{note.number}" class="{classes}" '
+                f'epub:type="footnote" role="doc-footnote">{inner}</aside>\n')
+
+    def at_call(self, note: Note) -> str:
+        """The PDF's note, where it is called: its paragraphs as spans (a note is floated
+        to the foot of the page by the stylesheet)."""
+        self.in_note = True
+        try:
+            paras = [self.inlines(b.children) if isinstance(b, Para) else self.phrasing(b)
+                     for b in note.blocks]
+        finally:
+            self.in_note = False
+        kind = " citation-note" if note.citation else ""
+        inner = "".join(f'<span class="footnote-para">{" " if n else ""}{text}</span>'
+                        for n, text in enumerate(p for p in paras if p))
+        return (f'<span class="footnote{kind}" id="fn-{self.chapter.ident}-{note.number}">'
+                f"{inner}</span>")
+
+    def phrasing(self, block: Block) -> str:
+        """A block inside a PDF note, which is phrasing content: its text, line by line."""
+        if isinstance(block, Para):
+            return self.inlines(block.children)
+        if isinstance(block, CodeBlock):
+            return f"<code>{escape(block.text.rstrip())}</code>"
+        if isinstance(block, LineBlock):
+            return "<br />".join(self.inlines(line) for line in block.lines)
+        if isinstance(block, ListBlock):
+            return " ".join(" ".join(self.phrasing(b) for b in item) for item in block.items)
+        if isinstance(block, (Quote, Div)):
+            return " ".join(self.phrasing(b) for b in block.blocks)
+        if isinstance(block, Heading):
+            return self.inlines(block.children)
+        return ""
 
     # -- inlines --
     def inlines(self, nodes: Sequence[Inline]) -> str:
@@ -304,16 +406,29 @@ class Writer:
         if isinstance(node, Span):
             return f"<span{attributes(node.attr)}>{self.inlines(node.children)}</span>"
         if isinstance(node, NoteRef):
-            ident = self.chapter.ident
-            ref = f"fnref-{ident}-{node.number}" + (f"-{node.sub}" if node.sub else "")
-            return (f'<a href="#fn-{ident}-{node.number}" id="{ref}" class="footnote-ref" '
-                    f'role="doc-noteref"><sup>{node.number}</sup></a>')
+            return self.note_ref(node)
         if isinstance(node, NoteBack):
+            if self.context.notes == NOTES_AT_CALLS:
+                return ""
             ref = f"fnref-{self.chapter.ident}-{node.number}" + (
                 f"-{node.sub}" if node.sub else "")
-            return (f' <a href="#{ref}" class="footnote-back" role="doc-backlink">'
+            label = (f' aria-label="{escape(self.context.back_label)}"'
+                     if self.context.notes == NOTES_AS_ASIDES else "")
+            return (f' <a href="#{ref}" class="footnote-back" role="doc-backlink"{label}>'
                     "\u21a9\ufe0e</a>")
         raise TypeError(f"not an inline: {node!r}")  # pragma: no cover
+
+
+    def note_ref(self, node: NoteRef) -> str:
+        ident = self.chapter.ident
+        ref = f"fnref-{ident}-{node.number}" + (f"-{node.sub}" if node.sub else "")
+        note = self.notes.get(node.number)
+        if self.context.notes == NOTES_AT_CALLS and not node.sub and note is not None:
+            # an empty element at the call: its named destination gives the call's page
+            return f'<span class="footnote-call-anchor" id="{ref}"></span>' + self.at_call(note)
+        epub = ' epub:type="noteref"' if self.context.notes == NOTES_AS_ASIDES else ""
+        return (f'<a href="#fn-{ident}-{node.number}" id="{ref}" class="footnote-ref"{epub} '
+                f'role="doc-noteref"><sup>{self.number(node.number)}</sup></a>')
 
 
 def _space(label: str) -> str:

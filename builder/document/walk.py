@@ -27,8 +27,9 @@ from .nodes import (
 )
 
 
-def blocks(chapter: Chapter) -> Iterator[Block]:
-    """Every block of the chapter, its notes' too, outer ones first."""
+def blocks(chapter: Chapter, notes: bool = True) -> Iterator[Block]:
+    """Every block of the chapter, its notes' too (unless not ``notes``), outer ones
+    first."""
     def visit(found: tuple[Block, ...]) -> Iterator[Block]:
         for block in found:
             yield block
@@ -44,7 +45,7 @@ def blocks(chapter: Chapter) -> Iterator[Block]:
             elif isinstance(block, Div):
                 yield from visit(block.blocks)
     yield from visit(chapter.blocks)
-    for note in chapter.notes:
+    for note in chapter.notes if notes else ():
         yield from visit(note.blocks)
 
 

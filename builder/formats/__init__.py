@@ -1,7 +1,25 @@
-"""One module per output format, each with ``write(book, dest, options)``."""
+"""One module per output format, each with ``write(book, dest, options) -> Written``.
+
+A writer reads the book's chapters through ``render.chapter_html(chapter, format)`` (or
+the whole document through ``render.render_document``): the tree written for its
+format.  It reports what it could not do as warnings and leaves ``--strict`` to the
+build, which decides it once for every format.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Warning_
+
+
+@dataclass
+class Written:
+    """What a writer reports: its warnings (each with its file and line when known), and
+    figures about the work (the PDF's ``layouts``)."""
+
+    warnings: list[Warning_] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

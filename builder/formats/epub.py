@@ -45,12 +45,13 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from .. import __version__
+from .. import document as doctree
 from ..cache import Cache, code_version, digest, file_digest
-from ..errors import BuildError, display_path
+from ..errors import BuildError, Warning_, display_path
 from ..outputs import write_bytes
 from ..render import Book, render_document, terms_for
 from ..themes import FontFace, font_face_css
-from . import Options
+from . import Options, Written
 from .cover import CoverText, svg_cover, theme_accent
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -99,7 +100,7 @@ class _Audit:
     """What the accessibility metadata may claim, found in the files themselves."""
 
     images: int = 0
-    images_without_alt: list[tuple[str, Path | None, int | None]] = field(default_factory=list)
+    images_without_alt: list[str] = field(default_factory=list)
     heading_skips: list[str] = field(default_factory=list)
     tables_without_headers: list[str] = field(default_factory=list)
     files_without_lang: list[str] = field(default_factory=list)
@@ -111,27 +112,21 @@ class _Audit:
 
 
 class _Warnings:
-    """The EPUB's warnings; under --strict the first one stops the build."""
+    """The EPUB's warnings, each once (``--strict`` is the build's to apply)."""
 
-    def __init__(self, strict: bool) -> None:
-        self.strict = strict
-        self.messages: list[str] = []
+    def __init__(self) -> None:
+        self.messages: list[Warning_] = []
 
     def add(self, message: str, path: Path | None = None, line: int | None = None,
             hint: str | None = None) -> None:
-        if self.strict:
-            raise BuildError(f"{message} (--strict makes warnings errors)", path, line, hint=hint)
-        where = display_path(path) if path else ""
-        if where and line:
-            where += f":{line}"
-        text = f"{where}: {message}" if where else message
-        if text not in self.messages:
-            self.messages.append(text)
+        warning = Warning_(message, path, line, hint)
+        if warning not in self.messages:
+            self.messages.append(warning)
 
 
-def write(book: Book, dest: Path, options: Options) -> list[str]:
-    """Write the EPUB; return its warnings (missing alt text, images left out...)."""
-    warnings = _Warnings(options.strict)
+def write(book: Book, dest: Path, options: Options) -> Written:
+    """Write the EPUB; return its warnings (images left out, links unlinked...)."""
+    warnings = _Warnings()
     meta = book.metadata
     terms = _terms(meta.lang)
     tree = lxml_html.document_fromstring(render_document(book, "epub", []))
@@ -142,13 +137,7 @@ def write(book: Book, dest: Path, options: Options) -> list[str]:
     parts.insert(0, _cover_part(book, cover_image, terms))
     _unique_ids(parts, warnings)
     _retarget_links(parts, warnings)
-    audit = _audit(parts)
-    for message, path, line in audit.images_without_alt:
-        warnings.add(message, path, line, hint="describe the image: ![what it shows](file.png)")
-    for message in audit.heading_skips:
-        warnings.add(message, hint="go down one heading level at a time (# then ## then ###)")
-    for message in audit.tables_without_headers:
-        warnings.add(message, hint="give the table a header row")
+    audit = _audit(parts)  # (the build warned of each problem at its line: document.checks)
     outline = _outline(parts)
     documents = {part.file_name: _xhtml(part, meta.lang) for part in parts}
     nav = _nav_document(book, parts, outline, terms)
@@ -162,7 +151,7 @@ def write(book: Book, dest: Path, options: Options) -> list[str]:
     epub.write_epub(raw, package, {"epub3_pages": False, "epub3_landmark": False,
                                    "mtime": _modified(options), "raise_exceptions": True})
     write_bytes(dest, _repack(raw.getvalue(), meta.lang, options))
-    return warnings.messages
+    return Written(warnings.messages)
 
 
 def _terms(lang: str) -> dict[str, str]:
@@ -191,9 +180,15 @@ def _cut(tree: Any, book: Book, terms: dict[str, str], warnings: _Warnings) -> l
                 continue
             element.set(EPUB_TYPE, "chapter")
             element.set("role", "doc-chapter")
-            _popup_notes(element, terms)
-            title = _chapter_title(element, book, number, terms)
+            title = (chapter.title if chapter and chapter.title else book.metadata.title
+                     if len(book.chapters) == 1 else terms["chapter"].format(n=number))
             parts.append(_Part(f"chapter-{number:02d}.xhtml", title, kind, element, source))
+        elif kind == "list":  # of figures, of tables
+            element.set(EPUB_TYPE, "loi" if "list-of-figures" in element.get("class", "")
+                        else "lot")
+            _promote_headings(element)
+            name = element.get("id") or "list"
+            parts.append(_Part(f"{name}.xhtml", _heading(element) or name, kind, element))
         elif kind == "references":
             element.set(EPUB_TYPE, "bibliography")
             _promote_headings(element)
@@ -225,13 +220,6 @@ def _text_of(element: Any) -> str:
     return " ".join(heading.text_content().split())
 
 
-def _chapter_title(element: Any, book: Book, number: int, terms: dict[str, str]) -> str:
-    heading = element.xpath(".//h1")
-    if heading:
-        return _text_of(heading[0])
-    return book.metadata.title if len(book.chapters) == 1 else terms["chapter"].format(n=number)
-
-
 def _promote_headings(element: Any) -> None:
     """A back-matter file starts at h1: its own document, whatever level the page gave it."""
     headings = element.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6")
@@ -240,41 +228,6 @@ def _promote_headings(element: Any) -> None:
     shift = min(int(h.tag[1]) for h in headings) - 1
     for heading in headings:
         heading.tag = f"h{int(heading.tag[1]) - shift}"
-
-
-def _popup_notes(chapter: Any, terms: dict[str, str]) -> None:
-    """Endnotes → ``aside epub:type="footnote"`` at the end of the chapter's file.
-
-    Each call is an ``a epub:type="noteref"``; each note starts with its number
-    and ends with the links back to its calls.
-    """
-    for ref in chapter.xpath('.//a[contains(concat(" ", @class, " "), " footnote-ref ")]'):
-        ref.set(EPUB_TYPE, "noteref")
-        ref.set("role", "doc-noteref")
-    first = True
-    for section in chapter.xpath('.//section[contains(concat(" ", @class, " "), " footnotes ")]'):
-        for note in section.xpath("./ol/li"):
-            aside = etree.SubElement(chapter, "aside")
-            aside.set("id", note.get("id"))
-            classes = [note.get("class", "footnote"), *(["first"] if first else [])]
-            aside.set("class", " ".join(classes))
-            aside.set(EPUB_TYPE, "footnote")
-            aside.set("role", "doc-footnote")
-            first = False
-            number = note.get("id").rsplit("-", 1)[-1]
-            for back in note.xpath('.//a[contains(concat(" ", @class, " "), " footnote-back ")]'):
-                back.set("aria-label", terms["back"])
-            aside.text = note.text
-            for child in list(note):
-                aside.append(child)
-            label = lxml_html.Element("span", {"class": "footnote-label"})
-            label.text = f"{number}."
-            starts_with_p = len(aside) and aside[0].tag == "p" and not (aside.text or "").strip()
-            holder = aside[0] if starts_with_p else aside
-            label.tail = " " + (holder.text or "").lstrip()
-            holder.text = None
-            holder.insert(0, label)
-        section.getparent().remove(section)
 
 
 # --- 3. Images and the cover ---------------------------------------------------------
@@ -286,11 +239,15 @@ def _embed_images(parts: list[_Part], book: Book, options: Options, resources: l
     root = Path(str(options.project_root)).resolve()
     allowed = [root, book.theme.folder.resolve()]
     by_source: dict[str, str] = {}
+    lines: dict[tuple[Path | None, str], int | None] = {
+        (chapter.source, node.src): line for chapter in book.chapters
+        for line, node in reversed(list(doctree.walk.located_inlines(chapter.tree)))
+        if isinstance(node, doctree.nodes.Image)}  # each image's first line
     for part in parts:
         base = part.source.parent if part.source else root
         for img in part.body.xpath(".//img"):
             src = (img.get("src") or "").strip()
-            line = _source_line(part.source, src)
+            line = lines.get((part.source, img.get("src") or ""))
             found = _load_image(src, base, root, allowed)
             if isinstance(found, str):
                 warnings.add(f"image '{src}' left out of the EPUB: {found}", part.source, line)
@@ -305,7 +262,6 @@ def _embed_images(parts: list[_Part], book: Book, options: Options, resources: l
                 resources.append(_Resource(uid, file_name, media_type, data))
                 by_source[key] = file_name
             img.set("src", by_source[key])
-            img.set("data-line", str(line or ""))
 
 
 def _load_image(src: str, base: Path, root: Path,
@@ -349,15 +305,6 @@ def _replace_with_alt(img: Any) -> None:
     span.text = img.get("alt") or ""
     span.tail = img.tail
     img.getparent().replace(img, span)
-
-
-def _source_line(source: Path | None, needle: str) -> int | None:
-    """The line of ``source`` where ``needle`` (an image's src) first appears."""
-    if not source or not needle or not source.is_file():
-        return None
-    text = source.read_text(encoding="utf-8", errors="replace")
-    index = text.find(needle)
-    return text.count("\n", 0, index) + 1 if index >= 0 else None
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -488,12 +435,9 @@ def _audit(parts: list[_Part]) -> _Audit:
         where = display_path(part.source) if part.source else part.file_name
         for img in part.body.xpath(".//img"):
             audit.images += 1
-            line = img.attrib.pop("data-line", "")
             decorative = img.get("role") in ("presentation", "none")
             if not (img.get("alt") or "").strip() and not decorative:
-                audit.images_without_alt.append(
-                    (f"image '{img.get('src')}' has no alt text", part.source,
-                     int(line) if line else None))
+                audit.images_without_alt.append(f"{where}: image '{img.get('src')}'")
         level = 1
         for heading in part.body.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6"):
             if heading.xpath("ancestor::aside"):
@@ -591,7 +535,7 @@ def _attribute_name(name: str) -> str | None:
         return XML_LANG if name == "xml:lang" else "lang"
     if name == "epub:type":
         return EPUB_TYPE
-    if ":" in name or name.startswith(("on", "data-line")):
+    if ":" in name or name.startswith("on"):
         return None  # other namespaces, event handlers (no scripts in the EPUB)
     return name if re.fullmatch(r"[A-Za-z_][\w.\-]*", name) else None
 

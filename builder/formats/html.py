@@ -1,26 +1,26 @@
 """The HTML page: the document with the screen stylesheet inlined, fonts beside it."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ..outputs import write_bytes, write_text
 from ..render import Book, render_document
 from ..themes import font_face_css
-from . import Options
+from . import Options, Written
 
 FONT_DIR = "fonts"
 
 
-def write(book: Book, dest: Path, options: Options) -> None:
+def write(book: Book, dest: Path, options: Options) -> Written:
     write_text(dest, _document(book))
+    return Written()
 
 
 def commit(book: Book, page: Path, out_dir: Path, options: Options) -> None:
     """The files the page (as written at ``page``) needs beside it in ``out_dir``, once
     the build has succeeded (a failed build leaves the output folder as it was)."""
     _copy_fonts(book, out_dir / FONT_DIR)
-    _copy_images(page.read_text(encoding="utf-8"), Path(str(options.project_root)), out_dir)
+    _copy_images(book, Path(str(options.project_root)), out_dir)
 
 
 def _document(book: Book) -> str:
@@ -30,9 +30,9 @@ def _document(book: Book) -> str:
     return render_document(book, "html", css)
 
 
-def _copy_images(document: str, project_root: Path, out_dir: Path) -> None:
+def _copy_images(book: Book, project_root: Path, out_dir: Path) -> None:
     """Images sit beside the page at the same relative paths as in the project."""
-    for src in set(re.findall(r'<img\b[^>]*\ssrc="([^":]+)"', document)):
+    for src in sorted({src for chapter in book.chapters for src in chapter.images}):
         source = project_root / src
         target = out_dir / src
         if source.is_file() and (not target.exists()

@@ -1,7 +1,9 @@
 """The PDF: WeasyPrint lays out the document with the print stylesheet.
 
-Footnotes move from the chapter's endnote list to their call, where
-``float: footnote`` puts them at the foot of the page.  WeasyPrint only logs
+The chapters are written for print (``render.chapter_html(chapter, "pdf")``): each
+note's text at its call, where ``float: footnote`` puts it at the foot of the page;
+math as vector paths; long code lines wrapped; blocks keyed (``data-block``) so that
+a paragraph can be started on the next page (see below).  WeasyPrint only logs
 problems (bad CSS, missing images): they are caught and reported as warnings,
 and ``--strict`` makes them errors (the previous PDF is then left as it was).
 
@@ -35,14 +37,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lxml import html as lxml_html
-
-from ..errors import BuildError, MissingSystemLibrary, display_path
+from ..errors import BuildError, MissingSystemLibrary, Warning_, display_path
 from ..outputs import atomic_path
 from ..render import Book, render_document
 from ..resources import make_url_fetcher
 from ..themes import Theme, font_face_css
-from . import Options
+from . import Options, Written
 
 log = logging.getLogger(__name__)
 
@@ -198,28 +198,30 @@ def layout_for(theme: Theme, options: Options) -> Layout:
 def weasyprint_input(book: Book, options: Options) -> tuple[str, str]:
     """The HTML and the stylesheet that :func:`write` hands WeasyPrint (its first layout):
     what WeasyPrint alone would be given, for the benchmark's floor."""
-    layout, tree, css, _ = _input(book, options)
-    return _serialise(tree), css
-
-
-def _input(book: Book, options: Options) -> tuple[Layout, Any, str, list[str]]:
     layout = layout_for(book.theme, options)
-    warnings: list[str] = []
-    tree = prepare_tree(render_document(book, "pdf", []), layout, warnings)
-    return layout, tree, stylesheet(book, layout), warnings
+    return document_for(book, layout), stylesheet(book, layout)
 
 
-def write(book: Book, dest: Path, options: Options,
-          stats: dict[str, Any] | None = None) -> list[str]:
-    """Lay out the book and write the PDF; return WeasyPrint's warnings.
+def document_for(book: Book, layout: Layout) -> str:
+    """The PDF's HTML: the book written for print, the contents page only when wanted."""
+    classes = ["pdf", "mirrored" if layout.mirror else "single-sided",
+               f"chapters-{layout.chapter_start}"]
+    classes += ["with-toc"] if layout.toc else []
+    classes += ["press"] if layout.print_ready else []
+    return render_document(book, "pdf", [], {"long_table": LONG_TABLE_ROWS},
+                           toc=layout.toc, body_classes=classes)
 
-    ``stats["layouts"]`` receives how many times WeasyPrint laid the book out: once,
-    unless footnotes had to be brought back to their calls' pages (see
+
+def write(book: Book, dest: Path, options: Options) -> Written:
+    """Lay out the book and write the PDF; return WeasyPrint's warnings, and in
+    ``stats["layouts"]`` how many times WeasyPrint laid the book out: once, unless
+    footnotes had to be brought back to their calls' pages (see
     :func:`_notes_stay_with_calls`, which prevents that with WeasyPrint 70)."""
     weasyprint = load_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
-    layout, tree, css, tree_warnings = _input(book, options)
+    layout = layout_for(book.theme, options)
+    html, css = document_for(book, layout), stylesheet(book, layout)
     fetcher = make_url_fetcher(Path(str(options.project_root)), book.theme,
                                allow_remote=options.allow_remote)
     fetcher = _svg_fetcher(fetcher, book.theme, cmyk=layout.print_ready)
@@ -232,29 +234,30 @@ def write(book: Book, dest: Path, options: Options,
         pdf_options["output_intent"] = "device-cmyk"
     with _captured("weasyprint") as messages, _tagging(tagged) as artifacts, \
             _fixed_document_id(book), _notes_stay_with_calls(), _fewer_collections():
-        messages.extend(tree_warnings)
         before = len(messages)
         sheet = weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=fonts,
                                color_profiles=profiles)
         messages[before:] = [_theme_place(m, book, css) for m in messages[before:]]
 
+        kept: set[str] = set()  # blocks started on a new page, to keep notes with calls
+
         def render() -> Any:
-            html = weasyprint.HTML(string=_serialise(tree), base_url=str(options.project_root),
-                                   url_fetcher=fetcher)
-            return html.render(stylesheets=[sheet], font_config=fonts,
-                               color_profiles=profiles, **pdf_options)
+            sheets = [sheet] + ([weasyprint.CSS(string=keep_css(kept))] if kept else [])
+            document = weasyprint.HTML(string=html, base_url=str(options.project_root),
+                                       url_fetcher=fetcher)
+            return document.render(stylesheets=sheets, font_config=fonts,
+                                   color_profiles=profiles, **pdf_options)
 
         rendering = render()
         layouts = 1
         for _ in range(0 if options.draft else MAX_RELAYOUTS):
-            blocks = blocks_to_keep(rendering)
-            if not blocks or not keep_together(tree, blocks):
+            blocks = set(blocks_to_keep(rendering)) - kept
+            if not blocks:
                 break
+            kept |= blocks
             del rendering  # one layout in memory at a time: free this one before the next
             rendering = render()
             layouts += 1
-        if stats is not None:
-            stats["layouts"] = layouts
         for note, call_page, note_page in misplaced_notes(rendering):
             messages.append(f"footnote {note} is on page {note_page}, its call on page "
                             f"{call_page}")
@@ -265,9 +268,7 @@ def write(book: Book, dest: Path, options: Options,
         finisher = _Finisher(layout, artifacts if tagged else None)
         with atomic_path(dest) as tmp:
             rendering.write_pdf(tmp, finisher=finisher, **pdf_options)
-            if options.strict and messages:
-                raise BuildError(f"PDF: {messages[0]} (--strict makes warnings errors)")
-    return messages
+    return Written([Warning_(message) for message in messages], {"layouts": layouts})
 
 
 def _theme_place(message: str, book: Book, css: str) -> str:
@@ -280,38 +281,6 @@ def _theme_place(message: str, book: Book, css: str) -> str:
     path, line = origin
     return (message[:found.start()] + f" at {display_path(path)}:{line}:{found.group(2)}"
             + message[found.end():])
-
-
-def prepare_tree(document: str, layout: Layout, warnings: list[str]) -> Any:
-    """The PDF's HTML: notes at their calls, the contents only when wanted, images checked."""
-    tree = lxml_html.document_fromstring(document)
-    _move_footnotes(tree)
-    if not layout.toc:
-        for element in tree.xpath('//section[@id="pdf-contents"]'):
-            element.getparent().remove(element)
-    body = tree.find("body")
-    if body is not None:
-        classes = (body.get("class") or "").split()
-        classes += ["mirrored" if layout.mirror else "single-sided",
-                    f"chapters-{layout.chapter_start}"]
-        classes += ["with-toc"] if layout.toc else []
-        classes += ["press"] if layout.print_ready else []
-        body.set("class", " ".join(classes))
-    for img in tree.xpath("//img"):
-        if not (img.get("alt") or "").strip():
-            warnings.append(f"image '{img.get('src')}' has no alt text "
-                            "(describe it: ![what it shows](file.png))")
-    for table in tree.xpath("//table"):
-        if len(table.xpath(".//tr")) > LONG_TABLE_ROWS:  # a long table may break, row by row
-            table.set("class", " ".join([*(table.get("class") or "").split(), "long"]))
-    for n, block in enumerate(tree.xpath("//body//*[self::p or self::li or self::blockquote"
-                                         " or self::dd or self::pre]")):
-        block.set("data-block", str(n))
-    return tree
-
-
-def _serialise(tree: Any) -> str:
-    return lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
 # --- footnotes that WeasyPrint moved off the page of their call ----------------------------
@@ -351,7 +320,8 @@ def misplaced_notes(rendering: Any) -> list[tuple[str, int, int]]:
 
 
 def blocks_to_keep(rendering: Any) -> list[str]:
-    """The innermost block split between a page with a misplaced note's call and the next."""
+    """The innermost block split between a page with a misplaced note's call and the next
+    (or the first of the headings just above it: its ``data-after``)."""
     blocks = []
     for _, call_page, _ in misplaced_notes(rendering):
         if call_page >= len(rendering.pages):
@@ -369,26 +339,15 @@ def _blocks_on(page: Any) -> list[str]:
     for box in page._page_box.descendants():
         element = getattr(box, "element", None)
         if element is not None and element.get("data-block") is not None:
-            key = element.get("data-block")
+            key = element.get("data-after") or element.get("data-block")
             if key not in found:
                 found.append(key)
     return found
 
 
-def keep_together(tree: Any, blocks: list[str]) -> bool:
-    """Start each block on the next page (with the heading just above it, if any)."""
-    changed = False
-    for key in blocks:
-        for element in tree.xpath(f'//*[@data-block="{key}"]'):
-            target = element
-            previous = target.getprevious()
-            while previous is not None and previous.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-                target, previous = previous, previous.getprevious()
-            style = target.get("style") or ""
-            if "break-before" not in style:
-                target.set("style", (style + "; " if style else "") + "break-before: page")
-                changed = True
-    return changed
+def keep_css(blocks: set[str]) -> str:
+    """Start each of these blocks on the next page."""
+    return "".join(f'[data-block="{key}"] {{ break-before: page }}\n' for key in sorted(blocks))
 
 
 def stylesheet(book: Book, layout: Layout) -> str:
@@ -442,43 +401,6 @@ def _set_dates(metadata: Any, book: Book, options: Options) -> None:
         created = f"{book.metadata.date}T00:00:00+00:00"
     metadata.created = created
     metadata.modified = modified
-
-
-# --- footnotes ---------------------------------------------------------------------------
-
-
-def _move_footnotes(tree: Any) -> None:
-    calls: dict[str, Any] = {}  # note id -> its first call (one pass: not a search per note)
-    for ref in tree.xpath('//a[@class="footnote-ref"][starts-with(@href, "#")]'):
-        calls.setdefault(ref.get("href")[1:], ref)
-    for section in tree.xpath('//section[contains(@class, "footnotes")]'):
-        for note in section.xpath('.//li[contains(@class, "footnote")]'):
-            ref = calls.get(note.get("id"))
-            if ref is not None:
-                span = _inline_note(note, ref)
-                ref.getparent().replace(ref, span)
-                if ref.get("id"):
-                    span.addprevious(_call_anchor(ref))
-        section.getparent().remove(section)
-
-
-def _inline_note(note: Any, ref: Any) -> Any:
-    for back in note.xpath('.//a[contains(@class, "footnote-back")]'):
-        back.drop_tree()
-    span = lxml_html.Element("span", {"class": note.get("class", "footnote"), "id": note.get("id")})
-    for n, paragraph in enumerate(note):
-        paragraph.tag = "span"
-        paragraph.set("class", "footnote-para")
-        if n:
-            paragraph.text = " " + (paragraph.text or "")
-        span.append(paragraph)
-    span.tail = ref.tail
-    return span
-
-
-def _call_anchor(ref: Any) -> Any:
-    """An empty element where the call is: its named destination gives the call's page."""
-    return lxml_html.Element("span", {"class": "footnote-call-anchor", "id": ref.get("id")})
 
 
 # --- CMYK ----------------------------------------------------------------------------------
