@@ -122,7 +122,7 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                                                          project.link_citations))
         _warn_unused(project, clusters, diagnostics)
         for tree in trees:
-            for found in document.checks.accessibility(tree):
+            for found in document.checks.warnings(tree):
                 diagnostics.warn(Warning_(found.message, tree.path, found.line, found.hint))
     with clock("render"):
         terms = terms_for(project.metadata.lang)
@@ -132,8 +132,7 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
             prepare_chapter(
                 tree, draft.clusters, rendered, heads,
                 document.Context([h.id for h in heads], sections, targets, terms["figure"],
-                                 terms["table"], first_note, terms["back"],
-                                 code_columns=_code_columns(theme, request)),
+                                 terms["table"], first_note, terms["back"]),
                 [str(path.relative_to(project.root)) for path in draft.resources],
                 project.root, request.allow_remote)
             for draft, tree, heads, sections, first_note in zip(
@@ -154,25 +153,6 @@ class _Dialect:
     punctuation_in_quote: bool
     allow_remote: bool
     superscript: bool  # the style's citations are superscript numbers
-
-
-def _code_columns(theme: Any, request: BuildRequest) -> int:
-    """How many characters of code a PDF line holds: the page's width less its margins,
-    in the print stylesheet's code size (8.5 pt of IBM Plex Mono, 0.6 em a character, less
-    the block's rule and padding)."""
-    from .formats.pdf import parse_length_mm, parse_page_size
-    from .highlight import wrap_columns
-
-    def mm(length: str) -> float:
-        try:
-            return parse_length_mm(length, "length")
-        except BuildError:  # (a bad page setting is the PDF's error to report)
-            return 22.0
-    width = mm(parse_page_size(request.page_size or str(theme.page.get("size", "A4")))[0])
-    margins = theme.page.get("margins", {})
-    measure = width - mm(margins.get("inner", "22mm")) - mm(margins.get("outer", "22mm"))
-    body_margins = 12.0  # the page's body keeps the browser's 6 pt margin each side (issue 16)
-    return wrap_columns(measure * 72 / 25.4 - body_margins, 8.5, inset_pt=13.5)
 
 
 def _citation_typography(style: Any, locale: str | None) -> tuple[bool, bool]:

@@ -184,7 +184,9 @@ def prepare_chapter(tree: document.Chapter, clusters: Sequence[Cluster],
     for cluster in clusters:
         cites[int(cluster.id.rsplit("-c", 1)[1]) - 1] = citations[cluster.id]
     title = next((h.text for h in headings if h.level == 1), None)
-    listed = tuple((h.level, h.id, h.text) for h in headings if not h.unlisted)  # contents
+    numbers = list(context.sections) + [None] * (len(headings) - len(context.sections))
+    listed = tuple((h.level, h.id, f"{number} {h.text}" if number else h.text)  # contents
+                   for h, number in zip(headings, numbers, strict=True) if not h.unlisted)
     keys = tuple(dict.fromkeys(key for cluster in clusters if not cluster.crossref
                                for key in (item.key for item in cluster.items)))
     return Chapter(tree.ident, tree.path, title, tree, context, tuple(cites), listed,

@@ -245,3 +245,20 @@ def test_the_epubs_mathml_is_in_its_own_default_namespace(tmp_path: Path) -> Non
     assert re.findall(r"<[^>]*math[^>]*>", xhtml.split("<semantics>")[0])[-1] == (
         '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline" alttext="E=mc^2">')
     assert "ns0:" not in xhtml
+
+
+def test_raw_text_for_another_writer_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    """```{=latex}``` and `\\newpage`{=latex} are Pandoc's raw LaTeX: no output of ours shows
+    them, and the build says so at each one's line; ``{=html5}`` is raw HTML, as in Pandoc."""
+    body = ("Before `\\newpage`{=latex} after.\n\n```{=latex}\n\\clearpage\n```\n\n"
+            "`<b>bold</b>`{=html5} text.\n")
+    root = project(tmp_path / "p", body)
+    result = build(BuildRequest(root, formats=("html",), cache=False))
+    assert [str(w) for w in result.diagnostics.warnings if "raw" in w.message] == [
+        f"{root / 'book' / 'a.md'}:{line}: warning: raw LaTeX (`{{=latex}}`) left out: only "
+        "raw HTML reaches the outputs (hint: write it in HTML (`{=html}`), or remove it)"
+        for line in (5, 7)]
+    tree = lxml_html.fromstring(result.outputs["html"].read_bytes())
+    assert [re.sub(r"\s+", " ", lxml_html.tostring(e, encoding="unicode", with_tail=False))
+            for e in tree.xpath('//section[@class="chapter"]/*')] == [
+        "<p>Before after.</p>", "<p><b>bold</b> text.</p>"]

@@ -476,6 +476,21 @@ def test_footnotes(outputs: Outputs, fmt: str) -> None:
     if fmt == "epub":  # the popup notes start with their number (tests/prose_compare.py)
         expected = [f"{n}. {t}" for n, t in enumerate(expected, 1)]
     assert texts == expected
+    # the calls are numbered through the book, as pandoc numbers one document's notes
+    shown = ["".join(a.itertext()) for a in elements(roots, "a")
+             if a.get("role") == "doc-noteref"]
+    assert shown == [str(n) for n in range(1, len(expected) + 1)]
+
+
+def test_footnotes_pdf(outputs: Outputs) -> None:
+    """The PDF's notes at the feet of the pages: numbered through the book, in call order,
+    each note's whole text."""
+    joined = pc.normalise(" ".join(outputs.pdf_pages))
+    at = 0
+    for n, note in enumerate(EXPECTED["footnotes"], 1):
+        found = joined.find(f"{n}. {pc.normalise(note)}", at)
+        assert found >= 0, (n, note, joined[at:at + 300])
+        at = found + 1
 
 
 # -- the PDF's links -------------------------------------------------------------------------

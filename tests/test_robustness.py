@@ -257,7 +257,7 @@ class Slow:  # most of the child's time is spent in finalizers, where a raised e
         while time.perf_counter() < deadline:
             pass
 
-def writer(book, dest, options, stats):
+def writer(book, dest, options):
     with atomic_path(dest) as tmp:
         tmp.write_bytes(b"%PDF-1.7 partial")
         while True:

@@ -1,7 +1,11 @@
-"""The book-wide step that finds what makes a book hard to read for some readers: images
-without alt text, skipped heading levels, tables without header cells.  Each problem is
-a warning at its file and line, for every format alike (the EPUB's accessibility
-metadata then claims only what its files show: see formats.epub)."""
+"""The book-wide step that finds what the build warns of in a chapter, each at its file and
+line, for every format alike:
+
+- what makes a book hard to read for some readers: images without alt text, skipped
+  heading levels, tables without header cells (the EPUB's accessibility metadata then
+  claims only what its files show: see formats.epub);
+- raw text for another writer (```` ```{=latex} ````), which no output shows.
+"""
 from __future__ import annotations
 
 import re
@@ -23,18 +27,35 @@ class Problem:
     hint: str
 
 
-def accessibility(chapter: Chapter) -> Iterator[Problem]:
+def warnings(chapter: Chapter) -> Iterator[Problem]:
     """The chapter's problems, in reading order of each kind."""
+    yield from _accessibility(chapter)
+    for line, node in located_inlines(chapter):
+        if isinstance(node, RawInline) and node.format != "html":
+            yield _raw(line, node.format)
+    for block in blocks(chapter):
+        if isinstance(block, RawBlock) and block.format != "html":
+            yield _raw(block.line, block.format)
+
+
+def _raw(line: int | None, format: str) -> Problem:
+    name = {"latex": "LaTeX", "tex": "TeX", "docx": "Word", "openxml": "Word"}.get(
+        format, format)
+    return Problem(line, f"raw {name} (`{{={format}}}`) left out: only raw HTML reaches "
+                   "the outputs", "write it in HTML (`{=html}`), or remove it")
+
+
+def _accessibility(chapter: Chapter) -> Iterator[Problem]:
     for line, node in located_inlines(chapter):
         if isinstance(node, Image):
             decorative = any(k == "role" and v in ("presentation", "none")
                              for k, v in node.attr.pairs)
             if not plain_text(node.alt).strip() and not decorative:
                 yield _no_alt(line, node.src)
-        elif isinstance(node, RawInline):
+        elif isinstance(node, RawInline) and node.format == "html":
             yield from _raw_images(node.html, line)
     for block in blocks(chapter):
-        if isinstance(block, RawBlock):
+        if isinstance(block, RawBlock) and block.format == "html":
             yield from _raw_images(block.html, block.line)
     level = 1  # a chapter is its own file in the EPUB: it may start at h2
     for block in blocks(chapter, notes=False):

@@ -124,9 +124,10 @@ class _Reader:
             if kind == "footnote_block_open":
                 i = self.footnotes(tokens, i + 1)
                 continue
-            if kind == "fence" and token.info.strip().startswith("{="):  # raw, as Pandoc
-                if token.info.strip() == "{=html}":
-                    found.append(RawBlock(token.content, self.line(token)))
+            raw = re.fullmatch(r"\{=([\w-]+)\}", token.info.strip()) if kind == "fence" \
+                else None
+            if raw:  # as Pandoc: raw HTML, or text for another writer
+                found.append(RawBlock(token.content, self.line(token), _raw_format(raw.group(1))))
             elif kind in ("fence", "code_block"):
                 found.append(self.code(token))
             elif kind == "html_block":
@@ -381,6 +382,12 @@ def _token_attr(token: Token, *known: str) -> Attr:
     return Attr(ident, classes, tuple(sorted(attrs.items())))
 
 
+def _raw_format(name: str) -> str:
+    """Pandoc's raw format names: ``html5`` and ``html4`` are HTML too."""
+    name = name.lower()
+    return "html" if name in ("html4", "html5") else name
+
+
 def _attach_attributes(found: list[Inline]) -> list[Inline]:
     """``![a](b.png){#fig:x width=50%}``, ``[a](b){.c}``, ```` `x`{.py} ````: the
     attributes that follow an image, a link or inline code are theirs (Pandoc)."""
@@ -388,9 +395,9 @@ def _attach_attributes(found: list[Inline]) -> list[Inline]:
     for node in found:
         previous = out[-1] if out else None
         if isinstance(node, Str) and isinstance(previous, Code) and node.text.startswith("{="):
-            match = re.match(r"\{=(\w+)\}", node.text)  # `<b>x</b>`{=html}: raw, as Pandoc
+            match = re.match(r"\{=([\w-]+)\}", node.text)  # `<b>x</b>`{=html}: raw, as Pandoc
             if match:
-                out[-1:] = [RawInline(previous.text)] if match.group(1) == "html" else []
+                out[-1] = RawInline(previous.text, _raw_format(match.group(1)))
                 if node.text[match.end():]:
                     out.append(Str(node.text[match.end():]))
                 continue

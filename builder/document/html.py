@@ -181,7 +181,7 @@ class Writer:
         if isinstance(block, CodeBlock):
             return self.code_block(block)
         if isinstance(block, RawBlock):
-            return block.html
+            return block.html if block.format == "html" else ""
         if isinstance(block, Rule):
             return "<hr />\n"
         if isinstance(block, Table):
@@ -397,7 +397,7 @@ class Writer:
         if isinstance(node, LineBreak):
             return "<br />\n"
         if isinstance(node, RawInline):
-            return node.html
+            return node.html if node.format == "html" else ""
         if isinstance(node, Math):
             return self.math(node)
         if isinstance(node, Check):  # as Pandoc: a disabled box

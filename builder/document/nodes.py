@@ -85,9 +85,12 @@ class LineBreak:
 
 @dataclass(frozen=True, slots=True)
 class RawInline:
-    """Raw HTML as written (made safe when the chapter is written out)."""
+    """Raw HTML as written (made safe when the chapter is written out); or, when its
+    ``format`` is another (`` `\\newpage`{=latex} ``), text for another writer, which
+    no output of ours shows (the build warns of it)."""
 
     html: str
+    format: str = "html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +164,11 @@ class CodeBlock:
 
 @dataclass(frozen=True, slots=True)
 class RawBlock:
+    """Raw HTML as written, or raw text of another ``format`` (see :class:`RawInline`)."""
+
     html: str
     line: int | None = None
+    format: str = "html"
 
 
 @dataclass(frozen=True, slots=True)

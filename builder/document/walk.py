@@ -90,8 +90,10 @@ def image_sources(chapter: Chapter) -> list[str]:
 
 def raw_html(chapter: Chapter) -> list[str]:
     """The raw HTML of the chapter, each block and each inline piece."""
-    found = [block.html for block in blocks(chapter) if isinstance(block, RawBlock)]
-    found += [node.html for node in inlines(chapter) if isinstance(node, RawInline)]
+    found = [block.html for block in blocks(chapter)
+             if isinstance(block, RawBlock) and block.format == "html"]
+    found += [node.html for node in inlines(chapter)
+              if isinstance(node, RawInline) and node.format == "html"]
     return found
 
 

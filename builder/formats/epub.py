@@ -48,6 +48,7 @@ from .. import __version__
 from .. import document as doctree
 from ..cache import Cache, code_version, digest, file_digest
 from ..errors import BuildError, Warning_, display_path
+from ..model import Chapter
 from ..outputs import write_bytes
 from ..render import Book, render_document, terms_for
 from ..themes import FontFace, font_face_css
@@ -81,6 +82,7 @@ class _Part:
     kind: str  # cover, titlepage, chapter, references, about
     body: Any  # lxml.html element: the part's content, the child of <body>
     source: Path | None = None  # the Markdown file of a chapter
+    chapter: Chapter | None = None  # a chapter's: its headings make the navigation
     properties: list[str] = field(default_factory=list)
 
 
@@ -182,7 +184,8 @@ def _cut(tree: Any, book: Book, terms: dict[str, str], warnings: _Warnings) -> l
             element.set("role", "doc-chapter")
             title = (chapter.title if chapter and chapter.title else book.metadata.title
                      if len(book.chapters) == 1 else terms["chapter"].format(n=number))
-            parts.append(_Part(f"chapter-{number:02d}.xhtml", title, kind, element, source))
+            parts.append(_Part(f"chapter-{number:02d}.xhtml", title, kind, element, source,
+                               chapter))
         elif kind == "list":  # of figures, of tables
             element.set(EPUB_TYPE, "loi" if "list-of-figures" in element.get("class", "")
                         else "lot")
@@ -553,22 +556,19 @@ def _outline(parts: list[_Part]) -> list[_Entry]:
     for part in parts:
         if part.kind in ("cover", "titlepage"):
             continue
-        title = part.body.xpath(".//h1[@id]") if part.kind == "chapter" else []
+        headings = part.chapter.headings if part.chapter else ()  # (level, id, text), listed
+        title = next((ident for level, ident, _ in headings if level == 1), None)
         entry = _Entry(part.title, part.file_name + (  # to the heading, as Pandoc's EPUB
-            f"#{_fragment(title[0].get('id'))}" if title else ""))
-        if part.kind == "chapter":
-            stack: list[tuple[int, _Entry]] = [(1, entry)]
-            for heading in part.body.xpath(".//h2|.//h3"):
-                if heading.xpath("ancestor::aside") or not heading.get("id") or (
-                        "unlisted" in (heading.get("class") or "").split()):  # {.unlisted}
-                    continue
-                level = int(heading.tag[1])
-                href = f"{part.file_name}#{_fragment(heading.get('id'))}"
-                child = _Entry(_text_of(heading), href)
-                while stack[-1][0] >= level:
-                    stack.pop()
-                stack[-1][1].children.append(child)
-                stack.append((level, child))
+            f"#{_fragment(title)}" if title else ""))
+        stack: list[tuple[int, _Entry]] = [(1, entry)]
+        for level, ident, text in headings:
+            if level not in (2, 3):
+                continue
+            child = _Entry(text, f"{part.file_name}#{_fragment(ident)}")
+            while stack[-1][0] >= level:
+                stack.pop()
+            stack[-1][1].children.append(child)
+            stack.append((level, child))
         entries.append(entry)
     return entries
 

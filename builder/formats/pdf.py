@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError, MissingSystemLibrary, Warning_, display_path
+from ..highlight import wrap_columns
 from ..outputs import atomic_path
 from ..render import Book, render_document
 from ..resources import make_url_fetcher
@@ -208,8 +209,24 @@ def document_for(book: Book, layout: Layout) -> str:
                f"chapters-{layout.chapter_start}"]
     classes += ["with-toc"] if layout.toc else []
     classes += ["press"] if layout.print_ready else []
-    return render_document(book, "pdf", [], {"long_table": LONG_TABLE_ROWS},
+    return render_document(book, "pdf", [], {"long_table": LONG_TABLE_ROWS,
+                                             "code_columns": code_columns(layout)},
                            toc=layout.toc, body_classes=classes)
+
+
+def code_columns(layout: Layout) -> int:
+    """How many characters of code a line holds: the page's width less its margins, in the
+    print stylesheet's code size (8.5 pt of IBM Plex Mono, 0.6 em a character, less the
+    block's rule and padding)."""
+    def mm(length: str) -> float:
+        try:
+            return parse_length_mm(length, "length")
+        except BuildError:  # (a bad margin is reported by the stylesheet's checks)
+            return 22.0
+    measure = mm(layout.width) - mm(layout.margins.get("inner", "22mm")) \
+        - mm(layout.margins.get("outer", "22mm"))
+    body_margins = 12.0  # the page's body keeps the browser's 6 pt margin each side (issue 16)
+    return wrap_columns(measure * 72 / 25.4 - body_margins, 8.5, inset_pt=13.5)
 
 
 def write(book: Book, dest: Path, options: Options) -> Written:
