@@ -238,6 +238,11 @@ def test_unlisted_heading_not_in_navigation(outputs: Outputs) -> None:
     assert "reading-guide" not in targets
     for ident in ("sec:scope", "acknowledgements", "sec:methods", "sec:balance"):
         assert ident in targets, ident
+    # every listed heading down to h3, in order, with pandoc's --number-sections text
+    entries = [(a.get("href").rpartition("#")[2], pc.normalise("".join(a.itertext())))
+               for a in toc.iter(f"{XHTML}a") if "chapter-" in a.get("href")]
+    assert entries == [(h["id"], h["text"]) for h in EXPECTED["headings"]
+                       if h["level"] <= 3 and "unlisted" not in h["classes"]]
 
 
 # -- attributes --------------------------------------------------------------------------------

@@ -557,9 +557,9 @@ def _outline(parts: list[_Part]) -> list[_Entry]:
         if part.kind in ("cover", "titlepage"):
             continue
         headings = part.chapter.headings if part.chapter else ()  # (level, id, text), listed
-        title = next((ident for level, ident, _ in headings if level == 1), None)
-        entry = _Entry(part.title, part.file_name + (  # to the heading, as Pandoc's EPUB
-            f"#{_fragment(title)}" if title else ""))
+        title = next(((ident, text) for level, ident, text in headings if level == 1), None)
+        entry = _Entry(title[1] if title else part.title, part.file_name + (
+            f"#{_fragment(title[0])}" if title else ""))  # to the heading, as Pandoc's EPUB
         stack: list[tuple[int, _Entry]] = [(1, entry)]
         for level, ident, text in headings:
             if level not in (2, 3):
