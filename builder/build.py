@@ -11,7 +11,6 @@ import functools
 import logging
 import os
 import re
-import signal
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +27,7 @@ from .errors import BuildError, Diagnostics, Warning_, raise_all
 from .formats import Options, Written
 from .model import ChapterSource, Position, Project
 from .outputs import remove_stale_temporaries, staging_path, target_name
-from .processes import can_fork, die_with_parent
+from .processes import Background, can_fork
 from .render import Book, prepare_chapter, terms_for
 from .resources import resolve_reference
 from .sanitize import resources
@@ -347,7 +346,10 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
     try:
         if "pdf" in todo and len(todo) > 1 and can_fork():
             progress("writing the PDF in the background")
-            background = _Background(writers["pdf"], book, staged["pdf"], options)
+            def lay_out(seen: Callable[[int], None]) -> Written:
+                with _counting_pages(seen):
+                    return writers["pdf"](book, staged["pdf"], options)
+            background = Background(lay_out, "the PDF process", "--to pdf")
         for fmt in todo:
             if fmt == "pdf" and background is not None:
                 continue
@@ -378,6 +380,8 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
     finally:
         if background is not None:
             background.stop()
+            # the child's own temporaries (its process is gone, so they are stale)
+            remove_stale_temporaries(out_dir, target_name(staged["pdf"].name))
         for path in staged.values():
             with contextlib.suppress(OSError):  # an unwritable folder was reported already
                 path.unlink()
@@ -412,85 +416,6 @@ def _restored(stored: Any) -> Warning_:
         return Warning_(stored)
     message, path, line, hint = stored
     return Warning_(message, Path(path) if path else None, line, hint)
-
-
-class _Background:
-    """One format written by a forked copy of this process.
-
-    The child inherits the rendered book (nothing is pickled on the way in);
-    it sends back its warnings and time, or the error, through a pipe.  A child
-    that is stopped (another format failed, Ctrl-C) exits at once, wherever it
-    is; the parent then removes the temporary files it left.
-    """
-
-    def __init__(self, writer: Callable[..., Any], book: Book, dest: Path,
-                 options: Any) -> None:
-        import multiprocessing
-        context = multiprocessing.get_context("fork")
-        self.receive, send = context.Pipe(duplex=False)
-        self.pages = context.Value("i", 0, lock=False)
-        self.dest = dest
-        self.process = context.Process(target=_child, daemon=True,
-                                       args=(writer, book, dest, options, send, self.pages))
-        self.process.start()
-        send.close()
-
-    def wait(self, progress: Callable[[int], None]) -> tuple[Written, float]:
-        while not self.receive.poll(0.2):
-            if not self.process.is_alive() and not self.receive.poll(0):
-                raise BuildError(f"the PDF process stopped (exit code {self.process.exitcode})",
-                                 hint="run again; if it happens again, build with --to pdf "
-                                      "to see the error")
-            if self.pages.value:
-                progress(self.pages.value)
-        try:
-            outcome = self.receive.recv()
-        except EOFError:
-            self.process.join()
-            raise BuildError(f"the PDF process stopped (exit code {self.process.exitcode})",
-                             hint="build with --to pdf to see the error") from None
-        self.process.join()
-        if self.pages.value:
-            progress(self.pages.value)
-        if outcome[0] == "error":
-            message, path, line, col, hint, category = outcome[1]
-            raise BuildError(message, path, line, col, hint, category)
-        if outcome[0] == "crash":
-            raise RuntimeError(f"the PDF process failed:\n{outcome[1]}")
-        return outcome[1], outcome[2]
-
-    def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join()
-        self.receive.close()
-        # The child's own temporaries (its process is gone, so they are stale).
-        remove_stale_temporaries(self.dest.parent, target_name(self.dest.name))
-
-
-def _child(writer: Callable[..., Any], book: Book, dest: Path, options: Any, send: Any,
-           pages: Any) -> None:
-    import traceback
-
-    def stop(*_: object) -> None:
-        # Not SystemExit: raised inside a weakref callback or a ``__del__`` it would be
-        # printed and ignored, and the child would go on.  The parent cleans up.
-        os._exit(1)
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    die_with_parent()
-    start = time.perf_counter()
-    try:
-        with _counting_pages(lambda page: setattr(pages, "value", page)):
-            written = writer(book, dest, options)
-        send.send(("ok", written, time.perf_counter() - start))
-    except BuildError as exc:
-        send.send(("error", (exc.message, exc.path, exc.line, exc.col, exc.hint, exc.category)))
-    except BaseException:  # noqa: BLE001 - shown by the parent, as a crash of its own
-        send.send(("crash", traceback.format_exc()))
-    finally:
-        send.close()
-    os._exit(0)  # no atexit handlers or buffers of the parent run twice
 
 
 @contextlib.contextmanager

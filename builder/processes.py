@@ -1,4 +1,9 @@
-"""Work shared with forked copies of this process (the machine's second core).
+"""Work shared with forked copies of this process (the machine's second core): the only
+module that forks.
+
+- :class:`FromBothEnds`: a list of results made from both ends at once (citations);
+- :class:`Background`: one piece of work in a child while this process does others
+  (the PDF's layout while the EPUB and the HTML are written).
 
 A forked child inherits everything the parent has computed (nothing is pickled on
 the way in) and sends back only its results.  :func:`can_fork` says whether to
@@ -12,9 +17,12 @@ import contextlib
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
+
+from .errors import BuildError
 
 T = TypeVar("T")
 
@@ -110,3 +118,79 @@ class FromBothEnds(Generic[T]):
         if self.process is not None and self.process.is_alive():
             self.process.kill()
             self.process.join()
+
+
+class Background(Generic[T]):
+    """``work(seen)`` in a forked child; :meth:`wait` gives its result and its seconds.
+
+    The child inherits everything (nothing is pickled on the way in) and sends back its
+    result, or its :class:`BuildError`, through a pipe; ``seen(n)`` there sets a number
+    the parent's :meth:`wait` passes on to its ``progress`` (the PDF's pages laid out).
+    A child that is stopped (another format failed, Ctrl-C) exits at once, wherever it
+    is: the caller removes what it left (see ``build.write_outputs``).  ``name`` and
+    ``alone`` word the error when the child dies: "the PDF process stopped ... (build
+    with --to pdf to see the error)".
+    """
+
+    def __init__(self, work: Callable[[Callable[[int], None]], T], name: str,
+                 alone: str) -> None:
+        import multiprocessing
+        context = multiprocessing.get_context("fork")
+        self.name, self.alone = name, alone
+        self.receive, send = context.Pipe(duplex=False)
+        self.count = context.Value("i", 0, lock=False)
+        self.process = context.Process(target=_background, daemon=True,
+                                       args=(work, send, self.count))
+        self.process.start()
+        send.close()
+
+    def wait(self, progress: Callable[[int], None]) -> tuple[T, float]:
+        while not self.receive.poll(0.2):
+            if not self.process.is_alive() and not self.receive.poll(0):
+                raise BuildError(f"{self.name} stopped (exit code {self.process.exitcode})",
+                                 hint=f"run again; if it happens again, build with "
+                                      f"{self.alone} to see the error")
+            if self.count.value:
+                progress(self.count.value)
+        try:
+            outcome = self.receive.recv()
+        except EOFError:
+            self.process.join()
+            raise BuildError(f"{self.name} stopped (exit code {self.process.exitcode})",
+                             hint=f"build with {self.alone} to see the error") from None
+        self.process.join()
+        if self.count.value:
+            progress(self.count.value)
+        if outcome[0] == "error":
+            message, path, line, col, hint, category = outcome[1]
+            raise BuildError(message, path, line, col, hint, category)
+        if outcome[0] == "crash":
+            raise RuntimeError(f"{self.name} failed:\n{outcome[1]}")
+        return outcome[1], outcome[2]
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        self.receive.close()
+
+
+def _background(work: Callable[[Callable[[int], None]], Any], send: Any, count: Any) -> None:
+    def stop(*_: object) -> None:
+        # Not SystemExit: raised inside a weakref callback or a ``__del__`` it would be
+        # printed and ignored, and the child would go on.  The parent cleans up.
+        os._exit(1)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    die_with_parent()
+    start = time.perf_counter()
+    try:
+        result = work(lambda n: setattr(count, "value", n))
+        send.send(("ok", result, time.perf_counter() - start))
+    except BuildError as exc:
+        send.send(("error", (exc.message, exc.path, exc.line, exc.col, exc.hint, exc.category)))
+    except BaseException:  # noqa: BLE001 - shown by the parent, as a crash of its own
+        send.send(("crash", traceback.format_exc()))
+    finally:
+        send.close()
+    os._exit(0)  # no atexit handlers or buffers of the parent run twice

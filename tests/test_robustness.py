@@ -248,8 +248,8 @@ def test_a_build_leaves_the_live_temporary_of_another_build_alone(tmp_path):
 _STOPPED_CHILD = r'''
 import sys, time
 from pathlib import Path
-from builder.build import _Background
-from builder.outputs import atomic_path
+from builder.outputs import atomic_path, remove_stale_temporaries
+from builder.processes import Background
 
 class Slow:  # most of the child's time is spent in finalizers, where a raised exit is ignored
     def __del__(self):
@@ -257,20 +257,23 @@ class Slow:  # most of the child's time is spent in finalizers, where a raised e
         while time.perf_counter() < deadline:
             pass
 
-def writer(book, dest, options):
+out = Path(sys.argv[1])
+dest = out / ".book.pdf.1.staged.tmp"
+
+def writer(seen):
     with atomic_path(dest) as tmp:
         tmp.write_bytes(b"%PDF-1.7 partial")
         while True:
             Slow()
 
-out = Path(sys.argv[1])
-background = _Background(writer, None, out / ".book.pdf.1.staged.tmp", None)
+background = Background(writer, "the PDF process", "--to pdf")
 deadline = time.monotonic() + 30
 while not any(p.name.startswith("..book.pdf.1.staged.tmp.") for p in out.iterdir()):
     assert time.monotonic() < deadline, "the child never wrote"
     time.sleep(0.01)
 time.sleep(0.2)
 background.stop()
+remove_stale_temporaries(out)  # as the build does after it
 print(sorted(p.name for p in out.iterdir()))
 '''
 
