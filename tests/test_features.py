@@ -301,6 +301,11 @@ def test_languages(outputs: Outputs, fmt: str) -> None:
     expected = [(a["attributes"]["lang"], a["text"]) for a in EXPECTED["attributes"]
                 if "lang" in a["attributes"]]
     assert tagged == expected
+    if fmt == "epub":  # XHTML: lang and xml:lang agree on every element that has one
+        assert [(el.get("lang"), el.get(xml_lang)) for el in elements(roots)
+                if el.get("lang") or el.get(xml_lang)] == [
+            (el.get("lang"), el.get("lang")) for el in elements(roots)
+            if el.get("lang") or el.get(xml_lang)]
 
 
 # -- figures and tables ------------------------------------------------------------------------

@@ -514,6 +514,8 @@ def _namespaced(element: Any, ns: str, properties: list[str]) -> Any:
         name = _attribute_name(name)
         if name is not None and name != "xmlns":  # (the namespace is the element's own)
             copy.set(name, value)
+            if name == "lang" and ns == XHTML_NS:  # both, as the root has (EPUB 3, XHTML)
+                copy.set(XML_LANG, value)
     copy.text = element.text
     for child in element:
         if not isinstance(child.tag, str):  # comments and processing instructions
