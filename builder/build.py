@@ -22,9 +22,10 @@ from . import document, markdown
 from .cache import Cache, code_version, file_digest, folder_digest
 from .cache import digest as cache_digest
 from .citations import check_keys, load_style, process_citations
+from .citations.completeness import missing_fields
 from .citations.styles import check_locale
 from .errors import BuildError, Diagnostics, Warning_, raise_all
-from .formats import Options, Written
+from .formats import Options, Written, epub, html, pdf
 from .model import ChapterSource, Position, Project
 from .outputs import remove_stale_temporaries, staging_path, target_name
 from .processes import Background, can_fork
@@ -69,10 +70,12 @@ class BuildResult:
 
 def prepare(request: BuildRequest, diagnostics: Diagnostics,
             timings: dict[str, float] | None = None, cache: Cache | None = None,
-            progress: Progress = lambda *_: None) -> Book:
-    """Phase 1: everything read, checked and rendered to HTML fragments.
+            progress: Progress = lambda *_: None, fields: bool = False) -> Book:
+    """Phase 1: everything read, checked, and made ready to write.
 
     ``timings`` receives the seconds of each stage: load, parse, citations, render.
+    ``fields``: warn of each cited reference that lacks a field the style prints for it
+    (``builder check``, and ``builder build --strict``).
     """
     clock = _Clock(timings if timings is not None else {})
     cache = cache or Cache(None)
@@ -120,6 +123,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                                                          locale, project.nocite,
                                                          project.link_citations))
         _warn_unused(project, clusters, diagnostics)
+        if fields:
+            _warn_missing_fields(project, style, clusters, diagnostics, cache)
         for tree in trees:
             for found in document.checks.warnings(tree):
                 diagnostics.warn(Warning_(found.message, tree.path, found.line, found.hint))
@@ -286,6 +291,26 @@ def _from_metadata(position: Position | None) -> Iterator[None]:
         raise BuildError(exc.message, position.path, position.line, hint=exc.hint) from None
 
 
+def _warn_missing_fields(project: Project, style: Any, clusters: Sequence[markdown.Cluster],
+                         diagnostics: Diagnostics, cache: Cache) -> None:
+    """A warning for each cited reference that lacks a field the style prints for it."""
+    cited = {item.key for cluster in clusters for item in cluster.items}
+    if "*" in project.nocite:
+        cited = {ref.key for ref in project.references}
+    cited |= set(project.nocite)
+    references = [ref for ref in project.references if ref.key in cited]
+    items = [ref.csl for ref in references]
+    found = cache.memo("fields", cache_digest(code_version(), style.xml, project.locale, items),
+                       lambda: missing_fields(style.xml, items, project.locale))
+    for ref in references:
+        for name in found.get(ref.key, []):
+            kind = str(ref.csl.get("type", "item")).replace("-", " ").replace("_", " ")
+            article = "an" if kind[:1] in "aeiou" else "a"
+            diagnostics.warn(f"reference '{ref.key}' has no {name}, which {style.name} prints "
+                             f"for {article} {kind} (add {name}: to the entry)", ref.position.path,
+                             ref.position.line)
+
+
 def _warn_unused(project: Project, clusters: Sequence[markdown.Cluster],
                  diagnostics: Diagnostics, listed: int = 10) -> None:
     """A warning for each reference never cited (one summary line past ``listed``)."""
@@ -311,7 +336,6 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
     a failure leaves dist/ as it was.  The PDF (WeasyPrint's layout, the longest
     step) is made in a forked process while this one writes the EPUB and the HTML.
     """
-    from .formats import epub, html, pdf
     writers = {"pdf": pdf.write, "epub": epub.write, "html": html.write}
     out_dir = request.out_dir or request.project_root / "dist"
     cache = cache or Cache(None)
@@ -445,13 +469,11 @@ def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildR
     cache = Cache.for_project(request.project_root, request.cache)
     progress("reading sources")
     if "pdf" in request.formats:
-        from .formats.pdf import check_options
         # a bad page size or variant: nothing read, nothing written
-        check_options(format_options(request))
-    book = prepare(request, result.diagnostics, result.timings, cache, progress)
-    if request.strict:  # every warning counts: references lacking a field the style prints too
-        from .validate import warn_missing_fields
-        warn_missing_fields(request, book, result.diagnostics, cache)
+        pdf.check_options(format_options(request))
+    # under --strict every warning counts: references lacking a field the style prints too
+    book = prepare(request, result.diagnostics, result.timings, cache, progress,
+                   fields=request.strict)
     if request.strict and result.diagnostics.warnings:
         raise_all([w.as_error() for w in result.diagnostics.warnings])
     write_outputs(book, request, result, progress, cache)

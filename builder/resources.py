@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from .errors import BuildError
-from .themes import Theme
+
+if TYPE_CHECKING:  # (themes check their stylesheets with this module's functions)
+    from .themes import Theme
 
 
 def resolve_reference(src: str, base_dir: Path, project_root: Path,

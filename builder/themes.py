@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BuildError
+from .resources import stylesheet_refusal, stylesheet_urls
 from .yamlfile import load_yaml
 
 BUILTIN_STYLES = Path(__file__).resolve().parent.parent / "styles"
@@ -170,8 +171,6 @@ def check_stylesheets(folder: Path, project_root: Path, allow_remote: bool = Fal
     anything is written, so a refused URL never reaches an output (the HTML and
     the EPUB copy the stylesheets as they are).
     """
-    from .resources import stylesheet_refusal, stylesheet_urls
-
     allowed = [folder.resolve(), project_root.resolve()]
     for css in sorted((folder / "css").glob("*.css")):
         try:

@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildRequest, prepare
+from .check import check_epub
+from .check import summary as epub_summary
 from .errors import BuildError, Diagnostics
+from .pdfcheck import check_pdf
 
 
 def check_project(request: BuildRequest, outputs: bool = True) -> dict[str, Any]:
@@ -21,8 +24,7 @@ def check_project(request: BuildRequest, outputs: bool = True) -> dict[str, Any]
                               "warnings": [], "outputs": {}}
     book = None
     try:
-        book = prepare(request, diagnostics)
-        warn_missing_fields(request, book, diagnostics)
+        book = prepare(request, diagnostics, fields=True)
     except BuildError as exc:
         report["errors"].append(str(exc))
     report["warnings"] = [str(w) for w in diagnostics.warnings]
@@ -35,33 +37,6 @@ def check_project(request: BuildRequest, outputs: bool = True) -> dict[str, Any]
     return report
 
 
-def warn_missing_fields(request: BuildRequest, book: Any, diagnostics: Diagnostics,
-                        cache: Any = None) -> None:
-    """A warning for each cited reference that lacks a field the style prints for it
-    (``builder check``, and ``builder build --strict``)."""
-    from .cache import Cache, code_version, digest
-    from .citations import load_style
-    from .citations.completeness import missing_fields
-    from .sources import load_project
-    project = load_project(request.project_root, request.style, request.locale,
-                           list(request.bibliography) or None)
-    style = load_style(project.style, project.root)
-    cited = {key for key, _ in book.citations.bibliography} or {
-        key for chapter in book.chapters for key in chapter.keys}
-    references = [ref for ref in project.references if ref.key in cited]
-    items = [ref.csl for ref in references]
-    found = (cache or Cache(None)).memo(
-        "fields", digest(code_version(), style.xml, project.locale, items),
-        lambda: missing_fields(style.xml, items, project.locale))
-    for ref in references:
-        for name in found.get(ref.key, []):
-            kind = str(ref.csl.get("type", "item")).replace("-", " ").replace("_", " ")
-            article = "an" if kind[:1] in "aeiou" else "a"
-            diagnostics.warn(f"reference '{ref.key}' has no {name}, which {style.name} prints "
-                             f"for {article} {kind} (add {name}: to the entry)", ref.position.path,
-                             ref.position.line)
-
-
 def _headings(book: Any) -> list[str]:
     return [text for chapter in book.chapters for _, _, text in chapter.headings]
 
@@ -70,10 +45,8 @@ def _check_outputs(out_dir: Path, slug: str, headings: list[str]) -> dict[str, A
     found: dict[str, Any] = {}
     epub, pdf = out_dir / f"{slug}.epub", out_dir / f"{slug}.pdf"
     if epub.is_file():
-        from .check import check_epub
         found["epub"] = check_epub(epub)
     if pdf.is_file():
-        from .pdfcheck import check_pdf
         result = check_pdf(pdf, _pdf_variant(pdf))
         found["pdf"] = {"file": str(pdf), **result}
     return found
@@ -95,7 +68,6 @@ def _pdf_variant(path: Path) -> str | None:
 
 def summary(report: dict[str, Any]) -> str:
     """The report as lines a person reads."""
-    from .check import summary as epub_summary
     lines = [*report["errors"], *report["warnings"]]
     sources = "sources: " + ("ok" if not report["errors"] else f"{len(report['errors'])} error")
     lines.append(f"{sources}, {len(report['warnings'])} warning(s)")

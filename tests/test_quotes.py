@@ -241,7 +241,7 @@ def test_implicit_nocase_only_for_whole_words():
 
 
 def test_escape_text_marks_affix_quotes():
-    assert markup.escape_text("see 'also' <i>x</i> & y") == \
+    assert quotes.escape_text("see 'also' <i>x</i> & y") == \
         f"see {AFFIX_QUOTE_OPEN}also{AFFIX_QUOTE_CLOSE} \ue020x\ue021 &amp; y"
 
 

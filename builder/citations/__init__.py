@@ -9,11 +9,14 @@ import difflib
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..errors import BuildError, raise_all
 from ..model import CiteItem, Cluster, Reference, RenderedCitations
+from . import markup
 from .engine import Cite, Processor, ref_id
+from .quotes import escape_text
 from .styles import Style, check_locale, load_style
 
 __all__ = ["process_citations", "check_keys", "csl_engine", "load_style", "ref_id", "Style"]
@@ -125,11 +128,8 @@ def check_keys(clusters: Sequence[Cluster], by_key: dict[str, Any]) -> None:
 
 def _escaped(cite: Cite) -> Cite:
     """Test-suite affixes are text that may hold a few HTML tags: keep those."""
-    from dataclasses import replace
-
-    from . import markup
-    return replace(cite, prefix=markup.decode(markup.encode(markup.escape_text(cite.prefix))),
-                   suffix=markup.decode(markup.encode(markup.escape_text(cite.suffix))))
+    return replace(cite, prefix=markup.decode(markup.encode(escape_text(cite.prefix))),
+                   suffix=markup.decode(markup.encode(escape_text(cite.suffix))))
 
 
 def csl_engine(style_xml: str, items: list[dict[str, Any]], citations: list[list[dict[str, Any]]],

@@ -35,6 +35,7 @@ from citeproc.string import MixedString, NoCase, String, join
 from lxml import etree
 
 from .collation import collation_key
+from .markup import decode, strip_markers
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 
@@ -1361,7 +1362,6 @@ def plain_sort_text(rendered: object) -> str:
     """A rendered sort key as plain text: without rich text markup (CSL 1.0.2,
     "Sorting Variables", "Sorting Macros"), the markers of :mod:`.markup` and
     :mod:`.quotes`, and HTML escapes."""
-    from .markup import decode, strip_markers
     text = decode(str(rendered))
     text = _TAGS.sub("", text)
     return " ".join(html.unescape(strip_markers(text)).split())

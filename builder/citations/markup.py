@@ -123,13 +123,3 @@ def plain(rendered_html: str) -> str:
 def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
-
-def escape_text(text: str) -> str:
-    """Escape ``&``, ``<`` and ``>`` except in the formatting tags of :func:`encode`.
-
-    Quotation marks and apostrophes become the markers of :mod:`.quotes`, as
-    in fields: affixes of cite items are rich text too.
-    """
-    from .quotes import mark_quotes
-    encoded = mark_quotes(encode(text), affix=True)
-    return html.escape(encoded, quote=False)

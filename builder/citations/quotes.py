@@ -25,6 +25,7 @@ rendered HTML.
 from __future__ import annotations
 
 import functools
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -486,3 +487,14 @@ def _punctuation_in_quote(text: str) -> str:
     """``punctuation-in-quote``: periods, commas (and ``!``, ``?``) after a closing
     quotation mark, even across closing tags, go inside it."""
     return _MOVABLE.sub(lambda m: m.group(2) + m.group(1), text)
+
+
+def escape_text(text: str) -> str:
+    """Escape ``&``, ``<`` and ``>`` except in the formatting tags of
+    :func:`.markup.encode`.
+
+    Quotation marks and apostrophes become the markers of this module, as in fields:
+    affixes of cite items are rich text too.
+    """
+    encoded = mark_quotes(encode(text), affix=True)
+    return html.escape(encoded, quote=False)
