@@ -33,7 +33,7 @@ from .document.html import inline_html as tree_inline_html
 from .errors import BuildError
 from .model import ChapterSource, CiteItem, Cluster, Position, Text
 from .resources import resolve_reference
-from .sanitize import refused_resource, sanitize
+from .sanitize import clean_fragment, refused_resource, resolve_resources
 
 # Pandoc's citation keys: a letter, digit or _, then word characters and
 # internal punctuation (punctuation only when a word character follows).
@@ -105,7 +105,7 @@ def inline_text(text: str, source: Path, project_root: Path | None) -> Text:
     if not _INLINE:
         _INLINE.append(make_parser())
     html = inline_html(_INLINE[0], text)
-    html = sanitize(html, source, project_root).strip()
+    html = clean_fragment(resolve_resources(html, source, project_root)).strip()
     plain = lxml_html.fragment_fromstring(f"<span>{html}</span>").text_content() if html else ""
     return Text(plain.strip(), html)
 
@@ -645,7 +645,7 @@ def _raw_html_resources(state: StateCore) -> None:
     """Raw HTML: a resource it may not load is an error at its line and column.
 
     Block HTML carries its lines (``map``); inline HTML is found in the text of its
-    paragraph.  :func:`builder.sanitize.sanitize` resolves the paths later, on the
+    paragraph.  :func:`builder.sanitize.resolve_resources` resolves the paths later, on the
     rendered chapter, where lines are no longer known.
     """
     root, source = state.env.get("project_root"), state.env.get("source")

@@ -19,7 +19,7 @@ from . import __version__, document
 from .citations import drop_final_period, ref_id
 from .errors import BuildError
 from .model import Chapter, Cluster, Metadata, RenderedCitations, Text
-from .sanitize import sanitize
+from .sanitize import clean_document, resolve_resources
 from .themes import Theme
 
 # Words the outputs print themselves (section titles; the EPUB's navigation and
@@ -105,12 +105,14 @@ def render_document(book: Book, format: str, stylesheets: Sequence[str],
     env = template_environment(book.theme)
     context = {**_context(book, format, stylesheets, changes), **page}
     try:
-        return env.get_template("document.html.j2").render(**context)
+        document = env.get_template("document.html.j2").render(**context)
     except jinja2.TemplateSyntaxError as exc:
         raise BuildError(f"template error: {exc.message}", exc.filename, exc.lineno) from None
     except jinja2.TemplateError as exc:
         raise BuildError(f"template error: {exc}", book.theme.templates / "document.html.j2",
                          _template_line(exc)) from None
+    # nothing active in any output: checked last, with everything in (builder.sanitize)
+    return clean_document(document, book.theme.templates / "document.html.j2")
 
 
 def _template_line(exc: Exception) -> int | None:
@@ -205,7 +207,8 @@ def chapter_html(chapter: Chapter, format: str = "html",
     context = replace(chapter.context, **_FORMATS.get(format, {}), **(changes or {}))
     html = document.chapter_html(chapter.tree, cite, context)
     if chapter.raw_html:
-        html = sanitize(html, chapter.source, chapter.project_root, chapter.allow_remote)
+        html = resolve_resources(html, chapter.source, chapter.project_root,
+                                 chapter.allow_remote)
     return html
 
 

@@ -51,6 +51,7 @@ from ..errors import BuildError, Warning_, display_path
 from ..model import Chapter
 from ..outputs import write_bytes
 from ..render import Book, render_document, terms_for
+from ..sanitize import clean_svg
 from ..themes import FontFace, font_face_css
 from . import Options, Written
 from .cover import CoverText, svg_cover, theme_accent
@@ -284,6 +285,11 @@ def _load_image(src: str, base: Path, root: Path,
                 else unquote(payload).encode("utf-8")
         except (binascii.Error, ValueError):
             return "its data: URL is not valid base64"
+        if media_type == "image/svg+xml":
+            cleaned = clean_svg(data)
+            if cleaned is None:
+                return "its data: URL is not an SVG image that can be read"
+            data = cleaned
         return f"image-{hashlib.sha256(data).hexdigest()[:12]}{suffix}", media_type, data
     if parsed.scheme in ("http", "https"):
         return "remote images are not embedded (save the image in the project)"
@@ -300,7 +306,13 @@ def _load_image(src: str, base: Path, root: Path,
     if media_type is None:
         return f"'{path.suffix}' is not an image type EPUB readers support " \
                f"(use {', '.join(sorted(IMAGE_TYPES))})"
-    return path.name, media_type, path.read_bytes()
+    data = path.read_bytes()
+    if media_type == "image/svg+xml":
+        cleaned = clean_svg(data)  # no scripts, handlers or outside references
+        if cleaned is None:
+            return "it is not an SVG image that can be read"
+        data = cleaned
+    return path.name, media_type, data
 
 
 def _replace_with_alt(img: Any) -> None:

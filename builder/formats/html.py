@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..outputs import write_bytes, write_text
 from ..render import Book, render_document
+from ..sanitize import clean_svg
 from ..themes import font_face_css
 from . import Options, Written
 
@@ -35,9 +36,15 @@ def _copy_images(book: Book, project_root: Path, out_dir: Path) -> None:
     for src in sorted({src for chapter in book.chapters for src in chapter.images}):
         source = project_root / src
         target = out_dir / src
-        if source.is_file() and (not target.exists()
-                                 or target.stat().st_size != source.stat().st_size):
-            write_bytes(target, source.read_bytes())
+        if not source.is_file():
+            continue
+        data = source.read_bytes()
+        if source.suffix.lower() == ".svg":  # no scripts, handlers or outside references
+            data = clean_svg(data) or b""
+            if not data:
+                continue
+        if not target.exists() or target.read_bytes() != data:
+            write_bytes(target, data)
 
 
 def _copy_fonts(book: Book, folder: Path) -> None:
