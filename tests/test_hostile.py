@@ -199,3 +199,18 @@ def test_svg_images_are_cleaned_before_they_are_published(tmp_path: Path) -> Non
     _built(project)
     assert _everything_active(project) == []
     assert (project / "dist" / "images" / "sq.svg").is_file()
+
+
+def test_a_citation_key_with_quotes_stays_inside_its_attribute(tmp_path: Path) -> None:
+    """``@{a"onmouseover="x}`` (Pandoc's braced key): the key is the attribute's whole
+    value, in every output."""
+    key = 'a"onmouseover="x'
+    project = _project(tmp_path, f"See [@{{{key}}}].\n")
+    references = [{**REFERENCES[0], "id": key, "title": "Quoted"}]
+    (project / "bibliography" / "refs.json").write_text(json.dumps(references + REFERENCES),
+                                                         encoding="utf-8")
+    _built(project)
+    assert _everything_active(project) == []
+    page = lxml_html.document_fromstring((project / "dist" / "hostile.html").read_bytes())
+    assert [span.get("data-cites") for span in page.iter("span")
+            if "citation" in (span.get("class") or "")] == ["doe99", key]

@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from html import escape as html_escape
 from typing import Any
 
 from ..errors import BuildError, raise_all
@@ -54,7 +55,7 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
     for cluster, html in zip(clusters, output.citations[:len(clusters)], strict=True):
         if style.note:
             html = _in_note(cluster, html)
-        keys = " ".join(item.key for item in cluster.items)
+        keys = html_escape(" ".join(item.key for item in cluster.items), quote=True)
         rendered[cluster.id] = f'<span class="citation" data-cites="{keys}">{html}</span>'
     return RenderedCitations(
         clusters=rendered,
