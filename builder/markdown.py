@@ -3,8 +3,9 @@
 Parsing and rendering are two steps because citations can only be rendered
 once every citation of the book is known: :func:`parse_chapter` returns the
 token stream and the :class:`~builder.model.Cluster` of each citation (with
-its file and line); :func:`render_chapter` turns the tokens into HTML once
-:mod:`builder.citations` has rendered the clusters.
+its file and line); :func:`builder.document.read_chapter` reads the tokens into the
+chapter's tree, which ``render.chapter_html`` writes once :mod:`builder.citations` has
+rendered the clusters.
 """
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""Phase 2a: the book as one HTML document, through the theme's Jinja2 templates.
+"""The book ready to write, and the book written as one HTML document per format.
 
-This HTML is the one intermediate: the HTML page is this document with the
-screen stylesheet, the PDF is WeasyPrint laying it out with the print
-stylesheet, and the EPUB is this document cut into files.
+:func:`prepare_chapter` keeps each chapter's tree with what the book-wide steps found;
+:func:`chapter_html` writes it for one format; :func:`render_document` places the
+chapters in the theme's Jinja2 templates and runs the sanitizer last.  The HTML page is
+that document with the screen stylesheet, the PDF is WeasyPrint laying it out with the
+print stylesheet, and the EPUB is that document cut into files.
 """
 from __future__ import annotations
 
