@@ -144,8 +144,8 @@ def test_a_cached_chapter_still_reports_a_missing_image(project: Path) -> None:
 
 
 def test_all_formats_or_none(project: Path) -> None:
-    """The PDF fails (--strict and a CSS warning WeasyPrint gives, in the forked process) after the EPUB
-    and HTML were made: none of the three replaces the previous outputs."""
+    """The PDF fails (--strict and a CSS warning WeasyPrint gives, in the forked process)
+    after the EPUB and HTML were made: none of the three replaces the previous outputs."""
     first = _build(project)
     before = {fmt: path.read_bytes() for fmt, path in first.outputs.items()}
     chapter = project / "book" / "01-introduction.md"
