@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import document, markdown
+from . import document, images, markdown
 from .cache import Cache, code_version, file_digest, folder_digest
 from .cache import digest as cache_digest
 from .citations import check_keys, load_style, process_citations
 from .citations.completeness import missing_fields
 from .citations.styles import check_locale
 from .errors import BuildError, Diagnostics, Warning_, raise_all
+from .files import Gate
 from .formats import Options, Written, epub, html, pdf
 from .model import ChapterSource, Position, Project
 from .outputs import remove_stale_temporaries, staging_path, target_name
@@ -82,8 +83,9 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
     with clock("load"), _with_errors_so_far(diagnostics):
         project = load_project(request.project_root, request.style, request.locale,
                                list(request.bibliography) or None, diagnostics)
-        with _from_metadata(project.setting_position("csl", "style")):
-            style = load_style(project.style, project.root)
+        named_in = project.setting_position("csl", "style")
+        with _from_metadata(named_in):
+            style = load_style(project.style, project.root, named=named_in is None)
         with _from_metadata(project.setting_position("locale")):
             locale = check_locale(project.locale) if project.locale else None
         theme = load_theme(request.theme, project.root, allow_remote=request.allow_remote)
@@ -102,6 +104,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                 keep=lambda draft: not draft.errors))
             for error in drafts[-1].errors:
                 diagnostics.error(error)
+        for error in _image_errors(drafts, project.root, cache):
+            diagnostics.error(error)
     with clock("citations"):
         progress("formatting citations")
         every = [cluster for draft in drafts for cluster in draft.clusters]
@@ -202,6 +206,63 @@ def _draft(md: Any, chapter: ChapterSource, n: int, dialect: _Dialect, root: Pat
     used = {root / src for src in _tree_resources(tree, chapter, root, dialect.allow_remote)}
     return _Draft(parsed.env["chapter_id"], chapter.path, tuple(parsed.clusters), tree,
                   tuple(sorted(used)))
+
+
+def _image_errors(drafts: Sequence[_Draft], root: Path, cache: Cache) -> list[BuildError]:
+    """Every image the chapters use, and the cover, read through the file gate and checked
+    (:mod:`builder.images`): a damaged or mistyped image is an error at its line.  Each
+    verdict is kept in the cache by the image's content, so an image is decoded once."""
+    gate = Gate(root)
+
+    def verdict(data: bytes, suffix: str) -> str:
+        key = cache_digest(code_version(), "image", suffix.lower(), data)
+        return cache.memo("images", key, lambda: images.problem(data, suffix) or "")
+
+    errors = []
+    for draft in drafts:
+        if draft.tree is None:
+            continue
+        lines: dict[str, int | None] = {}
+        raw = [(block.line, block.html) for block in document.walk.blocks(draft.tree)
+               if isinstance(block, document.nodes.RawBlock) and block.format == "html"]
+        for line, node in document.walk.located_inlines(draft.tree):
+            if isinstance(node, document.nodes.RawInline) and node.format == "html":
+                raw.append((line, node.html))
+            if isinstance(node, document.nodes.Image):
+                lines.setdefault(node.src, line)
+                if node.src.startswith("data:"):
+                    found = images.data_url_problem(node.src)
+                    if found:
+                        errors.append(BuildError(f"image in a data: URL: {found}", draft.path,
+                                                 line, hint="use an image file instead"))
+        for line, fragment in raw:  # the line of each file raw HTML names
+            for _, value in resources(fragment):
+                with contextlib.suppress(BuildError):
+                    lines.setdefault(resolve_reference(value, draft.path.parent, root), line)
+        for path in draft.resources:
+            name = path.relative_to(root).as_posix()
+            line = lines.get(name)
+            try:
+                found = verdict(gate.read_bytes(path, "image"), path.suffix)
+            except BuildError as exc:
+                errors.append(BuildError(exc.message, draft.path, line, hint=exc.hint))
+                continue
+            if found:
+                errors.append(BuildError(f"image '{name}': {found}", draft.path, line,
+                                         hint="replace it with a good copy of the image"))
+    for cover in (root / "book" / name for name in images.COVER_NAMES):
+        if os.path.lexists(cover):
+            try:
+                found = verdict(gate.read_bytes(cover, "image"), cover.suffix)
+            except BuildError as exc:
+                errors.append(exc)
+                break
+            if found:
+                errors.append(BuildError(f"the cover image: {found}", cover,
+                                         hint="replace it with a good copy, or remove it "
+                                              "for a generated cover"))
+            break
+    return errors
 
 
 def _math_errors(tree: document.Chapter) -> list[BuildError]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,10 +145,14 @@ class Diagnostics:
 
 
 def display_path(path: Path | None) -> str:
-    """A path relative to the working directory when it is inside it."""
+    """A path relative to the working directory when it is inside it (``..`` and symlinks
+    not followed: the path as the user sees it)."""
     if path is None:
         return ""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    lexical = Path(os.path.abspath(path))  # a symlink is shown where it is, not where it leads
+    for cwd in (Path.cwd().absolute(), Path.cwd().resolve()):
+        try:
+            return str(lexical.relative_to(cwd))
+        except ValueError:
+            continue
+    return str(lexical)

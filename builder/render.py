@@ -82,7 +82,7 @@ def terms_for(lang: str) -> dict[str, str]:
 
 def template_environment(theme: Theme) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(theme.templates)),
+        loader=jinja2.FunctionLoader(theme.template_source),
         autoescape=True, undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )

@@ -6,12 +6,14 @@ never.  A refused resource is reported, and its content never reaches an output.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from .errors import BuildError
+from .files import Gate
 
 if TYPE_CHECKING:  # (themes check their stylesheets with this module's functions)
     from .themes import Theme
@@ -49,7 +51,8 @@ def resolve_reference(src: str, base_dir: Path, project_root: Path,
         raise BuildError(f"resource outside the project refused: {src}",
                          hint="keep images and stylesheets inside the project folder")
     for path in inside:
-        if path.is_file():
+        if os.path.lexists(path):  # a folder, a named pipe or a too large file is refused
+            Gate(root).check(path, "image")
             return path.relative_to(root).as_posix()
     raise BuildError(f"resource not found: {src}",
                      hint=f"no file {inside[0].relative_to(root).as_posix()} in the project")

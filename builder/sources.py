@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 from .citations.references import load_references
 from .errors import BuildError, BuildErrors, Diagnostics
+from .files import Gate, Where
 from .markdown import inline_text
 from .model import Author, ChapterSource, Metadata, Position, Project, Text
 from .yamlfile import load_yaml
@@ -57,7 +59,6 @@ METADATA_KEYS: dict[str, str] = {
 
 # Bounds on hostile input: a Markdown file above this is refused before it is parsed
 # (a 150,000-word book is about 1 MB; see docs/robustness.md for the measured bounds).
-MAX_MARKDOWN_BYTES = 8 * 1024 * 1024
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
@@ -80,15 +81,16 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
     bibliography that cannot be read stops the reading at once.
     """
     found = diagnostics if diagnostics is not None else Diagnostics()
+    gate = Gate(root, bibliography or ())
     book_dir = root / "book"
     if not book_dir.is_dir():
         raise BuildError("no book/ folder here", root,
                          hint="a project holds its Markdown files in book/")
-    config, chapters = _read_book(book_dir, found)
+    config, chapters = _read_book(book_dir, found, gate)
     metadata = _metadata(config, found)
     try:
-        bib_paths = bibliography or _bibliography_paths(config, root)
-        references = load_references(bib_paths)
+        bib_paths = bibliography or _bibliography_paths(config, root, gate)
+        references = load_references(bib_paths, gate)
     except BuildError as exc:  # with the problems found before it
         found.error(exc)
         found.raise_errors()
@@ -130,18 +132,19 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
     )
 
 
-def _read_book(book_dir: Path, found: Diagnostics) -> tuple[_Config, list[ChapterSource]]:
-    book_yml = next((p for p in (book_dir / "book.yml", book_dir / "book.yaml") if p.exists()),
-                    None)
+def _read_book(book_dir: Path, found: Diagnostics,
+               gate: Gate) -> tuple[_Config, list[ChapterSource]]:
+    book_yml = next((p for p in (book_dir / "book.yml", book_dir / "book.yaml")
+                     if os.path.lexists(p)), None)
     if book_yml:
-        data, lines = load_yaml(book_yml.read_text(encoding="utf-8"), book_yml)
+        data, lines = load_yaml(gate.read_text(book_yml, "metadata"), book_yml)
         config = _Config(_mapping(data, book_yml), lines, book_yml)
         with found.collecting():
             _check_keys(config)
         chapters = []
-        for path in _chapter_paths(book_dir, config, found):
+        for path, at in _chapter_paths(book_dir, config, found):
             with found.collecting():
-                chapters.append(_read_chapter(path)[0])
+                chapters.append(_read_chapter(path, gate, at)[0])
         if not chapters:
             found.raise_errors()
         return config, chapters
@@ -152,7 +155,7 @@ def _read_book(book_dir: Path, found: Diagnostics) -> tuple[_Config, list[Chapte
     read = []
     for path in paths:
         with found.collecting():
-            read.append(_read_chapter(path))
+            read.append(_read_chapter(path, gate))
     if not read:
         found.raise_errors()
     configs = [config for _, config in read]
@@ -167,10 +170,13 @@ def _read_book(book_dir: Path, found: Diagnostics) -> tuple[_Config, list[Chapte
     return config, [chapter for chapter, _ in read]
 
 
-def _chapter_paths(book_dir: Path, config: _Config, found: Diagnostics) -> list[Path]:
+def _chapter_paths(book_dir: Path, config: _Config,
+                   found: Diagnostics) -> list[tuple[Path, Where | None]]:
+    """The chapters' files, each with the line of book.yml that names it."""
     listed = config.data.get("chapters")
+    paths: list[tuple[Path, Where | None]]
     if listed is None:
-        paths = sorted(p for p in book_dir.iterdir() if p.suffix in MARKDOWN_SUFFIXES)
+        paths = sorted((p, None) for p in book_dir.iterdir() if p.suffix in MARKDOWN_SUFFIXES)
     elif not isinstance(listed, list) or not all(isinstance(c, str) for c in listed):
         raise BuildError("'chapters' must be a list of file names", config.path,
                          config.lines.get("chapters"))
@@ -178,13 +184,13 @@ def _chapter_paths(book_dir: Path, config: _Config, found: Diagnostics) -> list[
         paths = []
         for n, name in enumerate(listed):
             path = book_dir / name
-            if not path.is_file():
+            line = config.lines.get(f"chapters[{n}]", config.lines.get("chapters"))
+            if not os.path.lexists(path):
                 found.error(BuildError(
                     f"chapter '{name}' is listed but there is no such file", config.path,
-                    config.lines.get(f"chapters[{n}]", config.lines.get("chapters")),
-                    hint=f"create book/{name} or remove it from 'chapters'"))
+                    line, hint=f"create book/{name} or remove it from 'chapters'"))
                 continue
-            paths.append(path)
+            paths.append((path, (config.path, line)))
         if not paths and found.errors:
             found.raise_errors()
     if not paths:
@@ -193,18 +199,9 @@ def _chapter_paths(book_dir: Path, config: _Config, found: Diagnostics) -> list[
     return paths
 
 
-def _read_chapter(path: Path) -> tuple[ChapterSource, _Config]:
-    size = path.stat().st_size
-    if size > MAX_MARKDOWN_BYTES:
-        raise BuildError(f"the file is too large ({size / 2**20:.1f} MB; the limit is "
-                         f"{MAX_MARKDOWN_BYTES // 2**20} MB)", path,
-                         hint="split the book into chapters listed in book/book.yml")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise BuildError("the file is not UTF-8 text", path, line,
-                         hint="save it as UTF-8") from None
+def _read_chapter(path: Path, gate: Gate,
+                  at: Where | None = None) -> tuple[ChapterSource, _Config]:
+    text = gate.read_text(path, "chapter", at)
     match = _FRONT_MATTER.match(text)
     if not match:
         return ChapterSource(path, text, 1), _Config({}, {}, path)
@@ -361,7 +358,7 @@ def _prose(value: str | None, config: _Config) -> Text | None:
     return inline_text(value, config.path, config.path.parent.parent)
 
 
-def _bibliography_paths(config: _Config, root: Path) -> list[Path]:
+def _bibliography_paths(config: _Config, root: Path, gate: Gate) -> list[Path]:
     value = config.data.get("bibliography")
     if value is None:
         folder = root / "bibliography"
@@ -372,9 +369,10 @@ def _bibliography_paths(config: _Config, root: Path) -> list[Path]:
     paths = []
     for name in names:
         path = (config.path.parent / str(name))
-        if not path.is_file():
-            raise BuildError(f"bibliography file '{name}' not found", config.path,
-                             config.lines.get("bibliography"),
+        line = config.lines.get("bibliography")
+        if not os.path.lexists(path):
+            raise BuildError(f"bibliography file '{name}' not found", config.path, line,
                              hint="paths are relative to the file that names them")
+        gate.check(path, "bibliography", (config.path, line))
         paths.append(path)
     return paths

@@ -16,12 +16,15 @@ profile of ``--print`` (see docs/pdf.md).
 from __future__ import annotations
 
 import functools
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import BuildError
+from .files import Gate
 from .resources import stylesheet_refusal, stylesheet_urls
 from .yamlfile import load_yaml
 
@@ -64,6 +67,8 @@ class Theme:
     parents: tuple[Path, ...] = ()  # folders of the themes it extends, nearest first
     page: dict[str, Any] = field(default_factory=lambda: dict(PAGE_DEFAULTS), compare=False)
     printing: dict[str, Any] = field(default_factory=lambda: dict(PRINT_DEFAULTS), compare=False)
+    # which files it may read: the project's and the builder's (see builder.files)
+    gate: Gate = field(default_factory=lambda: Gate(None), compare=False, repr=False)
 
     @property
     def folders(self) -> tuple[Path, ...]:
@@ -72,17 +77,28 @@ class Theme:
     @property
     def templates(self) -> Path:
         for folder in self.folders:
-            if (folder / "templates" / "document.html.j2").is_file():
+            if os.path.lexists(folder / "templates" / "document.html.j2"):
                 return folder / "templates"
         return self.folder / "templates"
+
+    def template_source(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        """A template of :attr:`templates` for Jinja2's FunctionLoader, read through the gate
+        (a template that is a symlink out of the project is an error, not a source)."""
+        parts = name.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            return None
+        path = self.templates.joinpath(*parts)
+        if not os.path.lexists(path):
+            return None
+        return self.gate.read_text(path, "theme"), str(path), lambda: True
 
     def css(self, name: str) -> str:
         """The stylesheet ``name`` of the themes it extends, then its own."""
         texts = []
         for folder in reversed(self.folders):
             path = folder / "css" / name
-            if path.is_file():
-                texts.append(path.read_text(encoding="utf-8"))
+            if os.path.lexists(path):
+                texts.append(self.gate.read_text(path, "theme"))
         return "\n".join(texts)
 
     def css_origin(self, stylesheet: str, line: int) -> tuple[Path, int] | None:
@@ -92,7 +108,7 @@ class Theme:
         the joined text); None for a line of no theme file."""
         for folder in self.folders:
             for path in sorted((folder / "css").glob("*.css")):
-                text = path.read_text(encoding="utf-8")
+                text = self.gate.read_text(path, "theme")
                 at = stylesheet.find(text) if text.strip() else -1
                 if at < 0:
                     continue
@@ -105,8 +121,9 @@ class Theme:
         """A file named in theme.yml, relative to this theme's folder or a parent's."""
         candidate = Path(name)
         if candidate.is_absolute():
-            return candidate if candidate.is_file() else None
-        return next((f / name for f in self.folders if (f / name).is_file()), None)
+            return self.gate.check(candidate, "profile") if candidate.is_file() else None
+        found = next((f / name for f in self.folders if os.path.lexists(f / name)), None)
+        return self.gate.check(found, "profile") if found else None
 
     def cmyk_profile(self) -> Path | None:
         """The CMYK output profile of --print: the theme's, else a system one."""
@@ -122,10 +139,18 @@ class Theme:
 
 def load_theme(name: str, project_root: Path, _seen: tuple[str, ...] = (), *,
                allow_remote: bool = False) -> Theme:
-    """The theme ``name``, its stylesheets checked (see :func:`check_stylesheets`)."""
+    """The theme ``name``, its stylesheets checked (see :func:`check_stylesheets`).
+
+    A theme is named by its folder in styles/ (the project's, then the builder's): a
+    path is refused, so a theme cannot be taken from outside the project.
+    """
+    if not THEME_NAME.fullmatch(name):
+        raise BuildError(f"'{name}' is not a theme name", hint=(
+            "name a folder of styles/ (letters, digits, '-', '_' and '.'); "
+            "copy a theme from elsewhere into styles/"), category="usage")
     for base in (project_root / "styles", BUILTIN_STYLES):
         folder = base / name
-        if (folder / "theme.yml").is_file() and folder.resolve() not in _seen:
+        if os.path.lexists(folder / "theme.yml") and folder.resolve() not in _seen:
             return _read_theme(name, folder, project_root, (*_seen, str(folder.resolve())),
                                allow_remote)
     raise BuildError(f"unknown theme '{name}'", project_root / "styles",
@@ -133,12 +158,14 @@ def load_theme(name: str, project_root: Path, _seen: tuple[str, ...] = (), *,
 
 
 THEME_KEYS = ("name", "extends", "fonts", "page", "print")
+THEME_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
 
 def _read_theme(name: str, folder: Path, project_root: Path, seen: tuple[str, ...],
                 allow_remote: bool = False) -> Theme:
     path = folder / "theme.yml"
-    data, lines = load_yaml(path.read_text(encoding="utf-8"), path)
+    gate = Gate(project_root)
+    data, lines = load_yaml(gate.read_text(path, "metadata"), path)
     data = data if isinstance(data, dict) else {}
     for key in data:
         if key not in THEME_KEYS:
@@ -146,7 +173,13 @@ def _read_theme(name: str, folder: Path, project_root: Path, seen: tuple[str, ..
                              hint="a theme.yml holds " + ", ".join(THEME_KEYS))
     parent = None
     if data.get("extends"):
-        parent = load_theme(str(data["extends"]), project_root, seen, allow_remote=allow_remote)
+        try:
+            parent = load_theme(str(data["extends"]), project_root, seen,
+                                allow_remote=allow_remote)
+        except BuildError as exc:
+            if exc.path is not None and exc.path != project_root / "styles":
+                raise
+            raise BuildError(exc.message, path, lines.get("extends"), hint=exc.hint) from None
     check_stylesheets(folder, project_root, allow_remote)
     families = data.get("fonts") or {}
     faces: list[FontFace] = []
@@ -158,7 +191,7 @@ def _read_theme(name: str, folder: Path, project_root: Path, seen: tuple[str, ..
     printing = _settings(data, "print", parent.printing if parent else PRINT_DEFAULTS, path, lines)
     _check_profile(data.get("print"), folder, project_root, path, lines)
     parents = (parent.folder, *parent.parents) if parent else ()
-    return Theme(name, folder, tuple(faces), parents, page, printing)
+    return Theme(name, folder, tuple(faces), parents, page, printing, gate)
 
 
 def check_stylesheets(folder: Path, project_root: Path, allow_remote: bool = False) -> None:
@@ -172,14 +205,9 @@ def check_stylesheets(folder: Path, project_root: Path, allow_remote: bool = Fal
     the EPUB copy the stylesheets as they are).
     """
     allowed = [folder.resolve(), project_root.resolve()]
+    gate = Gate(project_root)
     for css in sorted((folder / "css").glob("*.css")):
-        try:
-            text = css.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise BuildError(f"stylesheet is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                             css, hint="save it as UTF-8") from None
-        except OSError as exc:
-            raise BuildError(f"cannot read the stylesheet: {exc.strerror}", css) from None
+        text = gate.read_text(css, "theme")
         for url, line, col in stylesheet_urls(text):
             reason = stylesheet_refusal(url, css.parent, allowed, allow_remote)
             if reason:

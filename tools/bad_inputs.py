@@ -130,6 +130,56 @@ def huge_markdown(project: Path) -> None:
     write(project, "book/article.md", ARTICLE + line * (20 * 2**20 // len(line)))
 
 
+def beside(project: Path, name: str, text: str | bytes = "SECRET\n") -> Path:
+    path = project.parent / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def link_out(name: str, target: str, text: str | bytes = "SECRET\n") -> Callable[[Path], None]:
+    """``name`` in the project: a symlink to ``target`` beside the project."""
+    def setup(project: Path) -> None:
+        secret = beside(project, target, text)
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).symlink_to(secret)
+    return setup
+
+
+def meta_out(key: str, target: str, text: str, absolute: bool = False) -> Callable[[Path], None]:
+    """A metadata ``key`` naming a file beside the project, by ``../..`` or absolute path."""
+    def setup(project: Path) -> None:
+        secret = beside(project, target, text)
+        value = str(secret) if absolute else f"../../{target}"
+        write(project, "book/article.md", ARTICLE.replace(
+            "title: Test Article", f"title: Test Article\n{key}: {value}"))
+    return setup
+
+
+def png(size: tuple[int, int] = (30, 20)) -> bytes:
+    import io
+
+    from PIL import Image
+    data = io.BytesIO()
+    Image.new("RGB", size, "red").save(data, "PNG")
+    return data.getvalue()
+
+
+def not_a_file(kind: str) -> Callable[[Path], None]:
+    def setup(project: Path) -> None:
+        path = project / "book" / "notes.md"
+        if kind == "folder":
+            path.mkdir()
+        elif kind == "dangling":
+            path.symlink_to("nowhere.md")
+        else:
+            os.mkfifo(path)
+    return setup
+
+
 @dataclass(frozen=True)
 class Case:
     group: str
@@ -247,6 +297,43 @@ CASES = [
     Case("Styles and locales", "a .csl file that does not exist", lambda p: None,
          ("--style", "styles/none.csl")),
     Case("Styles and locales", "an unknown locale", lambda p: None, ("--locale", "xx-YY")),
+    # --- the file gate: files from outside, and files that are no files
+    Case("Files from outside the project", "a bibliography named by an absolute path",
+         meta_out("bibliography", "secret.json", refs_json(SMITH), absolute=True)),
+    Case("Files from outside the project", "a bibliography named with ../..",
+         meta_out("bibliography", "secret.bib", "@book{SECRET,\n")),
+    Case("Files from outside the project", "a style named by an absolute path in the metadata",
+         meta_out("csl", "secret.csl", CSL_HEAD + "</style>\n", absolute=True)),
+    Case("Files from outside the project", "a chapter listed as ../../secret.md",
+         both(lambda p: beside(p, "secret.md"),
+              book_yml("title: T\nchapters:\n  - ../../secret.md\n", {}))),
+    Case("Files from outside the project", "a chapter that is a symlink out",
+         link_out("book/notes.md", "secret.md")),
+    Case("Files from outside the project", "a bibliography file that is a symlink out",
+         link_out("bibliography/more.json", "secret.json", refs_json(SMITH))),
+    Case("Files from outside the project", "a cover that is a symlink out",
+         link_out("book/cover.png", "secret.png", png())),
+    Case("Files from outside the project", "a theme stylesheet that is a symlink out",
+         both(theme({}), link_out("styles/mine/css/screen.css", "secret.css", "body {}\n")),
+         ("--theme", "mine")),
+    Case("Files from outside the project", "a theme named by a path", lambda p: None,
+         ("--theme", "../../x")),
+    Case("Files from outside the project", "a theme named by an absolute path", lambda p: None,
+         ("--theme", "/tmp")),
+    Case("Files from outside the project", "a chapter that is a folder", not_a_file("folder")),
+    Case("Files from outside the project", "a chapter that is a dangling symlink",
+         not_a_file("dangling")),
+    Case("Files from outside the project", "a chapter that is a named pipe", not_a_file("fifo")),
+    Case("Files from outside the project", "a byte-order mark before the front matter (builds)",
+         lambda p: write(p, "book/article.md", "\ufeff" + ARTICLE), ("--to", "html")),
+    Case("Files from outside the project", "a truncated PNG",
+         both(lambda p: write(p, "book/cut.png", png()[:60]),
+              article("First paragraph.", "First paragraph.\n\n![A chart](cut.png)"))),
+    Case("Files from outside the project", "a \"JPEG\" that is text",
+         both(lambda p: write(p, "book/photo.jpg", "not a photo\n"),
+              article("First paragraph.", "First paragraph.\n\n![A photo](photo.jpg)"))),
+    Case("Files from outside the project", "a zero-byte cover",
+         lambda p: write(p, "book/cover.png", b"")),
     # --- images, fonts, formats, the output folder
     Case("Images, fonts, formats, output", "a missing image",
          article("First paragraph.", "First paragraph.\n\n![A chart](images/chart.svg)")),

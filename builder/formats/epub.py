@@ -31,6 +31,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import os
 import re
 import uuid
 import zipfile
@@ -48,6 +49,8 @@ from .. import __version__
 from .. import document as doctree
 from ..cache import Cache, code_version, digest, file_digest
 from ..errors import BuildError, Warning_, display_path
+from ..files import Gate
+from ..images import COVER_NAMES
 from ..model import Chapter
 from ..outputs import write_bytes
 from ..render import Book, render_document, terms_for
@@ -67,7 +70,6 @@ XML_LANG = f"{{{XML_NS}}}lang"
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
-COVER_NAMES = ("cover.png", "cover.jpg", "cover.jpeg", "cover.svg")
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"}
 # Characters every font keeps besides the book's own: what reading systems and
 # CSS generated content may add (list numbers, quotes, dashes, ellipsis).
@@ -241,7 +243,6 @@ def _embed_images(parts: list[_Part], book: Book, options: Options, resources: l
                   warnings: _Warnings) -> None:
     """Every ``<img>`` of the chapters becomes a file of the package, or its alt text."""
     root = Path(str(options.project_root)).resolve()
-    allowed = [root, book.theme.folder.resolve()]
     by_source: dict[str, str] = {}
     lines: dict[tuple[Path | None, str], int | None] = {
         (chapter.source, node.src): line for chapter in book.chapters
@@ -252,7 +253,7 @@ def _embed_images(parts: list[_Part], book: Book, options: Options, resources: l
         for img in part.body.xpath(".//img"):
             src = (img.get("src") or "").strip()
             line = lines.get((part.source, img.get("src") or ""))
-            found = _load_image(src, base, root, allowed)
+            found = _load_image(src, base, root)
             if isinstance(found, str):
                 warnings.add(f"image '{src}' left out of the EPUB: {found}", part.source, line)
                 _replace_with_alt(img)
@@ -268,8 +269,7 @@ def _embed_images(parts: list[_Part], book: Book, options: Options, resources: l
             img.set("src", by_source[key])
 
 
-def _load_image(src: str, base: Path, root: Path,
-                allowed: list[Path]) -> tuple[str, str, bytes] | str:
+def _load_image(src: str, base: Path, root: Path) -> tuple[str, str, bytes] | str:
     """(file name, media type, bytes) of an image, or why it cannot be embedded."""
     if not src:
         return "it has no src"
@@ -296,17 +296,21 @@ def _load_image(src: str, base: Path, root: Path,
     if parsed.scheme and len(parsed.scheme) > 1:
         return f"'{parsed.scheme}:' URLs are not supported"
     relative = unquote(parsed.path)
-    candidates = [(base / relative).resolve(), (root / relative).resolve()]
-    path = next((p for p in candidates if p.is_file()), None)
+    candidates = [base / relative, root / relative]
+    path = next((p for p in candidates if os.path.lexists(p)), None)
     if path is None:
         return "no such file (paths are relative to the Markdown file or the project)"
-    if not any(path == a or a in path.parents for a in allowed):
+    gate = Gate(root)
+    if not gate.allows(path):
         return "it is outside the project"
     media_type = IMAGE_TYPES.get(path.suffix.lower())
     if media_type is None:
         return f"'{path.suffix}' is not an image type EPUB readers support " \
                f"(use {', '.join(sorted(IMAGE_TYPES))})"
-    data = path.read_bytes()
+    try:
+        data = gate.read_bytes(path, "image")
+    except BuildError as exc:
+        return exc.message
     if media_type == "image/svg+xml":
         cleaned = clean_svg(data)  # no scripts, handlers or outside references
         if cleaned is None:
@@ -349,10 +353,13 @@ def _cover_image(book: Book, options: Options, resources: list[_Resource]) -> _R
     folder = Path(str(options.project_root)) / "book"
     for name in COVER_NAMES:
         path = folder / name
-        if path.is_file():
+        if os.path.lexists(path):  # (checked in the build's first phase: see builder.images)
             suffix = path.suffix.lower()
+            data = Gate(Path(str(options.project_root))).read_bytes(path, "image")
+            if suffix == ".svg":
+                data = clean_svg(data) or b""
             image = _Resource("cover-image", f"images/cover{suffix}", IMAGE_TYPES[suffix],
-                              path.read_bytes(), ["cover-image"])
+                              data, ["cover-image"])
             break
     else:
         meta = book.metadata

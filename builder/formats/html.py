@@ -1,8 +1,10 @@
 """The HTML page: the document with the screen stylesheet inlined, fonts beside it."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from ..files import Gate
 from ..outputs import write_bytes, write_text
 from ..render import Book, render_document
 from ..sanitize import clean_svg
@@ -36,9 +38,9 @@ def _copy_images(book: Book, project_root: Path, out_dir: Path) -> None:
     for src in sorted({src for chapter in book.chapters for src in chapter.images}):
         source = project_root / src
         target = out_dir / src
-        if not source.is_file():
+        if not os.path.lexists(source):
             continue
-        data = source.read_bytes()
+        data = Gate(project_root).read_bytes(source, "image")  # (checked in the first phase)
         if source.suffix.lower() == ".svg":  # no scripts, handlers or outside references
             data = clean_svg(data) or b""
             if not data:
