@@ -110,6 +110,11 @@ def render_document(book: Book, format: str, stylesheets: Sequence[str],
         document = env.get_template("document.html.j2").render(**context)
     except jinja2.TemplateSyntaxError as exc:
         raise BuildError(f"template error: {exc.message}", exc.filename, exc.lineno) from None
+    except jinja2.TemplateNotFound as exc:  # also a name leaving the theme, refused
+        raise BuildError(f"template not found: '{exc.name}'",
+                         book.theme.templates / "document.html.j2", _template_line(exc),
+                         hint="a template includes others of its theme's templates/ folder, "
+                              "by a name relative to it") from None
     except jinja2.TemplateError as exc:
         raise BuildError(f"template error: {exc}", book.theme.templates / "document.html.j2",
                          _template_line(exc)) from None
