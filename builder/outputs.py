@@ -82,12 +82,18 @@ class Staging:
         self.made: list[Path] = []  # folders made for staged files, parents first
 
     def path(self, target: Path) -> Path:
-        """Where to write ``target``'s new content (an OSError when its folder cannot
-        be made)."""
+        """Where to write ``target``'s new content (its folders made if need be)."""
         missing = [folder for folder in (target.parent, *target.parent.parents)
                    if not folder.exists()]
         for folder in reversed(missing):
-            folder.mkdir()
+            try:
+                folder.mkdir()
+            except OSError as exc:
+                if exc.errno in DISK_FULL:
+                    raise
+                where = folder if self.folder in folder.parents else self.folder
+                raise BuildError(f"cannot write to the output folder: {exc.strerror}", where,
+                                 hint="choose another folder with --out") from None
             self.made.append(folder)
         self.files[target] = staging_path(target)
         return self.files[target]
@@ -98,6 +104,7 @@ class Staging:
     def commit(self) -> None:
         """Every staged file in place, or (an exception raised) none."""
         done: list[tuple[Path, Path | None, bool]] = []  # target, kept copy, existed
+        target = self.folder
         try:
             for target, staged in self.files.items():
                 existed = os.path.lexists(target)
@@ -105,14 +112,21 @@ class Staging:
                 kept = _keep(target) if existed and not folder else None
                 done.append((target, kept, existed))
                 os.replace(staged, target)
-        except BaseException:
+        except BaseException as exc:
             _restore(done)
-            raise
+            if not isinstance(exc, OSError) or exc.errno in DISK_FULL:
+                raise  # (a full disk: the build says so, for the whole folder)
+            where = os.path.relpath(target, self.folder)
+            raise BuildError(f"cannot put {where} in place: {exc.strerror}", self.folder,
+                             hint="the previous outputs are back; check what is in the "
+                                  "output folder, or choose another with --out",
+                             category="output") from None
         for _, kept, _ in done:
             if kept is not None:
                 with contextlib.suppress(OSError):
                     kept.unlink()
         self.files.clear()
+        self.made.clear()
 
     def discard(self) -> None:
         """Remove the staged files not committed, and the folders made for them."""
