@@ -3,7 +3,7 @@
     builder build [PROJECT_DIR] [--to pdf,epub,html] [--style NAME|FILE.csl]
                   [--locale TAG] [--out DIR] [--bibliography FILE]... [--strict]
                   [--page-size SIZE] [--print] [--bleed LENGTH] [--pdf-variant VARIANT]
-                  [--toc | --no-toc] [--draft] [--no-cache]
+                  [--toc | --no-toc] [--draft] [--no-cache] [--debug]
     builder styles [QUERY]
 
 Exit status: 0 success, 1 a problem in the input (reported as

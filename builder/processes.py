@@ -163,12 +163,13 @@ class Background(Generic[T]):
     """``work(seen)`` in a forked child; :meth:`wait` gives its result and its seconds.
 
     The child inherits everything (nothing is pickled on the way in) and sends back its
-    result, or its :class:`BuildError`, through a pipe; ``seen(n)`` there sets a number
-    the parent's :meth:`wait` passes on to its ``progress`` (the PDF's pages laid out).
-    A child that is stopped (another format failed, Ctrl-C) exits at once, wherever it
-    is: the caller removes what it left (see ``build.write_outputs``).  ``name`` and
-    ``alone`` word the error when the child dies: "the PDF process stopped ... (build
-    with --to pdf to see the error)".
+    result, or its :class:`BuildError` (an unexpected exception as one:
+    :func:`errors.crash`, the traceback in ``details``), through a pipe; ``seen(n)``
+    there sets a number the parent's :meth:`wait` passes on to its ``progress`` (the
+    PDF's pages laid out).  A child that is stopped (another format failed, Ctrl-C,
+    SIGTERM) exits at once, wherever it is: the caller removes what it left (see
+    ``build.write_outputs``).  ``name`` and ``alone`` word the error when the child
+    dies: "the PDF process stopped ... (build with --to pdf to see the error)".
     """
 
     def __init__(self, work: Callable[[Callable[[int], None]], T], name: str,
