@@ -24,12 +24,12 @@ from .cache import digest as cache_digest
 from .citations import check_keys, load_style, process_citations
 from .citations.completeness import missing_fields
 from .citations.styles import check_locale
-from .errors import BuildError, Diagnostics, Warning_, raise_all
+from .errors import BuildError, Diagnostics, Warning_, crash, raise_all
 from .files import Gate
 from .formats import Options, Written, epub, html, pdf
 from .model import ChapterSource, Position, Project
-from .outputs import remove_stale_temporaries, staging_path, target_name
-from .processes import Background, can_fork
+from .outputs import DISK_FULL, Staging, remove_stale_temporaries, target_name
+from .processes import Background, can_fork, check_terminated
 from .render import Book, prepare_chapter, terms_for
 from .resources import resolve_reference
 from .sanitize import resources
@@ -392,17 +392,17 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
     """Phase 2: each requested format, all or none.
 
     A format whose output was built from exactly these inputs (the cache's record)
-    is not written again.  The others are first written to a staging file beside
-    their target; only when every one has succeeded are they moved into place, so
-    a failure leaves dist/ as it was.  The PDF (WeasyPrint's layout, the longest
-    step) is made in a forked process while this one writes the EPUB and the HTML.
+    is not written again.  The others, and the HTML page's fonts and images, are
+    first staged beside their targets (``outputs.Staging``); only when every one has
+    succeeded are they committed together, so a failure (a full disk too) or a stop
+    (Ctrl-C, SIGTERM) leaves dist/ as it was.  The PDF (WeasyPrint's layout, the
+    longest step) is made in a forked process while this one writes the EPUB and
+    the HTML.
     """
-    writers = {"pdf": pdf.write, "epub": epub.write, "html": html.write}
     out_dir = request.out_dir or request.project_root / "dist"
     cache = cache or Cache(None)
     options = format_options(request, cache)
     record = cache.outputs(out_dir)
-    remove_stale_temporaries(out_dir)  # a killed build's, even when nothing is written now
     targets = {fmt: out_dir / f"{book.slug}.{fmt}" for fmt in request.formats}
     keys = _format_keys(book, request, options, targets)
     todo = [fmt for fmt in request.formats if not record.up_to_date(fmt, keys[fmt], targets[fmt])]
@@ -413,63 +413,100 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
             result.timings[fmt] = 0.0
             for stored in record.warnings(fmt):
                 result.diagnostics.warn(_restored(stored))
-            if fmt == "html":  # its fonts and images, in case they were deleted
-                html.commit(book, targets[fmt], out_dir, options)
-    if not todo:
-        return
     if "pdf" in todo:
         pdf.load_weasyprint()  # a missing system library stops the build before any file is written
-    staged = {fmt: staging_path(targets[fmt]) for fmt in todo}
-    written: dict[str, Written] = {}
+    staging = Staging(out_dir)
     pages: dict[str, int] = {}  # the PDF's last page laid out, for the next build's progress
+    try:
+        with _output_errors(out_dir):
+            remove_stale_temporaries(out_dir)  # a killed build's, even when nothing is written now
+            if "html" in request.formats:  # its fonts and images (again, if they were deleted)
+                html.stage_files(book, out_dir, options, staging)
+            staged = {fmt: staging.path(targets[fmt]) for fmt in todo}
+            written = _stage(book, out_dir, staged, options, result, progress, record, pages)
+            warnings = {fmt: [Warning_(f"{fmt}: {w.message}", w.path, w.line, w.hint)
+                              for w in written[fmt].warnings] for fmt in todo}
+            if request.strict:  # (decided here for every format: the writers only report)
+                raise_all([w.as_error() for fmt in todo for w in warnings[fmt]])
+            check_terminated()  # (a SIGTERM whose exception a finalizer swallowed)
+            staging.commit()
+    finally:
+        staging.discard()
+    for fmt in todo:
+        result.outputs[fmt] = targets[fmt]
+        for warning in warnings[fmt]:
+            result.diagnostics.warn(warning)
+        record.record(fmt, keys[fmt], targets[fmt], [_stored(w) for w in warnings[fmt]],
+                      pages.get("last") if fmt == "pdf" else None)
+    if todo:
+        record.save()
+
+
+def _stage(book: Book, out_dir: Path, staged: dict[str, Path], options: Options,
+           result: BuildResult, progress: Progress, record: Any,
+           pages: dict[str, int]) -> dict[str, Written]:
+    """Each format written at its ``staged`` path; the PDF in a forked process when
+    there is more to do."""
+    writers = {"pdf": pdf.write, "epub": epub.write, "html": html.write}
+    todo = list(staged)
+    written: dict[str, Written] = {}
 
     def page_done(page: int) -> None:
         pages["last"] = page
         progress("laying out the PDF", page, record.pages())
 
+    def write(fmt: str, seen: Callable[[int], None]) -> Written:
+        with _output_errors(out_dir, f"the {fmt.upper()} writer"), \
+                _counting_pages(seen) if fmt == "pdf" else contextlib.nullcontext():
+            return writers[fmt](book, staged[fmt], options)
+
     background = None
     try:
         if "pdf" in todo and len(todo) > 1 and can_fork():
             progress("writing the PDF in the background")
-            def lay_out(seen: Callable[[int], None]) -> Written:
-                with _counting_pages(seen):
-                    return writers["pdf"](book, staged["pdf"], options)
-            background = Background(lay_out, "the PDF process", "--to pdf")
+            background = Background(functools.partial(write, "pdf"), "the PDF process",
+                                    "--to pdf")
         for fmt in todo:
             if fmt == "pdf" and background is not None:
                 continue
-            progress(f"writing {targets[fmt].name}")
+            progress(f"writing {target_name(staged[fmt].name)}")
             start = time.perf_counter()
-            with _counting_pages(page_done) if fmt == "pdf" else contextlib.nullcontext():
-                written[fmt] = writers[fmt](book, staged[fmt], options)
+            written[fmt] = write(fmt, page_done)
             result.timings[fmt] = time.perf_counter() - start
         if background is not None:
             progress("laying out the PDF")
             written["pdf"], result.timings["pdf"] = background.wait(page_done)
-        if "layouts" in written.get("pdf", Written()).stats:
-            result.timings["pdf_layouts"] = written["pdf"].stats["layouts"]
-        warnings = {fmt: [Warning_(f"{fmt}: {w.message}", w.path, w.line, w.hint)
-                          for w in written[fmt].warnings] for fmt in todo}
-        if request.strict:  # (decided here for every format: the writers only report)
-            raise_all([w.as_error() for fmt in todo for w in warnings[fmt]])
-        for fmt in todo:
-            if fmt == "html":
-                html.commit(book, staged[fmt], out_dir, options)  # its fonts and images
-            os.replace(staged[fmt], targets[fmt])
-            result.outputs[fmt] = targets[fmt]
-            for warning in warnings[fmt]:
-                result.diagnostics.warn(warning)
-            record.record(fmt, keys[fmt], targets[fmt], [_stored(w) for w in warnings[fmt]],
-                          pages.get("last") if fmt == "pdf" else None)
-        record.save()
     finally:
         if background is not None:
             background.stop()
             # the child's own temporaries (its process is gone, so they are stale)
             remove_stale_temporaries(out_dir, target_name(staged["pdf"].name))
-        for path in staged.values():
-            with contextlib.suppress(OSError):  # an unwritable folder was reported already
-                path.unlink()
+    if "layouts" in written.get("pdf", Written()).stats:
+        result.timings["pdf_layouts"] = written["pdf"].stats["layouts"]
+    return written
+
+
+@contextlib.contextmanager
+def _output_errors(out_dir: Path, writer: str | None = None) -> Iterator[None]:
+    """A full disk while writing into ``out_dir`` is one error, for the whole folder; any
+    other unexpected failure of a ``writer`` (a bug here or in WeasyPrint) is a crash, on
+    one line too (``errors.crash``)."""
+    try:
+        yield
+    except BuildError:
+        raise
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise BuildError(f"cannot write the outputs: {exc.strerror}", out_dir,
+                             hint="free some space on that disk, or choose another folder "
+                                  "with --out", category="output") from None
+        if writer is None:
+            raise
+        raise crash(writer, exc) from None
+    except Exception as exc:
+        if writer is None:
+            raise
+        raise crash(writer, exc) from None
 
 
 def _format_keys(book: Book, request: BuildRequest, options: Options,

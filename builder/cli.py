@@ -3,11 +3,12 @@
     builder build [PROJECT_DIR] [--to pdf,epub,html] [--style NAME|FILE.csl]
                   [--locale TAG] [--out DIR] [--bibliography FILE]... [--strict]
                   [--page-size SIZE] [--print] [--bleed LENGTH] [--pdf-variant VARIANT]
-                  [--toc | --no-toc] [--draft] [--no-cache]
+                  [--toc | --no-toc] [--draft] [--no-cache] [--debug]
     builder styles [QUERY]
 
 Exit status: 0 success, 1 a problem in the input (reported as
-``path:line:col: error: message``), 2 bad usage.
+``path:line:col: error: message``) or in writing the outputs, 2 bad usage,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from . import __version__
 from .errors import BuildError, BuildErrors, display_path
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,6 +72,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--no-cache", dest="cache", action="store_false",
                        help="redo every stage and write every format, ignoring .cache/builder")
     build.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    build.add_argument("--debug", action="store_true",
+                       help="print the traceback of an unexpected failure (a crash)")
     styles = commands.add_parser("styles", help="list installed citation styles")
     styles.add_argument("query", nargs="?", default="", help="part of a name or title")
     check = commands.add_parser("check", help="check the sources without writing anything, "
@@ -88,20 +92,27 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .processes import Terminated, sigterm_stops
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(message)s")
     try:
-        if args.command == "styles":
-            return _styles(args.query)
-        if args.command == "check":
-            return _check(args)
-        return _build(args)
+        with sigterm_stops():
+            if args.command == "styles":
+                return _styles(args.query)
+            if args.command == "check":
+                return _check(args)
+            return _build(args)
     except BuildError as exc:
+        if getattr(args, "debug", False) and exc.details:
+            print(exc.details.rstrip(), file=sys.stderr)
         _print_errors(exc)
         return EXIT_USAGE if exc.category == "usage" else EXIT_ERROR
     except KeyboardInterrupt:
         print("builder: interrupted; the previous outputs are unchanged", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("builder: terminated; the previous outputs are unchanged", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:  # `builder styles | head`: the reader has what it wanted
         _quiet_broken_pipe()
         return EXIT_OK

@@ -26,6 +26,7 @@ class BuildError(Exception):
         col: int | None = None,
         hint: str | None = None,
         category: str = "input",
+        details: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -34,6 +35,7 @@ class BuildError(Exception):
         self.col = col
         self.hint = hint
         self.category = category
+        self.details = details  # a traceback, printed by ``--debug`` (category "crash")
 
     def location(self) -> str:
         parts = [display_path(self.path)] if self.path else []
@@ -65,6 +67,17 @@ class BuildErrors(BuildError):
 
     def __str__(self) -> str:
         return "\n".join(str(error) for error in self.errors)
+
+
+def crash(what: str, exc: BaseException) -> BuildError:
+    """An unexpected exception (a bug, here or in a library) as one line: ``what failed:
+    RecursionError: maximum recursion depth exceeded``; ``--debug`` prints the traceback."""
+    import traceback
+    text = str(exc).strip().splitlines()
+    summary = type(exc).__name__ + (f": {text[0][:200]}" if text else "")
+    return BuildError(f"{what} failed: {summary}", hint="build again with --debug to see "
+                      "where, and report it", category="crash",
+                      details="".join(traceback.format_exception(exc)))
 
 
 def raise_all(errors: Sequence[BuildError]) -> None:

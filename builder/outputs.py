@@ -6,9 +6,11 @@ never a half-written one.
 Temporary files, and how the ones a killed build left are cleaned up
 --------------------------------------------------------------------
 :func:`atomic_path` writes ``.<name>.<host>.<pid>.<random>.tmp`` beside the
-target ``<name>`` and renames it into place; the build stages each format as
-``.<name>.<pid>.staged.tmp`` (see :func:`staging_path`) before committing them
-all.  A process killed with SIGKILL removes neither.  So before it writes a
+target ``<name>`` and renames it into place; the build stages each file it will
+publish (every format, and the HTML page's fonts and images) as
+``.<name>.<pid>.staged.tmp`` and commits them all at once (see :class:`Staging`),
+keeping each file it replaces as ``.<name>.<pid>.kept.tmp`` until the last one is in
+place.  A process killed with SIGKILL removes none of these.  So before it writes a
 target, :func:`atomic_path` removes the *stale* temporaries of that same target
 name (staged files, and temporaries of either, unwrapped to the final name):
 
@@ -29,9 +31,11 @@ stale (run such builds with different ``--out`` folders).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import socket
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -44,8 +48,11 @@ STALE_AFTER = 24 * 3600.0
 
 # .<inner>.<host>.<pid>.<random>.tmp (atomic_path; the host has no dots, nor mkstemp's part)
 _ATOMIC = re.compile(r"\.(?P<inner>.+)\.(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+)\.[a-z0-9_]+\.tmp")
-# .<inner>.<pid>.staged.tmp (the build's staging of a format)
-_STAGED = re.compile(r"\.(?P<inner>.+)\.(?P<pid>\d+)\.staged\.tmp")
+# .<inner>.<pid>.staged.tmp (a file staged by the build), .<inner>.<pid>.kept.tmp (the
+# previous file, kept while the build commits)
+_STAGED = re.compile(r"\.(?P<inner>.+)\.(?P<pid>\d+)\.(?:staged|kept)\.tmp")
+# What a full disk says: no space, over the quota, over the size a file may have
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 def _host() -> str:
@@ -57,6 +64,105 @@ def staging_path(dest: Path) -> Path:
     return dest.with_name(f".{dest.name}.{os.getpid()}.staged.tmp")
 
 
+class Staging:
+    """The files one build publishes, staged beside their targets, then put in place
+    together by :meth:`commit`, or not at all.
+
+    :meth:`path` names where a target's new content is written (making the folders it
+    needs); :meth:`commit` moves every staged file over its target in the order they
+    were staged, each previous file kept (a hard link) until the last one is in place:
+    if any step fails, or the build is stopped meanwhile, the kept files go back, the
+    new ones go, and the folder is as it was.  :meth:`discard` removes what is left:
+    staged files, and the folders made for them while empty.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: dict[Path, Path] = {}  # target -> its staged file
+        self.made: list[Path] = []  # folders made for staged files, parents first
+
+    def path(self, target: Path) -> Path:
+        """Where to write ``target``'s new content (its folders made if need be)."""
+        missing = [folder for folder in (target.parent, *target.parent.parents)
+                   if not folder.exists()]
+        for folder in reversed(missing):
+            try:
+                folder.mkdir()
+            except OSError as exc:
+                if exc.errno in DISK_FULL:
+                    raise
+                where = folder if self.folder in folder.parents else self.folder
+                raise BuildError(f"cannot write to the output folder: {exc.strerror}", where,
+                                 hint="choose another folder with --out") from None
+            self.made.append(folder)
+        self.files[target] = staging_path(target)
+        return self.files[target]
+
+    def write_bytes(self, target: Path, data: bytes) -> None:
+        write_bytes(self.path(target), data)
+
+    def commit(self) -> None:
+        """Every staged file in place, or (an exception raised) none."""
+        done: list[tuple[Path, Path | None, bool]] = []  # target, kept copy, existed
+        target = self.folder
+        try:
+            for target, staged in self.files.items():
+                existed = os.path.lexists(target)
+                folder = existed and stat.S_ISDIR(os.lstat(target).st_mode)
+                kept = _keep(target) if existed and not folder else None
+                done.append((target, kept, existed))
+                os.replace(staged, target)
+        except BaseException as exc:
+            _restore(done)
+            if not isinstance(exc, OSError) or exc.errno in DISK_FULL:
+                raise  # (a full disk: the build says so, for the whole folder)
+            where = os.path.relpath(target, self.folder)
+            raise BuildError(f"cannot put {where} in place: {exc.strerror}", self.folder,
+                             hint="the previous outputs are back; check what is in the "
+                                  "output folder, or choose another with --out",
+                             category="output") from None
+        for _, kept, _ in done:
+            if kept is not None:
+                with contextlib.suppress(OSError):
+                    kept.unlink()
+        self.files.clear()
+        self.made.clear()
+
+    def discard(self) -> None:
+        """Remove the staged files not committed, and the folders made for them."""
+        for staged in self.files.values():
+            with contextlib.suppress(OSError):
+                staged.unlink()
+        for folder in reversed(self.made):
+            with contextlib.suppress(OSError):  # (not empty: someone else's files)
+                folder.rmdir()
+        self.files.clear()
+        self.made.clear()
+
+
+def _keep(target: Path) -> Path:
+    """A second name for the file at ``target``, to put it back if the commit fails."""
+    kept = target.with_name(f".{target.name}.{os.getpid()}.kept.tmp")
+    kept.unlink(missing_ok=True)
+    try:
+        os.link(target, kept, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise
+        os.rename(target, kept)  # no hard links here: the target is missing for a moment
+    return kept
+
+
+def _restore(done: list[tuple[Path, Path | None, bool]]) -> None:
+    """Undo a commit, last file first: the kept files back, the new ones removed."""
+    for target, kept, existed in reversed(done):
+        with contextlib.suppress(OSError):
+            if kept is not None:
+                os.replace(kept, target)
+            elif not existed:
+                target.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(dest: Path) -> Iterator[Path]:
     """A temporary path to write to; it replaces ``dest`` only if the block succeeds."""
@@ -66,6 +172,8 @@ def atomic_path(dest: Path) -> Iterator[Path]:
         fd, name = tempfile.mkstemp(prefix=f".{dest.name}.{_host()}.{os.getpid()}.",
                                     suffix=".tmp", dir=dest.parent)
     except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise  # (the build reports it once, for the whole output folder)
         raise BuildError(f"cannot write to the output folder: {exc.strerror}", dest.parent,
                          hint="choose another folder with --out") from None
     os.close(fd)
@@ -78,6 +186,8 @@ def atomic_path(dest: Path) -> Iterator[Path]:
             os.chmod(tmp, 0o644)
             os.replace(tmp, dest)
         except OSError as exc:
+            if exc.errno in DISK_FULL:
+                raise
             raise BuildError(f"cannot write {dest.name}: {exc.strerror}", dest.parent,
                              hint="check the output folder's space and permissions") from None
     finally:

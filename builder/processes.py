@@ -3,7 +3,8 @@ module that forks.
 
 - :class:`FromBothEnds`: a list of results made from both ends at once (citations);
 - :class:`Background`: one piece of work in a child while this process does others
-  (the PDF's layout while the EPUB and the HTML are written).
+  (the PDF's layout while the EPUB and the HTML are written);
+- :func:`sigterm_stops`: SIGTERM stops the build as Ctrl-C does (:class:`Terminated`).
 
 A forked child inherits everything the parent has computed (nothing is pickled on
 the way in) and sends back only its results.  :func:`can_fork` says whether to
@@ -17,14 +18,52 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from .errors import BuildError
+from .errors import BuildError, crash
 
 T = TypeVar("T")
+
+
+class Terminated(BaseException):  # noqa: N818 - named as KeyboardInterrupt is
+    """SIGTERM arrived (a service manager, ``kill``): the build stops as for Ctrl-C."""
+
+
+_terminated = False  # SIGTERM arrived (its exception may have been lost: check_terminated)
+
+
+@contextlib.contextmanager
+def sigterm_stops() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` in the main thread, once (a
+    second one, during the clean-up, is ignored); the ``finally`` blocks of the build
+    remove its temporaries on the way out."""
+    global _terminated
+    _terminated = False
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(*_: object) -> None:
+        global _terminated
+        _terminated = True
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def check_terminated() -> None:
+    """Raise :class:`Terminated` if SIGTERM arrived though its exception was lost (raised
+    inside a finalizer, Python prints it and goes on): the build commits nothing then."""
+    if _terminated:
+        raise Terminated
 
 
 def can_fork() -> bool:
@@ -124,12 +163,13 @@ class Background(Generic[T]):
     """``work(seen)`` in a forked child; :meth:`wait` gives its result and its seconds.
 
     The child inherits everything (nothing is pickled on the way in) and sends back its
-    result, or its :class:`BuildError`, through a pipe; ``seen(n)`` there sets a number
-    the parent's :meth:`wait` passes on to its ``progress`` (the PDF's pages laid out).
-    A child that is stopped (another format failed, Ctrl-C) exits at once, wherever it
-    is: the caller removes what it left (see ``build.write_outputs``).  ``name`` and
-    ``alone`` word the error when the child dies: "the PDF process stopped ... (build
-    with --to pdf to see the error)".
+    result, or its :class:`BuildError` (an unexpected exception as one:
+    :func:`errors.crash`, the traceback in ``details``), through a pipe; ``seen(n)``
+    there sets a number the parent's :meth:`wait` passes on to its ``progress`` (the
+    PDF's pages laid out).  A child that is stopped (another format failed, Ctrl-C,
+    SIGTERM) exits at once, wherever it is: the caller removes what it left (see
+    ``build.write_outputs``).  ``name`` and ``alone`` word the error when the child
+    dies: "the PDF process stopped ... (build with --to pdf to see the error)".
     """
 
     def __init__(self, work: Callable[[Callable[[int], None]], T], name: str,
@@ -140,7 +180,7 @@ class Background(Generic[T]):
         self.receive, send = context.Pipe(duplex=False)
         self.count = context.Value("i", 0, lock=False)
         self.process = context.Process(target=_background, daemon=True,
-                                       args=(work, send, self.count))
+                                       args=(work, send, self.count, name))
         self.process.start()
         send.close()
 
@@ -161,11 +201,8 @@ class Background(Generic[T]):
         self.process.join()
         if self.count.value:
             progress(self.count.value)
-        if outcome[0] == "error":
-            message, path, line, col, hint, category = outcome[1]
-            raise BuildError(message, path, line, col, hint, category)
-        if outcome[0] == "crash":
-            raise RuntimeError(f"{self.name} failed:\n{outcome[1]}")
+        if outcome[0] == "error":  # (a BuildError, or a crash as one: errors.crash)
+            raise BuildError(*outcome[1])
         return outcome[1], outcome[2]
 
     def stop(self) -> None:
@@ -175,7 +212,8 @@ class Background(Generic[T]):
         self.receive.close()
 
 
-def _background(work: Callable[[Callable[[int], None]], Any], send: Any, count: Any) -> None:
+def _background(work: Callable[[Callable[[int], None]], Any], send: Any, count: Any,
+                name: str) -> None:
     def stop(*_: object) -> None:
         # Not SystemExit: raised inside a weakref callback or a ``__del__`` it would be
         # printed and ignored, and the child would go on.  The parent cleans up.
@@ -188,9 +226,14 @@ def _background(work: Callable[[Callable[[int], None]], Any], send: Any, count: 
         result = work(lambda n: setattr(count, "value", n))
         send.send(("ok", result, time.perf_counter() - start))
     except BuildError as exc:
-        send.send(("error", (exc.message, exc.path, exc.line, exc.col, exc.hint, exc.category)))
-    except BaseException:  # noqa: BLE001 - shown by the parent, as a crash of its own
-        send.send(("crash", traceback.format_exc()))
+        send.send(("error", _fields(exc)))
+    except BaseException as exc:  # noqa: BLE001 - shown by the parent, on one line
+        send.send(("error", _fields(crash(name, exc))))
     finally:
         send.close()
     os._exit(0)  # no atexit handlers or buffers of the parent run twice
+
+
+def _fields(exc: BuildError) -> tuple[Any, ...]:
+    """A BuildError's arguments, to make it again on the other side of the pipe."""
+    return (exc.message, exc.path, exc.line, exc.col, exc.hint, exc.category, exc.details)

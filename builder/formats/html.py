@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from ..files import Gate
-from ..outputs import write_bytes, write_text
+from ..outputs import Staging, write_text
 from ..render import Book, render_document
 from ..sanitize import clean_svg
 from ..themes import font_face_css
@@ -19,11 +20,11 @@ def write(book: Book, dest: Path, options: Options) -> Written:
     return Written()
 
 
-def commit(book: Book, page: Path, out_dir: Path, options: Options) -> None:
-    """The files the page (as written at ``page``) needs beside it in ``out_dir``, once
-    the build has succeeded (a failed build leaves the output folder as it was)."""
-    _copy_fonts(book, out_dir / FONT_DIR)
-    _copy_images(book, Path(str(options.project_root)), out_dir)
+def stage_files(book: Book, out_dir: Path, options: Options, staging: Staging) -> None:
+    """The files the page needs beside it in ``out_dir`` (those missing or changed),
+    staged with the build's other outputs: a failed build leaves the folder as it was."""
+    _copy_fonts(book, out_dir / FONT_DIR, staging.write_bytes)
+    _copy_images(book, Path(str(options.project_root)), out_dir, staging.write_bytes)
 
 
 def _document(book: Book) -> str:
@@ -33,7 +34,10 @@ def _document(book: Book) -> str:
     return render_document(book, "html", css)
 
 
-def _copy_images(book: Book, project_root: Path, out_dir: Path) -> None:
+Write = Callable[[Path, bytes], None]  # (target, its content)
+
+
+def _copy_images(book: Book, project_root: Path, out_dir: Path, write_bytes: Write) -> None:
     """Images sit beside the page at the same relative paths as in the project."""
     for src in sorted({src for chapter in book.chapters for src in chapter.images}):
         source = project_root / src
@@ -45,11 +49,12 @@ def _copy_images(book: Book, project_root: Path, out_dir: Path) -> None:
             data = clean_svg(data) or b""
             if not data:
                 continue
-        if not target.exists() or target.read_bytes() != data:
+        same = target.is_file() and not target.is_symlink() and target.read_bytes() == data
+        if not same:  # (a folder in its place: the commit says so, and rolls back)
             write_bytes(target, data)
 
 
-def _copy_fonts(book: Book, folder: Path) -> None:
+def _copy_fonts(book: Book, folder: Path, write_bytes: Write) -> None:
     for face in book.theme.fonts:
         target = folder / face.path.name
         if not target.exists() or target.stat().st_size != face.path.stat().st_size:
