@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -436,8 +437,8 @@ def test_error_string_format() -> None:
 def normalise(item: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "type", "title", "issued", "accessed")
     out = {key: item.get(key) for key in keys}
-    # BibTeX titles are read into sentence case; the JSON is written in title case
-    out["title"] = (out["title"] or "").lower()
+    # the .bib protects its title-case titles with {{double braces}}: a nocase span
+    out["title"] = re.sub(r"</?span[^>]*>", "", out["title"] or "")
     out["author"] = [name.get("literal") for name in item.get("author", [])]
     return out
 
