@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,17 +73,19 @@ def test_font_commands_become_csl_markup(latex: str, html: str) -> None:
 
 
 def test_braces_in_titles_protect_case() -> None:
-    item = field("title", r"The {NASA} Budget and {\LaTeX}")
-    assert item["title"] == f"The {NOCASE.format('NASA')} Budget and LaTeX"
+    item = field("title", r"The {NASA} Budget and {\LaTeX} of {van Gogh}")
+    # sentence case keeps {NASA}; the span stays only where a word is lowercase
+    assert item["title"] == f"The NASA budget and LaTeX of {NOCASE.format('van Gogh')}"
 
 
 def test_doubly_braced_title_is_wholly_protected() -> None:
-    assert field("title", "{Whole Title}")["title"] == NOCASE.format("Whole Title")
+    assert field("title", "{Whole Title}")["title"] == "Whole Title"
+    assert field("title", "{Whole title}")["title"] == NOCASE.format("Whole title")
 
 
 def test_outer_braces_of_the_value_are_not_protection() -> None:
-    assert one("@misc{k, title = {Plain Title}}")["title"] == "Plain Title"
-    assert one('@misc{k, title = "Plain {DNA}"}')["title"] == f"Plain {NOCASE.format('DNA')}"
+    assert one("@misc{k, title = {Plain Title}}")["title"] == "Plain title"
+    assert one('@misc{k, title = "Plain {dNA}"}')["title"] == f"Plain {NOCASE.format('dNA')}"
 
 
 def test_special_characters_in_braces_are_not_protection() -> None:
@@ -94,16 +97,16 @@ def test_braces_outside_titles_are_removed() -> None:
 
 
 def test_emph_inside_title_with_protection() -> None:
-    item = field("title", r"{DNA} in \emph{E. coli}")
-    assert item["title"] == f"{NOCASE.format('DNA')} in <i>E. coli</i>"
+    item = field("title", r"{DNA} in \emph{{E. coli}}")
+    assert item["title"] == f"DNA in <i>{NOCASE.format('E. coli')}</i>"
 
 
 def test_nocase_markup_reaches_citeproc() -> None:
     from citeproc.source.json import CiteProcJSON
     from citeproc.string import NoCase
 
-    parsed = CiteProcJSON([]).parse_string(field("title", "The {NASA} Budget")["title"])
-    assert [str(part) for part in parsed if isinstance(part, NoCase)] == ["NASA"]
+    parsed = CiteProcJSON([]).parse_string(field("title", "The {iPod} Budget")["title"])
+    assert [str(part) for part in parsed if isinstance(part, NoCase)] == ["iPod"]
 
 
 # --- names ------------------------------------------------------------------
@@ -112,11 +115,11 @@ def test_nocase_markup_reaches_citeproc() -> None:
     ("Knuth, Donald E.", {"family": "Knuth", "given": "Donald E."}),
     ("Donald E. Knuth", {"family": "Knuth", "given": "Donald E."}),
     ("Plato", {"family": "Plato"}),
-    ("van der Berg, Jan", {"family": "Berg", "given": "Jan", "non-dropping-particle": "van der"}),
+    ("van der Berg, Jan", {"family": "Berg", "given": "Jan", "dropping-particle": "van der"}),
     ("Ludwig van Beethoven", {"family": "Beethoven", "given": "Ludwig",
-                              "non-dropping-particle": "van"}),
+                              "dropping-particle": "van"}),
     ("de la Fontaine, Jr., Jean", {"family": "Fontaine", "given": "Jean",
-                                   "non-dropping-particle": "de la", "suffix": "Jr."}),
+                                   "dropping-particle": "de la", "suffix": "Jr."}),
     ("King, Jr, Martin Luther", {"family": "King", "given": "Martin Luther", "suffix": "Jr"}),
     (r"M{\"u}ller, Hans", {"family": "Müller", "given": "Hans"}),
     (r"J.~R.~R. Tolkien", {"family": "Tolkien", "given": "J. R. R."}),
@@ -201,8 +204,8 @@ def test_urldate_is_accessed() -> None:
     ("conference", "paper-conference"), ("proceedings", "book"), ("collection", "book"),
     ("manual", "book"), ("misc", "document"), ("online", "webpage"), ("electronic", "webpage"),
     ("www", "webpage"), ("report", "report"), ("techreport", "report"), ("thesis", "thesis"),
-    ("unpublished", "manuscript"), ("patent", "patent"), ("periodical", "periodical"),
-    ("dataset", "dataset"), ("software", "software"), ("booklet", "pamphlet"),
+    ("unpublished", "manuscript"), ("patent", "patent"), ("periodical", "article-journal"),
+    ("dataset", "dataset"), ("software", "book"), ("booklet", "pamphlet"),
     ("inreference", "entry-encyclopedia"), ("somethingelse", "document"), ("ONLINE", "webpage"),
 ])
 def test_type_mapping(bibtex: str, csl: str) -> None:
@@ -214,14 +217,14 @@ def test_article_types() -> None:
     assert one("@article{k, journaltitle = {Nature}}")["type"] == "article-journal"
     magazine = one("@article{k, journal = {Time}, entrysubtype = {magazine}}")
     assert magazine["type"] == "article-magazine"
-    assert one("@article{k, title = {A preprint}}")["type"] == "article"
+    assert one("@article{k, title = {A preprint}}")["type"] == "article-journal"  # as pandoc
 
 
 @pytest.mark.parametrize(("entry", "genre"), [
     ("@phdthesis{k, school = {MIT}}", "PhD thesis"),
-    ("@mastersthesis{k, school = {MIT}}", "Master's thesis"),
+    ("@mastersthesis{k, school = {MIT}}", "Master\N{RIGHT SINGLE QUOTATION MARK}s thesis"),
     ("@thesis{k, type = {phdthesis}}", "PhD thesis"),
-    ("@thesis{k, type = {mathesis}}", "Master's thesis"),
+    ("@thesis{k, type = {mathesis}}", "Master\N{RIGHT SINGLE QUOTATION MARK}s thesis"),
     ("@thesis{k, type = {Habilitation}}", "Habilitation"),
     ("@report{k, type = {Working paper}}", "Working paper"),
 ])
@@ -252,12 +255,12 @@ def test_article_fields() -> None:
     assert item == {
         "id": "Smith2001", "type": "article-journal",
         "author": [{"family": "Smith", "given": "John"}],
-        "title": "A Study: With Results",
+        "title": "A study: With results", "title-short": "A study",
         "container-title": f"Journal of {NOCASE.format('DNA')}",
         "container-title-short": "J. DNA",
-        "volume": "12", "issue": "3", "page": "101–110",
+        "volume": "12", "issue": "3", "page": "101-110",
         "DOI": "10.1000/xyz_1", "ISSN": "1234-5678",
-        "note": "In press", "abstract": "We study.", "language": "english",
+        "note": "In press", "abstract": "We study.", "language": "en-US",
     }
 
 
@@ -275,12 +278,12 @@ def test_book_fields() -> None:
 
 def test_chapter_and_paper_containers() -> None:
     chapter = one("@incollection{k, title = {Ch}, booktitle = {The Book}, address = {Paris}}")
-    assert chapter["container-title"] == "The Book"
+    assert chapter["container-title"] == "The book"
     assert chapter["publisher-place"] == "Paris"
-    paper = one("@inproceedings{k, title = {P}, booktitle = {Proc. of {ACM}}}")
-    assert paper["container-title"] == f"Proc. of {NOCASE.format('ACM')}"
+    paper = one("@inproceedings{k, title = {P}, booktitle = {Proceedings of {ACM}}}")
+    assert paper["container-title"] == "Proceedings of ACM"
     inbook = one("@inbook{k, title = {Ch}, maintitle = {Collected Works}}")
-    assert inbook["container-title"] == "Collected Works"
+    assert inbook["container-title"] == "Collected works"
 
 
 def test_number_is_issue_only_for_serials() -> None:
@@ -385,7 +388,7 @@ def test_redefining_a_macro_is_allowed() -> None:
 def test_braces_nested_to_the_limit_are_read() -> None:
     depth = 100  # inside the value's own braces
     title = one("@misc{k,\n  title = {" + "{" * depth + "X" + "}" * depth + "}}")["title"]
-    assert title == NOCASE.format("X")
+    assert title == "X"
 
 
 def test_braces_nested_past_the_limit_name_the_field_line() -> None:
@@ -434,6 +437,8 @@ def test_error_string_format() -> None:
 def normalise(item: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "type", "title", "issued", "accessed")
     out = {key: item.get(key) for key in keys}
+    # the .bib protects its title-case titles with {{double braces}}: a nocase span
+    out["title"] = re.sub(r"</?span[^>]*>", "", out["title"] or "")
     out["author"] = [name.get("literal") for name in item.get("author", [])]
     return out
 

@@ -90,6 +90,8 @@ from bibtexparser.model import (
 from pylatexenc import latex2text, latexwalker, macrospec
 
 from ..errors import BuildError
+from .crossref import inherit
+from .sentencecase import sentence_case
 
 # --- tables -----------------------------------------------------------------
 
@@ -97,7 +99,7 @@ _TYPES: dict[str, str] = {
     "article": "article-journal",
     "book": "book", "mvbook": "book", "collection": "book", "mvcollection": "book",
     "proceedings": "book", "mvproceedings": "book", "reference": "book",
-    "mvreference": "book", "manual": "book",
+    "mvreference": "book", "manual": "book", "commentary": "book", "software": "book",
     "inbook": "chapter", "bookinbook": "chapter", "suppbook": "chapter",
     "incollection": "chapter", "suppcollection": "chapter",
     "inproceedings": "paper-conference", "conference": "paper-conference",
@@ -105,51 +107,86 @@ _TYPES: dict[str, str] = {
     "misc": "document", "online": "webpage", "electronic": "webpage", "www": "webpage",
     "report": "report", "techreport": "report",
     "thesis": "thesis", "phdthesis": "thesis", "mastersthesis": "thesis",
-    "unpublished": "manuscript", "patent": "patent", "periodical": "periodical",
-    "suppperiodical": "article-journal", "dataset": "dataset", "software": "software",
+    "unpublished": "manuscript", "patent": "patent", "dataset": "dataset", "data": "dataset",
+    "artwork": "graphic", "image": "graphic", "audio": "song", "music": "song",
+    "jurisdiction": "legal_case", "legislation": "legislation", "standard": "legislation",
+    "legal": "treaty", "letter": "personal_communication",
+    "letters": "personal_communication", "movie": "motion_picture",
+    "video": "motion_picture", "performance": "speech", "review": "review",
+    "newsarticle": "article-newspaper",
 }
-_GENRES: dict[str, str] = {
-    "phdthesis": "PhD thesis", "mastersthesis": "Master's thesis",
-    "mathesis": "Master's thesis", "candthesis": "Candidate thesis",
-    "techreport": "Technical report", "resreport": "Research report",
+_GENRES: dict[str, str] = {"phdthesis": "PhD thesis",
+                           "mastersthesis": "Master\N{RIGHT SINGLE QUOTATION MARK}s thesis"}
+# biblatex's localisation keys (english.lbx) that databases use in fields such as
+# type, pubstate, series and location, or through \bibstring{key}.
+_BIBSTRINGS: dict[str, str] = {
+    "mathesis": "Master\N{RIGHT SINGLE QUOTATION MARK}s thesis", "phdthesis": "PhD thesis",
+    "candthesis": "Candidate thesis", "techreport": "technical report",
+    "resreport": "research report", "software": "computer software", "datacd": "CD-ROM",
+    "audiocd": "audio CD", "jourser": "series", "newseries": "new series",
+    "oldseries": "old series", "andothers": "et al.", "andmore": "et al.",
+    "forthcoming": "forthcoming", "inpress": "in press", "prepublished": "pre-published",
+    "submitted": "submitted", "inpreparation": "in preparation",
+    "patent": "patent", "patentus": "U.S. patent", "patentde": "German patent",
+    "patentfr": "French patent", "patentuk": "British patent", "patenteu": "European patent",
+    "patreq": "patent request", "patrequs": "U.S. patent request",
+    "patreqde": "German patent request", "patreqfr": "French patent request",
+    "patrequk": "British patent request", "patreqeu": "European patent request",
+    "countryde": "Germany", "countryeu": "European Union", "countryep": "European Union",
+    "countryfr": "France", "countryuk": "United Kingdom",
+    "countryus": "United States of America",
+    "volume": "volume", "volumes": "volumes", "edition": "edition", "reprint": "reprint",
+    "translationof": "translation of", "reprintof": "reprint of",
+}
+_LANGUAGES: dict[str, str] = {
+    "english": "en-US", "american": "en-US", "british": "en-GB", "australian": "en-AU",
+    "newzealand": "en-NZ", "canadian": "en-CA", "german": "de-DE", "ngerman": "de-DE",
+    "austrian": "de-AT", "naustrian": "de-AT", "swissgerman": "de-CH", "nswissgerman": "de-CH",
+    "french": "fr-FR", "latin": "la", "spanish": "es-ES", "italian": "it-IT",
+    "dutch": "nl-NL", "portuguese": "pt-PT", "brazilian": "pt-BR", "russian": "ru-RU",
+    "greek": "el-GR", "polish": "pl-PL", "swedish": "sv-SE", "danish": "da-DK",
+    "norwegian": "nb-NO", "finnish": "fi-FI", "czech": "cs-CZ", "hungarian": "hu-HU",
+    "japanese": "ja-JP", "chinese": "zh-CN", "catalan": "ca-AD", "turkish": "tr-TR",
+    "ukrainian": "uk-UA", "hebrew": "he-IL", "arabic": "ar",
+}
+_EPRINT_URLS: dict[str, str] = {
+    "arxiv": "https://arxiv.org/abs/", "jstor": "https://www.jstor.org/stable/",
+    "pubmed": "https://www.ncbi.nlm.nih.gov/pubmed/", "googlebooks": "https://books.google.com?id=",
 }
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july",
            "august", "september", "october", "november", "december")
 _MONTH_MACROS: dict[str, str] = {name[:3]: name.capitalize() for name in _MONTHS}
-_SERIAL_TYPES = {"article", "article-journal", "article-magazine",
-                 "article-newspaper", "periodical"}
-_CONTAINED_TYPES = {"chapter", "paper-conference", "entry-encyclopedia",
-                    "entry-dictionary"}
-_TITLE_FIELDS = {"title", "subtitle", "shorttitle", "booktitle", "booksubtitle",
-                 "maintitle", "mainsubtitle", "journal", "journaltitle",
-                 "shortjournal", "series", "eventtitle"}
+_CHAPTERLIKE = {"inbook", "incollection", "inproceedings", "inreference", "bookinbook"}
+# entry types whose ``number`` is the number in the series
+_BOOKLIKE = {"book", "collection", "proceedings", "reference", "mvbook", "mvcollection",
+             "mvproceedings", "mvreference", "bookinbook", "inbook", "incollection",
+             "inproceedings", "inreference", "suppbook", "suppcollection"}
+_TITLE_FIELDS = {"title", "subtitle", "titleaddon", "shorttitle", "booktitle", "booksubtitle",
+                 "booktitleaddon", "maintitle", "mainsubtitle", "maintitleaddon", "journal",
+                 "journaltitle", "journalsubtitle", "shortjournal", "series", "eventtitle",
+                 "origtitle", "issuetitle", "issuesubtitle"}
+_PERIODICAL_TITLES = {"journal", "journaltitle", "journalsubtitle", "shortjournal"}
 _VERBATIM_FIELDS = {"doi", "url", "eprint", "file", "verba", "verbb", "verbc"}
 _NAME_FIELDS = {"author": "author", "editor": "editor", "translator": "translator",
-                "bookauthor": "container-author"}
+                "bookauthor": "container-author", "director": "director"}
 _DATE_FIELDS = {"urldate": "accessed", "eventdate": "event-date",
                 "origdate": "original-date"}
 # CSL variable: BibTeX fields, the first one present wins.
 _SIMPLE_FIELDS: dict[str, tuple[str, ...]] = {
-    "title-short": ("shorttitle",),
-    "container-title-short": ("shortjournal",),
-    "collection-title": ("series",),
-    "volume": ("volume",),
     "edition": ("edition",),
     "version": ("version",),
-    "page": ("pages",),
     "number-of-pages": ("pagetotal",),
+    "number-of-volumes": ("volumes",),
     "chapter-number": ("chapter",),
-    "publisher": ("publisher", "institution", "school", "organization"),
-    "publisher-place": ("location", "address"),
-    "note": ("note",),
     "abstract": ("abstract",),
     "keyword": ("keywords",),
-    "language": ("langid", "language"),
-    "ISBN": ("isbn",),
-    "ISSN": ("issn",),
-    "DOI": ("doi",),
-    "URL": ("url",),
 }
+
+
+def bibstring(key: str) -> str:
+    """The English text of a biblatex localisation key, or "" when ``key`` is not one."""
+    return _BIBSTRINGS.get(key.strip().lower(), "")
+
 
 _ATOM = re.compile(r"""[^\s"#%'(),={}]+""")
 _BAD_KEY = re.compile(r"""[\s"#%'(),={}]""")
@@ -185,10 +222,10 @@ def read_bibtex(text: str, path: Path) -> list[tuple[dict[str, Any], int]]:
 
 
 def _read(blocks: list[Block], path: Path) -> list[tuple[dict[str, Any], int]]:
-    """Convert the blocks in order; macros apply to what follows them."""
+    """Read every entry (macros apply to what follows them), resolve inheritance, convert."""
     macros: dict[str, str] = dict(_MONTH_MACROS)
     first_lines: dict[str, int] = {}
-    items: list[tuple[dict[str, Any], int]] = []
+    raw: dict[str, tuple[Entry, dict[str, str], dict[str, int]]] = {}
     for block in blocks:
         if (isinstance(block, DuplicateBlockKeyBlock)
                 and isinstance(block.ignore_error_block, String)):
@@ -199,12 +236,20 @@ def _read(blocks: list[Block], path: Path) -> list[tuple[dict[str, Any], int]]:
             raise _block_error(block, path)
         elif isinstance(block, Entry):
             _check_key(block, first_lines, path)
-            try:
-                items.append((_convert_entry(block, macros, path), _line(block)))
-            except RecursionError:  # LaTeX nested past what pylatexenc's recursion can take
-                raise BuildError(f"entry '{block.key.strip()}' is nested too deeply to read",
-                                 path, _line(block),
-                                 hint="remove the extra braces or nested commands") from None
+            fields, lines = _entry_fields(block, macros, path)
+            raw[block.key.strip().lower()] = (block, fields, lines)
+    inherited = inherit({key: (entry.entry_type.lower(), fields)
+                         for key, (entry, fields, _) in raw.items()})
+    items: list[tuple[dict[str, Any], int]] = []
+    for key, (entry, _, lines) in raw.items():
+        if entry.entry_type.lower() == "xdata":
+            continue  # a data container, not a work
+        try:
+            items.append((_convert_entry(entry, inherited[key], lines, path), _line(entry)))
+        except RecursionError:  # LaTeX nested past what pylatexenc's recursion can take
+            raise BuildError(f"entry '{entry.key.strip()}' is nested too deeply to read",
+                             path, _line(entry),
+                             hint="remove the extra braces or nested commands") from None
     return items
 
 
@@ -411,20 +456,6 @@ def _wholly_braced(text: str) -> bool:
 
 # --- entries ----------------------------------------------------------------
 
-def _convert_entry(entry: Entry, macros: dict[str, str], path: Path) -> dict[str, Any]:
-    """One BibTeX entry as a CSL-JSON item."""
-    fields, lines = _entry_fields(entry, macros, path)
-    csl_type = _csl_type(entry.entry_type.lower(), fields)
-    item: dict[str, Any] = {"id": entry.key.strip(), "type": csl_type}
-    item.update(_names(fields, lines, path))
-    item.update(_titles(fields, csl_type))
-    item.update(_numbers(fields, csl_type))
-    item.update(_simple(fields, item))
-    item.update(_genre(entry.entry_type.lower(), fields))
-    item.update(_dates(fields))
-    return item
-
-
 def _entry_fields(entry: Entry, macros: dict[str, str],
                   path: Path) -> tuple[dict[str, str], dict[str, int]]:
     """Evaluated values and 1-based lines of an entry's fields, by lower-case name."""
@@ -446,21 +477,45 @@ def _entry_fields(entry: Entry, macros: dict[str, str],
     return values, lines
 
 
+def _convert_entry(entry: Entry, fields: dict[str, str], lines: dict[str, int],
+                   path: Path) -> dict[str, Any]:
+    """One BibTeX entry, with its inherited fields, as a CSL-JSON item."""
+    bibtex_type = entry.entry_type.lower()
+    english = _is_english(fields)
+    item: dict[str, Any] = {"id": entry.key.strip(), "type": _csl_type(bibtex_type, fields)}
+    item.update(_names(fields, lines, _line(entry), path))
+    item.update(_titles(fields, bibtex_type, english))
+    item.update(_numbers(fields, bibtex_type))
+    item.update(_places(fields, bibtex_type))
+    item.update(_simple(fields, item))
+    item.update(_genre(bibtex_type, fields))
+    item.update(_dates(fields))
+    item.update(_links(fields, bibtex_type))
+    item.update(_notes(fields, bibtex_type, item))
+    language = _language(fields)
+    if language:
+        item["language"] = language
+    return {key: value for key, value in item.items() if value not in ("", None)}
+
+
 def _csl_type(bibtex_type: str, fields: dict[str, str]) -> str:
-    if bibtex_type != "article":
-        return _TYPES.get(bibtex_type, "document")
-    subtype = fields.get("entrysubtype", "").strip().lower()
-    if subtype in ("magazine", "newspaper"):
-        return f"article-{subtype}"
-    return "article-journal" if _first(fields, "journaltitle", "journal") else "article"
+    if bibtex_type in ("article", "periodical", "suppperiodical"):
+        subtype = fields.get("entrysubtype", "").strip().lower()
+        if subtype in ("magazine", "newspaper"):
+            return f"article-{subtype}"
+        return "article-journal"
+    if bibtex_type == "unpublished" and _first(fields, "eventdate", "eventtitle", "venue"):
+        return "speech"
+    return _TYPES.get(bibtex_type, "document")
 
 
 def _genre(bibtex_type: str, fields: dict[str, str]) -> dict[str, str]:
-    """Thesis and report kinds: the ``type`` field, else the entry type."""
-    kind = _text(fields["type"]) if "type" in fields else ""
-    genre = _GENRES.get(kind.lower().replace(" ", ""), kind) if kind else ""
-    if not genre and bibtex_type in ("phdthesis", "mastersthesis"):
-        genre = _GENRES[bibtex_type]
+    """Thesis and report kinds: ``type`` (a bibstring key or text), else the entry type."""
+    kind = fields.get("type", "").strip()
+    if kind:
+        genre = bibstring(kind) or _text(kind)
+    else:
+        genre = _GENRES.get(bibtex_type, "")
     return {"genre": genre} if genre else {}
 
 
@@ -479,46 +534,217 @@ def _text(value: str, name: str = "") -> str:
     return _latex_to_csl(value, protect=name in _TITLE_FIELDS)
 
 
-def _titles(fields: dict[str, str], csl_type: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    title = _joined_title(fields, "title", "subtitle")
-    if title:
-        out["title"] = title
-    container = _container_title(fields, csl_type)
-    if container:
-        out["container-title"] = container
+def _is_english(fields: dict[str, str]) -> bool:
+    """Titles are converted to sentence case when the entry is English or says no language."""
+    language = _language(fields)
+    return not language or language.startswith("en")
+
+
+def _language(fields: dict[str, str]) -> str:
+    """``langid`` (with ``langidopts`` variant=...) or ``hyphenation`` as an IETF tag."""
+    name = fields.get("langid", "").strip().lower() or fields.get("hyphenation", "").strip().lower()
+    if not name:
+        return ""
+    options = fields.get("langidopts", "").replace(" ", "").lower()
+    if name == "english" and options.startswith("variant="):
+        name = {"us": "american", "usmax": "american", "uk": "british"}.get(
+            options[8:], options[8:])
+    return _LANGUAGES.get(name, name)
+
+
+def _title(fields: dict[str, str], name: str, english: bool) -> str:
+    """A title-like field, in sentence case for English entries."""
+    if not _first(fields, name):
+        return ""
+    value = _text(fields[name], name)
+    return sentence_case(value) if english and name not in _PERIODICAL_TITLES else value
+
+
+def _joined(*parts: str) -> str:
+    """"Title: Subtitle. Addon" (a part after punctuation gets only a space)."""
+    out = ""
+    for separator, part in zip(("", ":", "."), parts, strict=False):
+        if not part:
+            continue
+        if not out:
+            out = part
+        else:
+            out += " " + part if _TAG.sub("", out)[-1:] in "!?.,:;" else f"{separator} {part}"
     return out
 
 
-def _container_title(fields: dict[str, str], csl_type: str) -> str:
-    """The book of a chapter or paper, else the journal."""
-    if csl_type in _CONTAINED_TYPES:
-        book = _joined_title(fields, "booktitle", "booksubtitle") or \
-            _joined_title(fields, "maintitle", "mainsubtitle")
-        if book:
-            return book
-    journal = _first(fields, "journaltitle", "journal")
-    return _text(fields[journal], journal) if journal else ""
+def _titles(fields: dict[str, str], bibtex_type: str, english: bool) -> dict[str, str]:
+    """title, volume-title, container-title and the short titles, by biblatex's rules."""
+    def get(name: str) -> str:
+        return _title(fields, name, english)
 
-
-def _joined_title(fields: dict[str, str], main: str, sub: str) -> str:
-    """"Title: Subtitle" (no colon after a title ending in punctuation)."""
-    title = _text(fields[main], main) if _first(fields, main) else ""
-    subtitle = _text(fields[sub], sub) if _first(fields, sub) else ""
-    if not (title and subtitle):
-        return title or subtitle
-    separator = " " if title[-1] in "?!:.;" else ": "
-    return f"{title}{separator}{subtitle}"
-
-
-def _numbers(fields: dict[str, str], csl_type: str) -> dict[str, str]:
-    """``number`` is the issue of a serial and the number of anything else."""
+    periodical = bibtex_type == "periodical"
+    chapterlike = bibtex_type in _CHAPTERLIKE
+    main = bool(fields.get("maintitle", "").strip())
+    own = (get("title"), get("subtitle"), get("titleaddon"))
     out: dict[str, str] = {}
-    if _first(fields, "issue"):
-        out["issue"] = _text(fields["issue"])
-    if _first(fields, "number"):
-        key = "issue" if csl_type in _SERIAL_TYPES else "number"
-        out.setdefault(key, _text(fields["number"]))
+    if periodical and _first(fields, "issuetitle"):
+        out["title"] = _joined(get("issuetitle"), get("issuesubtitle"), get("titleaddon"))
+    elif main and not chapterlike:
+        out["title"] = _joined(get("maintitle"), get("mainsubtitle"), get("maintitleaddon"))
+        out["volume-title"] = _joined(*own)
+    else:
+        out["title"] = _joined(*own)
+    if main and chapterlike:
+        out["volume-title"] = _joined(get("booktitle"), get("booksubtitle"),
+                                      get("booktitleaddon"))
+    if periodical:
+        out["container-title"] = _joined(*(_text(fields[name], name) if _first(fields, name)
+                                           else "" for name in ("title", "subtitle",
+                                                                "titleaddon")))
+    elif chapterlike and (main or _first(fields, "booktitle")):
+        prefix = "main" if main else "book"
+        out["container-title"] = _joined(get(f"{prefix}title"), get(f"{prefix}subtitle"),
+                                         get(f"{prefix}titleaddon"))
+    else:
+        out["container-title"] = _joined(get("journaltitle") or get("journal"),
+                                         get("journalsubtitle"))
+    if periodical and not main and _first(fields, "shorttitle"):
+        out["container-title-short"] = _text(fields["shorttitle"])
+    elif _first(fields, "shortjournal"):
+        out["container-title-short"] = _text(fields["shortjournal"], "shortjournal")
+    out["title-short"] = _short_title(fields, own[0], main, chapterlike, english)
+    series = _series(fields, english)
+    if series:
+        out["collection-title"] = series
+    for name, variable in (("eventtitle", "event"), ("origtitle", "original-title")):
+        if _first(fields, name):
+            out[variable] = get(name)
+    return out
+
+
+def _short_title(fields: dict[str, str], title: str, main: bool, chapterlike: bool,
+                 english: bool) -> str:
+    """shorttitle, else the title before its subtitle or before a colon."""
+    if _first(fields, "shorttitle") and (not main or chapterlike):
+        return _title(fields, "shorttitle", english)
+    if not main and _first(fields, "subtitle", "titleaddon"):
+        return title
+    plain_colon = title.find(":")
+    return title[:plain_colon].rstrip() if plain_colon > 0 else ""
+
+
+def _series(fields: dict[str, str], english: bool) -> str:
+    """series: a bibstring key ("newseries") is spelt out, a number becomes "2nd series"."""
+    value = fields.get("series", "").strip()
+    if not value:
+        return ""
+    if value.isdigit():
+        return f"{_ordinal(int(value))} series"
+    spelt = bibstring(value)
+    if spelt:
+        return sentence_case(spelt) if english else spelt
+    return _title(fields, "series", english)
+
+
+def _ordinal(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
+def _numbers(fields: dict[str, str], bibtex_type: str) -> dict[str, str]:
+    """``number`` is the issue of a serial, the series number of a book, else the number."""
+    out: dict[str, str] = {}
+    number = _text(fields["number"]) if _first(fields, "number") else ""
+    issue = _text(fields["issue"]) if _first(fields, "issue") else ""
+    if bibtex_type in _BOOKLIKE:
+        out["collection-number"] = number
+    elif bibtex_type in ("article", "periodical", "suppperiodical", "review"):
+        out["issue"] = ", ".join(part for part in (number, issue) if part)
+    else:
+        out["number"] = number
+    volume = _text(fields["volume"]) if _first(fields, "volume") else ""
+    part = _text(fields["part"]) if _first(fields, "part") else ""
+    out["volume"] = f"{volume}.{part}" if volume and part else volume or part
+    if _first(fields, "pages"):
+        out["page"] = _text(fields["pages"]).replace("\N{EN DASH}", "-")
+    return out
+
+
+def _literal_list(value: str) -> str:
+    """A BibLaTeX literal list ("Durham and London") as CSL text ("Durham; London")."""
+    return "; ".join(_text(part).strip() for part in _split_top(_SPACES.sub(" ", value), _AND))
+
+
+def _places(fields: dict[str, str], bibtex_type: str) -> dict[str, str]:
+    """publisher (school, institution, organization, howpublished, publisher) and places."""
+    out: dict[str, str] = {}
+    publishers = [_text(fields[name]) if name == "howpublished" else _literal_list(fields[name])
+                  for name in ("school", "institution", "organization", "howpublished",
+                               "publisher") if _first(fields, name)]
+    out["publisher"] = _joined_with(";", publishers)
+    if _first(fields, "address"):
+        out["publisher-place"] = _literal_list(fields["address"])
+    elif _first(fields, "location") and bibtex_type != "patent":
+        out["publisher-place"] = _literal_list(fields["location"])
+    if bibtex_type == "patent" and _first(fields, "location"):
+        out["jurisdiction"] = "; ".join(
+            bibstring(part.strip()) or _text(part)
+            for part in _split_top(_SPACES.sub(" ", fields["location"]), _AND))
+    for name, variable in (("origlocation", "original-publisher-place"),
+                           ("venue", "event-place"), ("origpublisher", "original-publisher")):
+        if _first(fields, name):
+            out[variable] = (_literal_list(fields[name]) if name == "origlocation"
+                             else _text(fields[name]))
+    return out
+
+
+def _joined_with(separator: str, parts: list[str]) -> str:
+    out = ""
+    for part in parts:
+        if not part:
+            continue
+        if not out:
+            out = part
+        elif _TAG.sub("", out)[-1:] in "!?.,:;":
+            out += " " + part
+        else:
+            out += f"{separator} {part}"
+    return out
+
+
+def _links(fields: dict[str, str], bibtex_type: str) -> dict[str, str]:
+    """url (else an arXiv, JSTOR, PubMed or Google Books eprint), doi, ids, call number."""
+    options = _options(fields)
+    out: dict[str, str] = {}
+    eprint_type = fields.get("eprinttype", fields.get("archiveprefix", "")).strip().lower()
+    if _first(fields, "url") and (bibtex_type == "online" or options.get("url") != "false"):
+        out["URL"] = _text(fields["url"], "url")
+    elif eprint_type in _EPRINT_URLS and _first(fields, "eprint"):
+        out["URL"] = _EPRINT_URLS[eprint_type] + _text(fields["eprint"], "eprint")
+    if _first(fields, "doi") and options.get("doi") != "false":
+        out["DOI"] = _text(fields["doi"], "doi")
+    for name, variable in (("isbn", "ISBN"), ("issn", "ISSN"), ("pmid", "PMID"),
+                           ("pmcid", "PMCID"), ("library", "call-number")):
+        if _first(fields, name):
+            out[variable] = _SPACES.sub(" ", fields[name]).strip()
+    return out
+
+
+def _options(fields: dict[str, str]) -> dict[str, str]:
+    pairs = (part.partition("=") for part in fields.get("options", "").split(","))
+    return {key.strip().lower(): value.strip().lower() for key, _, value in pairs}
+
+
+def _notes(fields: dict[str, str], bibtex_type: str, item: dict[str, Any]) -> dict[str, str]:
+    """note (+ addendum), annote, status (pubstate, or a "forthcoming" date)."""
+    out: dict[str, str] = {}
+    notes = [_text(fields[name]) for name in ("note", "addendum") if _first(fields, name)
+             and not (name == "note" and bibtex_type == "periodical")]
+    out["note"] = _joined_with(".", notes)
+    annotation = _first(fields, "annotation", "annote")
+    if annotation:
+        out["annote"] = _text(fields[annotation])
+    if _first(fields, "pubstate"):
+        out["status"] = bibstring(fields["pubstate"].strip()) or _text(fields["pubstate"])
+    elif item.get("issued") == {"literal": "forthcoming"}:
+        out["status"] = "forthcoming"
     return out
 
 
@@ -535,36 +761,45 @@ def _simple(fields: dict[str, str], item: dict[str, Any]) -> dict[str, str]:
 
 # --- names ------------------------------------------------------------------
 
-def _names(fields: dict[str, str], lines: dict[str, int],
+def _names(fields: dict[str, str], lines: dict[str, int], entry_line: int,
            path: Path) -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
+    useprefix = _options(fields).get("useprefix") in ("true", "")
+    director = fields.get("editortype", "").strip().lower() == "director"
     for name, variable in _NAME_FIELDS.items():
         if _first(fields, name):
             try:
-                names = _parse_names(fields[name])
+                names = _parse_names(fields[name], useprefix)
             except _ValueError as problem:
-                raise BuildError(f"invalid name in field '{name}': {problem}", path, lines[name],
+                raise BuildError(f"invalid name in field '{name}': {problem}", path,
+                                 lines.get(name, entry_line),
                                  hint="write names as 'Last, First' or 'First Last', "
                                       "joined by 'and'") from None
             if names:
-                out[variable] = names
+                out["director" if director and name == "editor" else variable] = names
     return out
 
 
-def _parse_names(value: str) -> list[dict[str, str]]:
+def _parse_names(value: str, useprefix: bool = False) -> list[dict[str, str]]:
     """CSL names from a BibTeX name list; ``others`` is dropped."""
     names = []
     for raw in _split_top(_SPACES.sub(" ", value).strip(), _AND):
         raw = raw.strip().strip(",").strip()
         if raw and raw.lower() != "others":
-            names.append(_parse_name(raw))
+            names.append(_parse_name(raw, useprefix))
     return names
 
 
-def _parse_name(raw: str) -> dict[str, str]:
-    """One name in any of BibTeX's three forms; a braced name is a literal."""
+_KEYED_NAME = re.compile(r"\s*(family|given|prefix|suffix|useprefix)\s*=", re.IGNORECASE)
+
+
+def _parse_name(raw: str, useprefix: bool = False) -> dict[str, str]:
+    """One name in any of BibTeX's three forms, or biblatex's ``family=..., given=...``;
+    a braced name is a literal."""
     if _wholly_braced(raw):
         return {"literal": _latex_to_csl(raw[1:-1])}
+    if _KEYED_NAME.match(raw):
+        return _keyed_name(raw, useprefix)
     parts = [part.strip() for part in _split_top(raw, _COMMA)]
     if len(parts) > 3:
         raise _ValueError(f"too many commas in '{raw}'")
@@ -574,7 +809,25 @@ def _parse_name(raw: str) -> dict[str, str]:
     else:
         von, last = _von_last(_tokens(parts[0]))
         first, jr = _tokens(parts[-1]), (_tokens(parts[1]) if len(parts) == 3 else [])
-    return _name_dict(first, von, last, jr)
+    return _name_dict(first, von, last, jr, useprefix)
+
+
+def _keyed_name(raw: str, useprefix: bool) -> dict[str, str]:
+    """biblatex's extended name format: ``family=Gennep, prefix=van, useprefix=true``."""
+    values: dict[str, list[str]] = {}
+    for part in _split_top(raw, _COMMA):
+        key, equals, value = part.partition("=")
+        key = key.strip().lower()
+        if not equals or not key:
+            raise _ValueError(f"expected key=value in '{part.strip()}'")
+        value = value.strip()
+        if _wholly_braced(value):
+            value = value[1:-1]
+        values.setdefault(key, []).append(value)
+    if "useprefix" in values:
+        useprefix = values["useprefix"][-1].strip().lower() in ("true", "")
+    return _name_dict(values.get("given", []), values.get("prefix", []),
+                      values.get("family", []), values.get("suffix", []), useprefix)
 
 
 def _tokens(text: str) -> list[str]:
@@ -582,19 +835,24 @@ def _tokens(text: str) -> list[str]:
 
 
 def _first_von_last(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """"First von Last": the von part runs from the first to the last lowercase word."""
-    lower = [i for i, token in enumerate(tokens[:-1]) if _is_lowercase(token)]
-    if not lower:
+    """"First von Last" as biblatex reads it: First is the capitalised words at the start
+    (all but the last when every word is capitalised), von the lowercase words after it."""
+    count = 0
+    while count < len(tokens) and not _is_lowercase(tokens[count]):
+        count += 1
+    if count == len(tokens):
         return tokens[:-1], [], tokens[-1:]
-    return tokens[:lower[0]], tokens[lower[0]:lower[-1] + 1], tokens[lower[-1] + 1:]
+    von, last = _von_last(tokens[count:])
+    return tokens[:count], von, last
 
 
 def _von_last(tokens: list[str]) -> tuple[list[str], list[str]]:
-    """"von Last": the von part ends at the last lowercase word but one."""
-    lower = [i for i, token in enumerate(tokens[:-1]) if _is_lowercase(token)]
-    if not lower or lower[0] != 0:
-        return [], tokens
-    return tokens[:lower[-1] + 1], tokens[lower[-1] + 1:]
+    """"von Last": the lowercase words at the start are the von part (biblatex's rule, so
+    "Drummond de Andrade" is all family name); the last word is always the family name."""
+    count = 0
+    while count < len(tokens) - 1 and _is_lowercase(tokens[count]):
+        count += 1
+    return tokens[:count], tokens[count:]
 
 
 def _is_lowercase(token: str) -> bool:
@@ -624,8 +882,12 @@ def _end_of_group(text: str, start: int) -> int:
         return len(text) - 1
 
 
-def _name_dict(first: list[str], von: list[str], last: list[str], jr: list[str]) -> dict[str, str]:
-    parts = {"given": first, "non-dropping-particle": von, "family": last, "suffix": jr}
+def _name_dict(first: list[str], von: list[str], last: list[str], jr: list[str],
+               useprefix: bool = False) -> dict[str, str]:
+    """A CSL name; the von part is a dropping particle unless ``useprefix`` (biblatex's
+    default is false: "Ahasver von Brandt" is sorted and cited as "Brandt")."""
+    particle = "non-dropping-particle" if useprefix else "dropping-particle"
+    parts = {"given": first, particle: von, "family": last, "suffix": jr}
     name = {key: _latex_to_csl(" ".join(tokens)) for key, tokens in parts.items() if tokens}
     return {key: value for key, value in name.items() if value}
 
@@ -641,6 +903,8 @@ def _dates(fields: dict[str, str]) -> dict[str, dict[str, Any]]:
     for name, variable in _DATE_FIELDS.items():
         if _first(fields, name):
             out[variable] = _parse_date(_date_text(fields[name]))
+        elif _first(fields, f"{name[:-4]}year"):
+            out[variable] = _year_month(fields, name[:-4])
     return out
 
 
@@ -679,16 +943,18 @@ def _iso_parts(text: str) -> list[int] | None:
     return parts if month_ok and day_ok else None
 
 
-def _year_month(fields: dict[str, str]) -> dict[str, Any]:
-    """``year`` with the optional ``month`` and ``day`` of classic BibTeX."""
-    year = _text(fields["year"])
+def _year_month(fields: dict[str, str], prefix: str = "") -> dict[str, Any]:
+    """``year`` with the optional ``month`` and ``day`` of classic BibTeX (``origyear``,
+    ``origmonth``... with a prefix)."""
+    year = _text(fields[f"{prefix}year"])
     if not _YEAR.fullmatch(year):
         return {"literal": year}
     parts = [int(year)]
-    month = _month_number(_text(fields["month"])) if _first(fields, "month") else None
+    month = (_month_number(_text(fields[f"{prefix}month"]))
+             if _first(fields, f"{prefix}month") else None)
     if month:
         parts.append(month)
-        day = _text(fields["day"]) if _first(fields, "day") else ""
+        day = _text(fields[f"{prefix}day"]) if _first(fields, f"{prefix}day") else ""
         if day.isdigit() and 1 <= int(day) <= 31:
             parts.append(int(day))
     return {"date-parts": [parts]}
@@ -708,7 +974,8 @@ def _month_number(text: str) -> int | None:
 # --- LaTeX ------------------------------------------------------------------
 
 _MARKUP: dict[str, tuple[str, str]] = {
-    "emph": ("<i>", "</i>"), "textit": ("<i>", "</i>"), "textsl": ("<i>", "</i>"),
+    "emph": ("<i>", "</i>"), "textit": ("<i>", "</i>"), "mkbibemph": ("<i>", "</i>"),
+    "mkbibitalic": ("<i>", "</i>"), "mkbibbold": ("<b>", "</b>"), "textsl": ("<i>", "</i>"),
     "textbf": ("<b>", "</b>"),
     "textsc": ('<span style="font-variant:small-caps;">', "</span>"),
     "textsuperscript": ("<sup>", "</sup>"), "textsubscript": ("<sub>", "</sub>"),
@@ -718,7 +985,11 @@ _SWITCHES: dict[str, str] = {
     "bf": "textbf", "bfseries": "textbf", "sc": "textsc", "scshape": "textsc",
 }
 _TRANSPARENT = {"mbox", "hbox", "url", "textrm", "textsf", "texttt", "textup",
-                "textnormal", "textmd", "text", "nolinkurl"}
+                "textnormal", "textmd", "text", "nolinkurl", "autocap"}
+_QUOTING = {"mkbibquote", "enquote", "enquote*", "mkbibquote*"}
+_LITERAL_MACROS = {"slash": "/", "hyphen": "-", "textendash": "\N{EN DASH}",
+                   "textemdash": "\N{EM DASH}", "adddot": ".", "addcomma": ",",
+                   "addspace": " ", "addcolon": ":", "addsemicolon": ";", "arabic": ""}
 _DROPPED = {"noopsort", "nocite", "relax", "bibnamedelima", "bibnamedelimb",
             "maketitle", "title", "author", "date"}  # pylatexenc's versions keep state
 _LOGOS = {"LaTeX": "LaTeX", "TeX": "TeX", "LaTeXe": "LaTeX2ε", "BibTeX": "BibTeX",
@@ -730,7 +1001,11 @@ def _walker_context() -> macrospec.LatexContextDb:
     db = latexwalker.get_default_latex_context_db()
     known = {"href": "{{", "textsuperscript": "{", "textsubscript": "{",
              "textnormal": "{", "textmd": "{", "text": "{", "hbox": "{",
-             "nolinkurl": "{", "noopsort": "{", "nocite": "{"}
+             "nolinkurl": "{", "noopsort": "{", "nocite": "{", "mkbibquote": "{",
+             "enquote": "*{", "bibstring": "{", "autocap": "{", "mkbibemph": "{",
+             "mkbibitalic": "{", "mkbibbold": "{", "arabic": "{", "slash": "",
+             "hyphen": "", "adddot": "", "addcomma": "", "addspace": "", "addcolon": "",
+             "addsemicolon": ""}
     db.add_context_category("builder-bibtex", prepend=True,
                             macros=[macrospec.MacroSpec(name, args)
                                     for name, args in known.items()])
@@ -743,10 +1018,22 @@ _TO_TEXT = latex2text.LatexNodes2Text()
 
 def _latex_to_csl(text: str, protect: bool = False) -> str:
     """Decode LaTeX to CSL-JSON rich text; ``protect`` marks inner brace groups nocase."""
-    source = _BARE_PERCENT.sub(r"\1\\%", _SPACES.sub(" ", text).strip())
+    source = _smart_quotes(_BARE_PERCENT.sub(r"\1\\%", _SPACES.sub(" ", text).strip()))
     walker = latexwalker.LatexWalker(source, latex_context=_WALKER_CONTEXT, tolerant_parsing=True)
     nodes, _, _ = walker.get_latex_nodes()
     return _SPACES.sub(" ", _render(nodes, protect)).strip()
+
+
+_QUOTE_MARKS = (("``", "\N{LEFT DOUBLE QUOTATION MARK}"), ("''", "\N{RIGHT DOUBLE QUOTATION MARK}"),
+                ("`", "\N{LEFT SINGLE QUOTATION MARK}"), ("'", "\N{RIGHT SINGLE QUOTATION MARK}"))
+
+
+def _smart_quotes(text: str) -> str:
+    """TeX's quotes: ``...'' and `...' as curly quotes, an apostrophe as ’ (not after a
+    backslash: \\' is an accent)."""
+    for mark, char in _QUOTE_MARKS:
+        text = re.sub(r"(?<!\\)" + re.escape(mark), char, text)
+    return text
 
 
 def _render(nodes: list[Any], protect: bool) -> str:
@@ -788,10 +1075,20 @@ def _render_macro(node: Any, protect: bool) -> str:
         return _render_argument(args[-1], protect)
     if name == "href" and len(args) == 2:
         return _render_argument(args[1], protect)
+    if name in _QUOTING and args:  # a quotation keeps its case, as in pandoc
+        inner = _render_argument(args[-1], False)
+        if protect:
+            inner = f'<span class="nocase">{inner}</span>'
+        return f"\N{LEFT DOUBLE QUOTATION MARK}{inner}\N{RIGHT DOUBLE QUOTATION MARK}"
+    if name == "bibstring" and args:
+        key = _TAG.sub("", _render_argument(args[-1], False))
+        return bibstring(key) or key
+    if name in _LITERAL_MACROS:
+        return _LITERAL_MACROS[name]
     if name in _DROPPED:
         return ""
     if name in _LOGOS:
-        return _LOGOS[name] + node.macro_post_space
+        return _LOGOS[name]  # TeX eats the space after a control word: {\\TeX book}
     if name in _SWITCHES:  # a switch outside a group applies to the rest of the value
         return ""
     return _plain_text(node)

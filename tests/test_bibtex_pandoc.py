@@ -1,0 +1,108 @@
+"""The BibTeX reader against pandoc's: biblatex-examples.bib entry by entry, and the
+biblatex rules pandoc follows (crossref inheritance, name syntax, sentence case)."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from builder.citations.bibtex import read_bibtex
+
+ROOT = Path(__file__).parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import bibtex_compare  # noqa: E402
+
+EXAMPLES = ROOT.parent / "shared" / "realworld" / "biblatex" / "biblatex-examples.bib"
+PATH = Path("refs.bib")
+
+
+def items(text: str) -> dict[str, dict[str, Any]]:
+    return {item["id"]: item for item, _ in read_bibtex(text, PATH)}
+
+
+def reviewed() -> set[tuple[str, str]]:
+    """(entry, field) pairs of the reviewed table in docs/bibtex.md."""
+    doc = (ROOT / "docs" / "bibtex.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- reviewed -->")[1].split("<!-- /reviewed -->")[0]
+    return {(row[0], row[1]) for row in (
+        [cell.strip().strip("`") for cell in line.strip("|").split("|")]
+        for line in block.splitlines() if line.startswith("| ") and not line.startswith("| entry"))}
+
+
+@pytest.mark.external
+@pytest.mark.skipif(not EXAMPLES.exists(), reason="../shared/realworld is absent")
+def test_biblatex_examples_equal_pandoc_but_reviewed_fields() -> None:
+    report = bibtex_compare.compare(EXAMPLES)
+    assert len(report) == 92
+    assert bibtex_compare.equal_count(report) >= 88
+    allowed = reviewed()
+    unreviewed = [diff for diffs in report.values() for diff in diffs
+                  if (diff.entry, diff.field) not in allowed]
+    assert unreviewed == []
+
+
+def test_crossref_inheritance_follows_biblatex_table() -> None:
+    got = items(r"""
+@inbook{ch, crossref = {vol}, title = {Macbeth}, pages = {1--9}}
+@book{vol, crossref = {set}, title = {Tragedies}, volume = 3, date = 1975}
+@mvbook{set, author = {Shakespeare, William}, title = {Collected Works},
+        publisher = {Publisher}, location = {London}, volumes = 4, shorttitle = {CW}}
+""")
+    assert got["ch"] == {
+        "id": "ch", "type": "chapter", "title": "Macbeth", "page": "1-9",
+        "author": [{"family": "Shakespeare", "given": "William"}],
+        "container-author": [{"family": "Shakespeare", "given": "William"}],
+        "container-title": "Collected works", "volume-title": "Tragedies",
+        "volume": "3", "number-of-volumes": "4", "issued": {"date-parts": [[1975]]},
+        "publisher": "Publisher", "publisher-place": "London",
+    }
+
+
+def test_xdata_is_copied_and_not_an_item() -> None:
+    got = items("@xdata{pub, publisher = {P}, location = {L}}\n"
+                "@book{b, xdata = {pub}, title = {T}}")
+    assert got == {"b": {"id": "b", "type": "book", "title": "T", "publisher": "P",
+                         "publisher-place": "L"}}
+
+
+def test_extended_name_syntax() -> None:
+    got = items("@book{b, author = {family=Gennep, prefix=van, useprefix=true, given=Arnold"
+                " and given={Jean-Paul}, family=Sartre}}")
+    assert got["b"]["author"] == [
+        {"family": "Gennep", "given": "Arnold", "non-dropping-particle": "van"},
+        {"family": "Sartre", "given": "Jean-Paul"}]
+
+
+def test_hyphenated_given_names_reach_citeproc_whole() -> None:
+    got = items("@book{b, author = {Ji-woo Kim and Park, Ji-Woo}}")
+    assert got["b"]["author"] == [{"family": "Kim", "given": "Ji-woo"},
+                                  {"family": "Park", "given": "Ji-Woo"}]
+
+
+@pytest.mark.parametrize(("title", "langid", "expected"), [
+    ("The {NASA} Way of Life", "", "The NASA way of life"),
+    ("Higher-Dimensional Algebra {V}: 2-Groups", "english",
+     "Higher-dimensional algebra V: 2-groups"),
+    ("Hemingway's Style and {Jake's} Narration", "english",
+     "Hemingway’s style and <span class=\"nocase\">Jake’s</span> narration"),
+    ("{Up} Is Down. {t}he End", "", "Up is down. <span class=\"nocase\">t</span>he end"),
+    ("Die Neue Zeit", "german", "Die Neue Zeit"),
+    (r"Aristotle's \mkbibquote{De Motu Animalium}", "", "Aristotle’s “De Motu Animalium”"),
+])
+def test_sentence_case_with_protected_words(title: str, langid: str, expected: str) -> None:
+    lang = f", langid = {{{langid}}}" if langid else ""
+    assert items(f"@book{{b, title = {{{title}}}{lang}}}")["b"]["title"] == expected
+
+
+def test_series_number_eprint_pubstate() -> None:
+    got = items("@article{a, journaltitle = {J}, series = 2, eprint = {1234.5678},"
+                " eprinttype = {arxiv}, pubstate = {forthcoming}, origdate = 1901}")["a"]
+    assert (got["collection-title"], got["URL"], got["status"], got["original-date"]) == (
+        "2nd series", "https://arxiv.org/abs/1234.5678", "forthcoming", {"date-parts": [[1901]]})
+
+
+def test_reviewed_table_is_well_formed() -> None:
+    assert all(re.fullmatch(r"[\w:/.-]+", entry) for entry, _ in reviewed())
