@@ -9,6 +9,7 @@ rendered the clusters.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
@@ -289,6 +290,16 @@ def _escaped_space(state: StateCore) -> None:
                 child.content = child.content.replace("\\ ", "\u00a0")
 
 
+def _no_citation_definition(reference: Any, state: StateBlock, start: int, end: int,
+                            silent: bool) -> bool:
+    """A line starting ``[@key]:`` (or ``[-@key]:``) is a citation, never the definition of
+    a link reference, as in Pandoc: ``[@k]::`` and ``[@a]: text`` are paragraphs."""
+    at = state.bMarks[start] + state.tShift[start]
+    if state.src.startswith(("[@", "[-@"), at):
+        return False
+    return bool(reference(state, start, end, silent))
+
+
 def citation_plugin(md: MarkdownIt) -> None:
     """Pandoc citations: ``[see @a, p. 3; -@b]``, narrative ``@a`` and ``@a [p. 3]``."""
     md.inline.ruler.before("link", "citation_bracket", _bracketed_citation)
@@ -297,6 +308,8 @@ def citation_plugin(md: MarkdownIt) -> None:
     if "footnote_inline" in [r.name for r in md.inline.ruler.__rules__]:
         md.inline.ruler.at("footnote_inline", _note_context(md.inline.ruler.__rules__[
             md.inline.ruler.__find__("footnote_inline")].fn))
+    reference = md.block.ruler.__rules__[md.block.ruler.__find__("reference")].fn
+    md.block.ruler.at("reference", functools.partial(_no_citation_definition, reference))
     md.core.ruler.after("inline", "citation_positions", _resolve_positions)
     md.core.ruler.after("citation_positions", "resource_paths", _resource_paths)
     md.core.ruler.after("resource_paths", "raw_html_resources", _raw_html_resources)

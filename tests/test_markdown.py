@@ -97,10 +97,16 @@ def test_narrative_citation_items(text, expected):
     "Code `@a` and `[@b]` is not.",
     "Indented code:\n\n    [@a] and @b\n",
     "```\n[@a]\n```\n",
-    "[@a]: http://example.com (a link definition)",
 ])
 def test_not_a_citation(text):
     assert parse(text).clusters == []
+
+
+@pytest.mark.parametrize("text", ["[@a]: http://example.com (not a link definition)",
+                                  "[@a]::", "[-@a]: text"])
+def test_a_line_starting_with_a_bracketed_key_and_a_colon_is_a_citation(text):
+    """As in Pandoc, which never reads ``[@a]:`` as the definition of a link reference."""
+    assert [[item.key for item in c.items] for c in parse(text).clusters] == [["a"]]
 
 
 def test_escaped_at_sign_in_brackets_is_not_a_citation():
