@@ -323,20 +323,25 @@ def table(results: list[StyleResult]) -> str:
 
 
 def _cell(text: str) -> str:
-    return html.escape(text, quote=False).replace("|", "\\|") if text else "(empty)"
+    return "`" + text.replace("`", "'") + "`" if text else "(empty)"
 
 
 def reviewed_list(reviewed: dict[str, dict[str, str]]) -> str:
-    """The reviewed differences, grouped by classification."""
+    """The reviewed differences by classification and cause: the reason once, every key,
+    and the first one's texts as the example."""
     out = []
     for kind in CLASSES:
         keys = sorted(k for k, v in reviewed.items() if v.get("class") == kind)
-        out.append(f"\n#### {kind} ({len(keys)})\n")
+        out.append(f"\n### {kind} ({len(keys)})\n")
+        causes: dict[str, list[str]] = {}
         for key in keys:
-            entry = reviewed[key]
-            out.append(f"- `{key}`: {entry.get('reason', '')}\n"
-                       f"  - ours: {_cell(entry.get('ours', ''))}\n"
-                       f"  - citeproc-js: {_cell(entry.get('citeproc-js', ''))}")
+            causes.setdefault(reviewed[key].get("cause", key), []).append(key)
+        for cause, group in sorted(causes.items(), key=lambda c: (-len(c[1]), c[0])):
+            first = reviewed[group[0]]
+            out.append(f"- **{cause}** ({len(group)}): {first.get('reason', '')}\n"
+                       f"  - e.g. `{group[0]}`: ours {_cell(first.get('ours', ''))}; "
+                       f"citeproc-js {_cell(first.get('citeproc-js', ''))}\n"
+                       f"  - all: " + ", ".join(f"`{k}`" for k in group))
     return "\n".join(out) + "\n"
 
 
