@@ -49,12 +49,35 @@ install_python() {
   fi
 }
 
+# citeproc-js (npm `citeproc`, the CSL reference implementation) into .tools/citeproc-js,
+# for tests/test_citeproc_js.py (skipped where it is missing). Without npm, or offline,
+# it says so and goes on.
+CITEPROC_JS_VERSION="2.4.63"
+install_citeproc_js() {
+  local prefix=.tools/citeproc-js
+  local package="$prefix/node_modules/citeproc/package.json"
+  if [ -f "$package" ] && grep -q "\"version\": \"$CITEPROC_JS_VERSION\"" "$package"; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+    echo "note: node/npm not found: citeproc-js not installed, its comparison tests are skipped" >&2
+    return 0
+  fi
+  mkdir -p "$prefix"
+  [ -f "$prefix/package.json" ] || echo '{"name": "builder-citeproc-js", "private": true}' > "$prefix/package.json"
+  echo "installing citeproc-js (npm citeproc@$CITEPROC_JS_VERSION) into $prefix" >&2
+  (cd "$prefix" && npm install --no-audit --no-fund --loglevel=error --save-exact \
+      "citeproc@$CITEPROC_JS_VERSION" >/dev/null) ||
+    echo "warning: could not install citeproc-js; its comparison tests are skipped" >&2
+}
+
 command="${1:-build}"; shift || true
 install_system_packages
 install_python
 case "$command" in
   build) exec .venv/bin/builder build . "$@" ;;
-  test)  exec .venv/bin/python -m pytest "$@" ;;
+  test)  install_citeproc_js
+         exec .venv/bin/python -m pytest "$@" ;;
   lint)  .venv/bin/ruff check "$@" .
          exec .venv/bin/python tools/mypy_ratchet.py ;;
   *) echo "usage: ./dev.sh build|test|lint [args]" >&2; exit 2 ;;
