@@ -125,7 +125,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
         citations = cache.memo("citations", _citations_key(clusters, project, style, locale),
                                lambda: process_citations(clusters, project.references, style,
                                                          locale, project.nocite,
-                                                         project.link_citations))
+                                                         project.link_citations,
+                                                         project.link_bibliography))
         _warn_unused(project, clusters, diagnostics)
         if fields:
             _warn_missing_fields(project, style, clusters, diagnostics, cache)
@@ -311,7 +312,8 @@ def _citations_key(clusters: Sequence[markdown.Cluster], project: Project, style
     return cache_digest(code_version(), "citations", style.xml, style.name, locale,
                         [(c.id, c.items, c.narrative, c.note_index, c.in_footnote)
                          for c in clusters],
-                        references, project.nocite, project.link_citations)
+                        references, project.nocite, project.link_citations,
+                        project.link_bibliography)
 
 
 class _Clock:

@@ -107,6 +107,7 @@ class Project:
     number_sections: bool = False  # Pandoc's number-sections
     nocite: tuple[str, ...] = ()  # keys listed without being cited ("*": all)
     link_citations: bool = True
+    link_bibliography: bool = True
     lists: tuple[str, ...] = ()  # "figures" (lof: true), "tables" (lot: true)
     # where 'csl'/'style' and 'locale' were set in the metadata (not on the command line)
     settings: tuple[tuple[str, Position], ...] = ()

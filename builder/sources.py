@@ -49,6 +49,7 @@ METADATA_KEYS: dict[str, str] = {
     "abstract": "text (Markdown)",
     "nocite": "citations to list without citing them: '@a, @b' or '@*' for all",
     "link-citations": "true or false: link each citation to its entry (default true)",
+    "link-bibliography": "true or false: link the entries' DOIs, URLs, or titles (default true)",
     "reference-section-title": "text: the title of the list of references",
     "lof": "true or false: a list of figures (default false)",
     "lot": "true or false: a list of tables (default false)",
@@ -101,7 +102,7 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
     with found.collecting():
         number_sections = _flag(config, "number-sections")
     flags: dict[str, bool | None] = {}
-    for key in ("link-citations", "lof", "lot"):
+    for key in ("link-citations", "link-bibliography", "lof", "lot"):
         with found.collecting():
             flags[key] = _flag(config, key)
     nocite: tuple[str, ...] = ()
@@ -126,6 +127,7 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         number_sections=bool(number_sections),
         nocite=nocite,
         link_citations=flags.get("link-citations") is not False,
+        link_bibliography=flags.get("link-bibliography") is not False,
         lists=tuple(name for key, name in (("lof", "figures"), ("lot", "tables"))
                     if flags.get(key)),
         settings=settings,

@@ -17,6 +17,7 @@ from ..errors import BuildError, raise_all
 from ..model import CiteItem, Cluster, Reference, RenderedCitations
 from . import markup
 from .engine import Cite, Processor, ref_id
+from .links import link_entry
 from .quotes import escape_text
 from .styles import Style, check_locale, load_style
 
@@ -26,9 +27,12 @@ log = logging.getLogger(__name__)
 
 def process_citations(clusters: Sequence[Cluster], references: Sequence[Reference],
                       style: Style, locale: str | None = None, nocite: Sequence[str] = (),
-                      link_cites: bool = True) -> RenderedCitations:
+                      link_cites: bool = True, link_bibliography: bool = True
+                      ) -> RenderedCitations:
     """Render every citation of the book, and the list of the references cited, with the
-    ``nocite`` ones (Pandoc's metadata: keys, or ``*`` for every reference) after them."""
+    ``nocite`` ones (Pandoc's metadata: keys, or ``*`` for every reference) after them.
+    ``link_bibliography``: the identifiers (or titles) of the entries are links (see
+    :mod:`.links`)."""
     by_key = {ref.key: ref for ref in references}
     check_keys(clusters, by_key)
     cited = _cited_in_order(clusters)
@@ -59,7 +63,8 @@ def process_citations(clusters: Sequence[Cluster], references: Sequence[Referenc
         rendered[cluster.id] = f'<span class="citation" data-cites="{keys}">{html}</span>'
     return RenderedCitations(
         clusters=rendered,
-        bibliography=tuple(output.bibliography),
+        bibliography=tuple((key, link_entry(entry, by_key[key].csl) if link_bibliography
+                            and key in by_key else entry) for key, entry in output.bibliography),
         note_style=style.note,
         numeric=processor.cite_options.get("disambiguate-add-year-suffix") != "true"
         and "citation-number" in style.xml.decode("utf-8", "replace"),
@@ -146,5 +151,9 @@ def csl_engine(style_xml: str, items: list[dict[str, Any]], citations: list[list
     output = processor.render(clusters, opts.get("note_indexes"))
     if mode == "citation":
         return "\n".join(output.citations)
-    entries = "".join(f'  <div class="csl-entry">{html}</div>\n' for _, html in output.bibliography)
+    bibliography = output.bibliography
+    if opts.get("link_bibliography"):  # jgm/citeproc's "linkBibliography" option
+        by_id = {str(item["id"]): item for item in items}
+        bibliography = [(key, link_entry(entry, by_id[key])) for key, entry in bibliography]
+    entries = "".join(f'  <div class="csl-entry">{html}</div>\n' for _, html in bibliography)
     return f'<div class="csl-bib-body">\n{entries}</div>'
