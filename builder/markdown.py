@@ -9,6 +9,7 @@ rendered the clusters.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
@@ -205,12 +206,13 @@ def _bracketed_span(state: StateInline, silent: bool) -> bool:
     src, start = state.src, state.pos
     if src[start] != "[" or src.startswith("[^", start):
         return False
-    end = _matching_bracket(src, start, state.posMax)
+    end = _matching_bracket(state, start)
     if end < 0 or src[end + 1:end + 2] != "{":
         return False
-    close = src.find("}", end + 2)
-    if close < 0 or "{" in src[end + 2:close]:
+    brace = _BRACE.search(src, end + 2)  # the first brace after "{": a "}" closes it
+    if brace is None or brace.group(0) != "}":
         return False
+    close = brace.start()
     if parse_attributes(src[end + 2:close]) is None:
         return False
     if not silent:
@@ -461,7 +463,7 @@ def _bracketed_citation(state: StateInline, silent: bool) -> bool:
         return False
     if src[start] != "[" or src.startswith("[^", start) or "@" not in src[start:start + 400]:
         return False
-    end = _matching_bracket(src, start, state.posMax)
+    end = _matching_bracket(state, start)
     if end < 0 or src[end + 1:end + 2] in ("(", "["):  # a link: [text](url), [text][ref]
         return False
     items = parse_cite_items(src[start + 1:end])
@@ -494,10 +496,10 @@ def _narrative_citation(state: StateInline, silent: bool) -> bool:
     end = match.end()
     item = CiteItem(key=_bare_key(match.group("key")))
     items = [item]
-    after = re.match(r" ?\[", src[end:state.posMax])
+    after = _OPEN_BRACKET.match(src, end, state.posMax)
     if after and not is_label(item.key):  # (a cross-reference takes no locator)
-        close = _matching_bracket(src, end + after.end() - 1, state.posMax)
-        inner = src[end + after.end():close] if close > 0 else ""
+        close = _matching_bracket(state, after.end() - 1)
+        inner = src[after.end():close] if close > 0 else ""
         # "@a [p. 3]", and as Pandoc "@a [p. 3; @b]": the first part is the narrative
         # cite's locator and suffix, the others more cites of the same citation.
         first, _, others = inner.partition(";") if "@" in inner else (inner, "", "")
@@ -515,21 +517,43 @@ def _narrative_citation(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def _matching_bracket(src: str, start: int, maximum: int) -> int:
-    depth = 0
-    for pos in range(start, maximum):
-        char = src[pos]
-        if char == "\\":
-            continue
+def _matching_bracket(state: StateInline, start: int) -> int:
+    """The position of the ``]`` that closes the ``[`` at ``start`` (before ``posMax``
+    and before a blank line), or -1.
+
+    Every bracket of the inline text is matched once, with a stack, the first time one is
+    asked for: a paragraph of thousands of unclosed ``[`` costs linear time, not a scan to
+    its end from each of them.  (A backslash does not hide the bracket after it.)
+    """
+    src = state.src
+    known: tuple[str, list[int]] | None = getattr(state, "_builder_brackets", None)
+    if known is None or known[0] is not src:
+        known = (src, _match_brackets(src))
+        setattr(state, "_builder_brackets", known)  # (StateInline has no slot for it)
+    end = known[1][start]
+    return end if 0 <= end < state.posMax else -1
+
+
+def _match_brackets(src: str) -> list[int]:
+    """For each position of ``src`` holding ``[``, the position of its ``]`` (-1 if none);
+    no bracket is matched across a blank line."""
+    matches = [-1] * len(src)
+    opened: list[int] = []
+    for found in _BRACKET_OR_BREAK.finditer(src):
+        char, pos = found.group(0), found.start()
         if char == "[":
-            depth += 1
+            opened.append(pos)
         elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return pos
-        elif char == "\n" and src[pos + 1:pos + 2] == "\n":
-            return -1
-    return -1
+            if opened:
+                matches[opened.pop()] = pos
+        else:  # a blank line
+            opened.clear()
+    return matches
+
+
+_BRACKET_OR_BREAK = re.compile(r"[\[\]]|\n(?=\n)")
+_OPEN_BRACKET = re.compile(r" ?\[")
+_BRACE = re.compile(r"[{}]")
 
 
 def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
@@ -593,11 +617,12 @@ def _resolve_positions(state: StateCore) -> None:
     lines = state.src.split("\n")
     for token in state.tokens:
         if token.type == "inline" and token.map:
+            places = _Places(token, lines)
             for child in _walk(token.children or [], notes):
-                _place(state.env, token, child, lines)
+                _place(state.env, token, child, places)
 
 
-def _place(env: MutableMapping[str, Any], parent: Token, child: Token, lines: list[str]) -> None:
+def _place(env: MutableMapping[str, Any], parent: Token, child: Token, places: _Places) -> None:
     index = child.meta.get("citation") if child.type == "footnote_ref" else None
     if child.type == "citation":
         index = child.meta["index"]
@@ -606,20 +631,32 @@ def _place(env: MutableMapping[str, Any], parent: Token, child: Token, lines: li
     record = env["citations"][index]
     if record["src"] != parent.content:
         return
-    record["line"], record["col"] = _line_col(parent, record["offset"], lines)
-    record["key_places"] = [_line_col(parent, at, lines) for at in record.get("key_offsets", [])]
+    record["line"], record["col"] = places.line_col(record["offset"])
+    record["key_places"] = [places.line_col(at) for at in record.get("key_offsets", [])]
 
 
-def _line_col(parent: Token, offset: int, lines: list[str]) -> tuple[int, int]:
-    """The 0-based line of the file and column of ``offset`` in an inline token's text."""
-    assert parent.map is not None
-    before = parent.content[:offset]
-    row = before.count("\n")
-    line = parent.map[0] + row
-    content_line = parent.content.split("\n")[row]
-    source_line = lines[line] if line < len(lines) else content_line
-    start = max(source_line.find(content_line), 0)
-    return line, start + len(before) - (before.rfind("\n") + 1)
+class _Places:
+    """Lines and columns in the file of offsets in an inline token's text (each line of
+    the text found once in its line of the file: a paragraph of thousands of citations
+    costs linear time)."""
+
+    def __init__(self, parent: Token, lines: list[str]) -> None:
+        assert parent.map is not None
+        self.first, self.lines = parent.map[0], lines
+        self.content = parent.content
+        self.starts = [0] + [m.end() for m in re.finditer("\n", parent.content)]
+        self.indents: dict[int, int] = {}
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """The 0-based line of the file and column of ``offset``."""
+        row = bisect.bisect_right(self.starts, offset) - 1
+        line = self.first + row
+        if row not in self.indents:  # where the text's line starts in the file's line
+            end = self.starts[row + 1] - 1 if row + 1 < len(self.starts) else len(self.content)
+            content_line = self.content[self.starts[row]:end]
+            source_line = self.lines[line] if line < len(self.lines) else content_line
+            self.indents[row] = max(source_line.find(content_line), 0)
+        return line, self.indents[row] + offset - self.starts[row]
 
 
 def _resource_paths(state: StateCore) -> None:
