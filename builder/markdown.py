@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import weakref
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -526,18 +527,17 @@ def _matching_bracket(state: StateInline, start: int) -> int:
     its end from each of them.  (A backslash does not hide the bracket after it.)
     """
     src = state.src
-    known: tuple[str, list[int]] | None = getattr(state, "_builder_brackets", None)
+    known = _BRACKETS.get(state)
     if known is None or known[0] is not src:
-        known = (src, _match_brackets(src))
-        setattr(state, "_builder_brackets", known)  # (StateInline has no slot for it)
-    end = known[1][start]
+        known = _BRACKETS[state] = (src, _match_brackets(src))
+    end = known[1].get(start, -1)
     return end if 0 <= end < state.posMax else -1
 
 
-def _match_brackets(src: str) -> list[int]:
-    """For each position of ``src`` holding ``[``, the position of its ``]`` (-1 if none);
-    no bracket is matched across a blank line."""
-    matches = [-1] * len(src)
+def _match_brackets(src: str) -> dict[int, int]:
+    """The position of each ``]`` of ``src`` by the position of its ``[``; no bracket is
+    matched across a blank line."""
+    matches: dict[int, int] = {}
     opened: list[int] = []
     for found in _BRACKET_OR_BREAK.finditer(src):
         char, pos = found.group(0), found.start()
@@ -551,6 +551,9 @@ def _match_brackets(src: str) -> list[int]:
     return matches
 
 
+# The matched brackets of each inline parse (see _matching_bracket), while it runs.
+_BRACKETS: weakref.WeakKeyDictionary[StateInline, tuple[str, dict[int, int]]] = \
+    weakref.WeakKeyDictionary()
 _BRACKET_OR_BREAK = re.compile(r"[\[\]]|\n(?=\n)")
 _OPEN_BRACKET = re.compile(r" ?\[")
 _BRACE = re.compile(r"[{}]")
