@@ -14,7 +14,7 @@ import pytest
 
 from conftest import run_builder
 
-pytestmark = pytest.mark.external  # each case runs the builder command line in a subprocess
+cli = pytest.mark.external  # the case runs the builder command line in a subprocess
 
 FRONT = "---\ntitle: Bounds\n---\n\n"
 OLD_HTML = "<!doctype html><title>the previous build</title>\n"
@@ -62,6 +62,7 @@ def built(result: subprocess.CompletedProcess[str], root: Path) -> str:
 
 # --- what was quadratic: it finishes -------------------------------------------------------
 
+@cli
 @pytest.mark.parametrize("unit", ["[@ ", "[@x "])
 def test_a_paragraph_of_20000_unclosed_citation_brackets_builds(tmp_path: Path,
                                                                 unit: str) -> None:
@@ -70,3 +71,48 @@ def test_a_paragraph_of_20000_unclosed_citation_brackets_builds(tmp_path: Path,
     root = project(tmp_path, unit * 20_000 + "\n")
     page = built(build(root), root)
     assert page.count("[") >= 20_000
+
+
+# --- citations ---------------------------------------------------------------------------
+
+@cli
+def test_a_citation_of_more_than_1000_cites_is_an_error_at_its_line(tmp_path: Path) -> None:
+    """100,000 cites in one citation were quadratic, and past 6,128 their marks ran into
+    the quotation layer's: such a citation is refused, before citeproc-py sees it."""
+    root = project(tmp_path, "Text.\n\nMore text, then\nsee [" +
+                   "; ".join(["@x"] * 100_000) + "].\n")
+    assert error_line(build(root)) == (
+        "book/a.md:8:5: error: a citation of 100,000 cites (the limit is 1,000 in one "
+        "citation) (hint: split it into several citations)")
+    assert_dist_unchanged(root)
+
+
+@cli
+def test_a_citation_of_1000_cites_builds(tmp_path: Path) -> None:
+    root = project(tmp_path, "See [" + "; ".join(["@x"] * 1_000) + "].\n")
+    assert built(build(root), root).count('href="#ref-x"') == 1_000
+
+
+def test_the_marks_of_cites_are_unbounded_and_stay_in_the_citation_layers_range() -> None:
+    """Every cite of a citation links to its entry, however many it holds (the nocite
+    cluster of ``nocite: '@*'`` holds every reference): its mark is written in base 1024
+    with the code points U+E100-U+E4FF, which nothing else uses."""
+    from builder.citations import markup
+    from builder.citations.engine import Cite, Processor
+
+    for number in (0, 1, 1_023, 1_024, 6_128, 1_048_576, 10 ** 9):
+        mark = markup.cite_mark(number)
+        assert mark[0] == markup.CITE_OPEN
+        assert all("\ue100" <= c <= "\ue4ff" for c in mark[1:])
+        assert markup.cite_number(mark[1:]) == number
+    style = (b'<?xml version="1.0"?><style xmlns="http://purl.org/net/xbiblio/csl" '
+             b'version="1.0" class="in-text"><info><title>T</title><id>t</id></info>'
+             b'<citation><layout delimiter="; "><text variable="title"/></layout></citation>'
+             b'</style>')
+    count = 7_000
+    items = [{"id": f"r{n}", "type": "book", "title": f"T{n}"} for n in range(count)]
+    processor = Processor(style, items, link_cites=True)
+    html = processor.render([[Cite(id=f"r{n}") for n in range(count)]]).citations[0]
+    links = [part.split('"')[0] for part in html.split('<a href="#')[1:]]
+    assert links == [f"ref-r{n}" for n in range(count)]
+    assert not any("\ue000" <= c <= "\uf8ff" for c in html)
