@@ -116,3 +116,40 @@ def test_the_marks_of_cites_are_unbounded_and_stay_in_the_citation_layers_range(
     links = [part.split('"')[0] for part in html.split('<a href="#')[1:]]
     assert links == [f"ref-r{n}" for n in range(count)]
     assert not any("\ue000" <= c <= "\uf8ff" for c in html)
+
+
+# --- BibTeX --------------------------------------------------------------------------------
+
+def _doubling(steps: int, field: str = "{last}") -> str:
+    """``@string{a0 = "x"}``, then each macro twice the one before, then an entry."""
+    lines = ['@string{a0 = "x"}'] + [f"@string{{a{n} = a{n - 1} # a{n - 1}}}"
+                                     for n in range(1, steps)]
+    return "\n".join(lines) + f"\n@book{{x,\n  title = {field.format(last=f'a{steps - 1}')},\n}}\n"
+
+
+@cli
+def test_an_at_string_chain_doubling_30_times_is_an_error_at_its_line(tmp_path: Path) -> None:
+    """2^29 characters were built in memory (a traceback, or the machine's memory); the
+    expansion stops at the @string that passes 100,000 characters (a17: 131,072)."""
+    root = project(tmp_path, "Text [@x].\n", ("refs.bib", _doubling(30)))
+    assert error_line(build(root)) == (
+        "bibliography/refs.bib:18: error: invalid value of @string: it expands to more than "
+        "100,000 characters (hint: @string macros that repeat each other grow at each step: "
+        "write the text out)")
+    assert_dist_unchanged(root)
+
+
+@cli
+def test_a_field_joining_macros_past_the_limit_is_an_error_at_its_line(tmp_path: Path) -> None:
+    root = project(tmp_path, "Text [@x].\n",
+                   ("refs.bib", _doubling(17, " # ".join(["{last}"] * 3))))
+    assert error_line(build(root)) == (
+        "bibliography/refs.bib:19: error: invalid value of field 'title': it expands to more "
+        "than 100,000 characters (hint: @string macros that repeat each other grow at each "
+        "step: write the text out)")
+
+
+@cli
+def test_a_field_of_65536_characters_from_macros_builds(tmp_path: Path) -> None:
+    root = project(tmp_path, "Text [@x].\n", ("refs.bib", _doubling(17)))
+    assert "x" * 65_536 in built(build(root), root)
