@@ -306,18 +306,50 @@ def citation_plugin(md: MarkdownIt) -> None:
     md.core.ruler.after("raw_html_resources", "notes_after_punctuation", _notes_after_punctuation)
 
 
+# What one chapter may hold.  Each token and note is kept in memory through the build (a
+# token costs some 500 bytes, its node in the tree as much again); the largest chapter the
+# file size allows (8 MB of ordinary prose) makes some 700,000 tokens.
+MAX_TOKENS_PER_CHAPTER = 2_000_000
+MAX_NOTES_PER_CHAPTER = 20_000
+
+
 def _inline_with_note_context(state: StateCore) -> None:
-    """The core 'inline' step, knowing whether it is inside a footnote definition."""
-    in_note = False
+    """The core 'inline' step, knowing whether it is inside a footnote definition.
+
+    It stops at the block where the chapter passes :data:`MAX_TOKENS_PER_CHAPTER` tokens
+    or :data:`MAX_NOTES_PER_CHAPTER` notes: an error there (the rest stays unparsed)."""
+    in_note, tokens, definitions = False, len(state.tokens), 0
     for token in state.tokens:
         if token.type == "footnote_reference_open":
             in_note = True
+            definitions += 1
+            if definitions > MAX_NOTES_PER_CHAPTER:
+                return _too_much(state, token, "notes", MAX_NOTES_PER_CHAPTER)
         elif token.type == "footnote_reference_close":
             in_note = False
         elif token.type == "inline":
+            if tokens > MAX_TOKENS_PER_CHAPTER:
+                return _too_much(state, token, "Markdown elements", MAX_TOKENS_PER_CHAPTER)
             state.env["_in_note"] = in_note
             token.children = token.children or []
             state.md.inline.parse(token.content, state.md, state.env, token.children)
+            tokens += len(token.children)
+            if len(state.env.get("footnotes", {}).get("list", {})) > MAX_NOTES_PER_CHAPTER:
+                return _too_much(state, token, "notes", MAX_NOTES_PER_CHAPTER)
+    state.env["_in_note"] = False
+
+
+def _too_much(state: StateCore, token: Token, what: str, limit: int) -> None:
+    """The error of a chapter that holds more than ``limit`` of ``what`` (at ``token``'s
+    line); the inline text of the blocks from there on is left unparsed."""
+    source = state.env.get("source")
+    line = token.map[0] + source.first_line if source and token.map else None
+    state.env.setdefault("errors", []).append(BuildError(
+        f"the chapter holds more than {limit:,} {what}", source.path if source else None,
+        line, hint="split it into several chapters, listed in book/book.yml"))
+    for later in state.tokens:
+        if later.type == "inline" and later.children is None:
+            later.children = []
     state.env["_in_note"] = False
 
 

@@ -153,3 +153,45 @@ def test_a_field_joining_macros_past_the_limit_is_an_error_at_its_line(tmp_path:
 def test_a_field_of_65536_characters_from_macros_builds(tmp_path: Path) -> None:
     root = project(tmp_path, "Text [@x].\n", ("refs.bib", _doubling(17)))
     assert "x" * 65_536 in built(build(root), root)
+
+
+# --- what a chapter holds ------------------------------------------------------------------
+
+@cli
+def test_more_than_20000_notes_in_a_chapter_is_an_error_at_the_paragraph(tmp_path: Path) -> None:
+    """Paragraphs of 100 inline notes each, one after a blank line: the 20,001st note is in
+    the 201st paragraph (line 5 + 2 * 200)."""
+    root = project(tmp_path, "\n\n".join(["a^[b] " * 100] * 250) + "\n")
+    assert error_line(build(root)) == (
+        "book/a.md:405: error: the chapter holds more than 20,000 notes (hint: split it into "
+        "several chapters, listed in book/book.yml)")
+    assert_dist_unchanged(root)
+
+
+@cli
+def test_more_than_20000_note_definitions_is_an_error_at_the_one_past(tmp_path: Path) -> None:
+    root = project(tmp_path, "".join(f"[^{n}]: note {n}\n" for n in range(30_000)))
+    assert error_line(build(root)) == (
+        "book/a.md:20005: error: the chapter holds more than 20,000 notes (hint: split it "
+        "into several chapters, listed in book/book.yml)")
+    assert_dist_unchanged(root)
+
+
+@cli
+@pytest.mark.slow
+def test_20000_notes_in_a_chapter_build(tmp_path: Path) -> None:
+    root = project(tmp_path, "\n\n".join(["a^[b] " * 100] * 200) + "\n")
+    assert built(build(root), root).count('role="doc-backlink"') == 20_000
+
+
+@cli
+@pytest.mark.slow
+def test_more_than_2000000_tokens_in_a_chapter_is_an_error_at_the_paragraph(
+        tmp_path: Path) -> None:
+    """Paragraphs of 1,000 emphasised words (4,000 tokens, with the spaces between): the
+    501st takes the chapter past 2,000,000."""
+    root = project(tmp_path, "\n\n".join(["*a* " * 1_000] * 600) + "\n")
+    assert error_line(build(root)) == (
+        "book/a.md:1005: error: the chapter holds more than 2,000,000 Markdown elements "
+        "(hint: split it into several chapters, listed in book/book.yml)")
+    assert_dist_unchanged(root)
