@@ -36,7 +36,7 @@ from .document.html import inline_html as tree_inline_html
 from .errors import BuildError
 from .model import ChapterSource, CiteItem, Cluster, Position, Text
 from .resources import resolve_reference
-from .sanitize import clean_fragment, refused_resource, resolve_resources
+from .sanitize import MAX_HTML_DEPTH, Nesting, clean_fragment, refused_resource, resolve_resources
 
 # Pandoc's citation keys: a letter, digit or _, then word characters and
 # internal punctuation (punctuation only when a word character follows).
@@ -303,7 +303,8 @@ def citation_plugin(md: MarkdownIt) -> None:
     md.core.ruler.after("inline", "citation_positions", _resolve_positions)
     md.core.ruler.after("citation_positions", "resource_paths", _resource_paths)
     md.core.ruler.after("resource_paths", "raw_html_resources", _raw_html_resources)
-    md.core.ruler.after("raw_html_resources", "notes_after_punctuation", _notes_after_punctuation)
+    md.core.ruler.after("raw_html_resources", "raw_html_depth", _raw_html_depth)
+    md.core.ruler.after("raw_html_depth", "notes_after_punctuation", _notes_after_punctuation)
 
 
 # What one chapter may hold.  Each token and note is kept in memory through the build (a
@@ -740,6 +741,46 @@ def _raw_html_resources(state: StateCore) -> None:
                 cursor = found + len(child.content)
                 row = token.map[0] + token.content.count("\n", 0, found)
                 _check_raw_html(child.content, row, source, root, lines, state.env)
+
+
+def _raw_html_depth(state: StateCore) -> None:
+    """Raw HTML nested more than MAX_HTML_DEPTH deep, counting the Markdown's blocks
+    around it, is an error at the tag that opens the level past it (the first only).
+
+    Block HTML's open elements stay open across blocks (``<div>`` ... ``</div>`` around
+    Markdown); inline HTML's close with their paragraph, as a browser closes them."""
+    source = state.env.get("source")
+    if source is None:
+        return
+    lines, blocks = source.text.split("\n"), Nesting()
+    for token in state.tokens:
+        if token.type == "html_block" and token.map:
+            at = blocks.deepest(token.content, token.level)
+            if at is not None:
+                row = token.map[0] + token.content.count("\n", 0, at)
+                start = token.content.rfind("\n", 0, at) + 1
+                indent = max(lines[row].find(token.content[start:at]), 0) if row < len(lines) \
+                    else 0
+                return _too_deep(state, source, row, indent + at - start)
+        elif token.type == "inline" and token.map and "<" in token.content:
+            inline, cursor = Nesting(), 0
+            inline.open = list(blocks.open)
+            for child in token.children or []:
+                if child.type != "html_inline":
+                    continue
+                found = token.content.find(child.content, cursor)
+                cursor = found + len(child.content) if found >= 0 else cursor
+                at = inline.deepest(child.content, token.level + child.level)
+                if at is not None:
+                    row, col = _Places(token, lines).line_col(max(found, 0) + at)
+                    return _too_deep(state, source, row, col)
+
+
+def _too_deep(state: StateCore, source: ChapterSource, row: int, col: int) -> None:
+    state.env.setdefault("errors", []).append(BuildError(
+        f"HTML elements nested more than {MAX_HTML_DEPTH} deep", source.path,
+        row + source.first_line, col + 1,
+        hint="close the elements you open; nothing needs this many levels"))
 
 
 def _check_raw_html(fragment: str, row: int, source: ChapterSource, root: Path,
