@@ -195,3 +195,73 @@ def test_more_than_2000000_tokens_in_a_chapter_is_an_error_at_the_paragraph(
         "book/a.md:1005: error: the chapter holds more than 2,000,000 Markdown elements "
         "(hint: split it into several chapters, listed in book/book.yml)")
     assert_dist_unchanged(root)
+
+
+# --- raw HTML ------------------------------------------------------------------------------
+
+HTML_DEPTH_ERROR = ("error: HTML elements nested more than 100 deep (hint: close the elements "
+                    "you open; nothing needs this many levels)")
+
+
+@cli
+def test_5000_nested_divs_are_an_error_at_the_101st(tmp_path: Path) -> None:
+    """WeasyPrint's recursion failed on them (a RuntimeError with a traceback, from the
+    PDF's process): refused at the tag that opens level 101, column 501."""
+    root = project(tmp_path, "<div>" * 5_000 + "deep" + "</div>" * 5_000 + "\n")
+    assert error_line(build(root, "--to", "pdf")) == "book/a.md:5:501: " + HTML_DEPTH_ERROR
+    assert_dist_unchanged(root)
+
+
+@cli
+def test_divs_left_open_across_blocks_count_together(tmp_path: Path) -> None:
+    """``<div>`` then a blank line, 150 times: each is a block of its own, and each stays
+    open around what follows (as ``<div>`` ... ``</div>`` around Markdown does)."""
+    root = project(tmp_path, "<div>\n\n" * 150 + "text\n")
+    assert error_line(build(root)) == "book/a.md:205:1: " + HTML_DEPTH_ERROR
+
+
+@cli
+def test_inline_html_counts_with_the_markdown_blocks_around_it(tmp_path: Path) -> None:
+    """In five quotes and five list items (a paragraph 16 deep), the 85th ``<em>`` opens
+    level 101 (at column 11 + 4 * 84 + 1 of its line)."""
+    root = project(tmp_path, "> " * 5 + "- " * 5 + "a " + "<em>" * 200 + "x\n")
+    assert error_line(build(root)) == "book/a.md:5:359: " + HTML_DEPTH_ERROR
+
+
+@cli
+def test_inline_html_closes_with_its_paragraph(tmp_path: Path) -> None:
+    """Unclosed ``<span>``s, 60 a paragraph in 10 paragraphs: a browser closes them at
+    each paragraph's end, so they never stand more than 61 deep."""
+    root = project(tmp_path, "\n\n".join(["a <span>" * 60] * 10) + "\n")
+    assert built(build(root), root).count("<span>") == 600
+
+
+@cli
+@pytest.mark.slow
+def test_raw_html_100_deep_builds_in_every_format(tmp_path: Path) -> None:
+    """The deepest nesting allowed: 84 ``<em>`` in a paragraph 16 deep."""
+    root = project(tmp_path, "> " * 5 + "- " * 5 + "a " + "<em>" * 84 + "x\n")
+    result = build(root, "--to", "html,epub,pdf")
+    assert result.returncode == 0, result.stderr
+    assert {p.suffix for p in (root / "dist").iterdir()} >= {".html", ".epub", ".pdf"}
+
+
+# --- the PDF -------------------------------------------------------------------------------
+
+@cli
+def test_a_paragraph_longer_than_200000_characters_is_an_error_for_the_pdf(
+        tmp_path: Path) -> None:
+    """WeasyPrint's line breaking took minutes on a 5 MB paragraph; the PDF refuses one of
+    more than 200,000 characters at its line, before WeasyPrint starts (2,500 lines of 99
+    characters: the line ends are no characters of its text)."""
+    root = project(tmp_path, "Intro.\n\n" + ("word " * 20 + "\n") * 2_500)
+    assert error_line(build(root, "--to", "html,epub,pdf")) == (
+        "book/a.md:7: error: a paragraph of 247,500 characters is too long for the PDF (the "
+        "limit is 200,000) (hint: split it into paragraphs with blank lines)")
+    assert_dist_unchanged(root)
+
+
+@cli
+def test_the_long_paragraph_is_fine_in_html(tmp_path: Path) -> None:
+    root = project(tmp_path, "Intro.\n\n" + ("word " * 20 + "\n") * 2_500)
+    assert built(build(root), root).count("word word") >= 25_000
