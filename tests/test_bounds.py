@@ -265,3 +265,16 @@ def test_a_paragraph_longer_than_200000_characters_is_an_error_for_the_pdf(
 def test_the_long_paragraph_is_fine_in_html(tmp_path: Path) -> None:
     root = project(tmp_path, "Intro.\n\n" + ("word " * 20 + "\n") * 2_500)
     assert built(build(root), root).count("word word") >= 25_000
+
+
+@cli
+@pytest.mark.parametrize("text", [
+    "[" * 20_000 + "x" + "]" * 20_000,         # nested brackets, each closed
+    "[" * 20_000 + "x",                        # none closed
+    "[" * 20_000 + "x](#a)" + "]" * 20_000,    # a link inside them
+    "[a]{ " * 20_000,                          # bracketed spans whose attributes never close
+], ids=["closed", "unclosed", "link", "span-attributes"])
+def test_20000_nested_link_brackets_build(tmp_path: Path, text: str) -> None:
+    """They took some 45 s (each bracket matched by a scan to the paragraph's end)."""
+    root = project(tmp_path, text + "\n")
+    assert built(build(root), root).count("[") >= 19_000
