@@ -294,6 +294,7 @@ def _escaped_space(state: StateCore) -> None:
 
 def citation_plugin(md: MarkdownIt) -> None:
     """Pandoc citations: ``[see @a, p. 3; -@b]``, narrative ``@a`` and ``@a [p. 3]``."""
+    md.inline.ruler.before("text", "token_limit", _token_limit)
     md.inline.ruler.before("link", "citation_bracket", _bracketed_citation)
     md.inline.ruler.push("citation_narrative", _narrative_citation)
     md.core.ruler.at("inline", _inline_with_note_context)
@@ -331,13 +332,25 @@ def _inline_with_note_context(state: StateCore) -> None:
         elif token.type == "inline":
             if tokens > MAX_TOKENS_PER_CHAPTER:
                 return _too_much(state, token, "Markdown elements", MAX_TOKENS_PER_CHAPTER)
-            state.env["_in_note"] = in_note
+            state.env["_in_note"], state.env["_tokens_before"] = in_note, tokens
             token.children = token.children or []
             state.md.inline.parse(token.content, state.md, state.env, token.children)
             tokens += len(token.children)
+            if tokens > MAX_TOKENS_PER_CHAPTER:
+                return _too_much(state, token, "Markdown elements", MAX_TOKENS_PER_CHAPTER)
             if len(state.env.get("footnotes", {}).get("list", {})) > MAX_NOTES_PER_CHAPTER:
                 return _too_much(state, token, "notes", MAX_NOTES_PER_CHAPTER)
     state.env["_in_note"] = False
+
+
+def _token_limit(state: StateInline, silent: bool) -> bool:
+    """The first inline rule: once the chapter has passed MAX_TOKENS_PER_CHAPTER tokens,
+    the rest of the paragraph is skipped (the chapter's error follows), so that one
+    paragraph cannot fill the memory before it is counted."""
+    if len(state.tokens) + state.env.get("_tokens_before", 0) <= MAX_TOKENS_PER_CHAPTER:
+        return False
+    state.pos = state.posMax
+    return True
 
 
 def _too_much(state: StateCore, token: Token, what: str, limit: int) -> None:

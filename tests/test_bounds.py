@@ -188,13 +188,23 @@ def test_20000_notes_in_a_chapter_build(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_more_than_2000000_tokens_in_a_chapter_is_an_error_at_the_paragraph(
         tmp_path: Path) -> None:
-    """Paragraphs of 1,000 emphasised words (4,000 tokens, with the spaces between): the
-    501st takes the chapter past 2,000,000."""
+    """Paragraphs of 1,000 emphasised words (4,000 tokens, with the spaces between; and
+    three for each paragraph): the 500th takes the chapter past 2,000,000."""
     root = project(tmp_path, "\n\n".join(["*a* " * 1_000] * 600) + "\n")
     assert error_line(build(root)) == (
-        "book/a.md:1005: error: the chapter holds more than 2,000,000 Markdown elements "
+        "book/a.md:1003: error: the chapter holds more than 2,000,000 Markdown elements "
         "(hint: split it into several chapters, listed in book/book.yml)")
     assert_dist_unchanged(root)
+
+
+@cli
+@pytest.mark.slow
+def test_one_paragraph_of_4000000_tokens_stops_at_the_limit(tmp_path: Path) -> None:
+    """The paragraph is not parsed to its end before it is counted: its parse stops."""
+    root = project(tmp_path, "Intro.\n\n" + "*a* " * 1_000_000 + "\n")
+    assert error_line(build(root)) == (
+        "book/a.md:7: error: the chapter holds more than 2,000,000 Markdown elements "
+        "(hint: split it into several chapters, listed in book/book.yml)")
 
 
 # --- raw HTML ------------------------------------------------------------------------------
