@@ -9,8 +9,10 @@ rendered the clusters.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+import weakref
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +37,7 @@ from .document.html import inline_html as tree_inline_html
 from .errors import BuildError
 from .model import ChapterSource, CiteItem, Cluster, Position, Text
 from .resources import resolve_reference
-from .sanitize import clean_fragment, refused_resource, resolve_resources
+from .sanitize import MAX_HTML_DEPTH, Nesting, clean_fragment, refused_resource, resolve_resources
 
 # Pandoc's citation keys: a letter, digit or _, then word characters and
 # internal punctuation (punctuation only when a word character follows).
@@ -206,12 +208,13 @@ def _bracketed_span(state: StateInline, silent: bool) -> bool:
     src, start = state.src, state.pos
     if src[start] != "[" or src.startswith("[^", start):
         return False
-    end = _matching_bracket(src, start, state.posMax)
+    end = _matching_bracket(state, start)
     if end < 0 or src[end + 1:end + 2] != "{":
         return False
-    close = src.find("}", end + 2)
-    if close < 0 or "{" in src[end + 2:close]:
+    brace = _BRACE.search(src, end + 2)  # the first brace after "{": a "}" closes it
+    if brace is None or brace.group(0) != "}":
         return False
+    close = brace.start()
     if parse_attributes(src[end + 2:close]) is None:
         return False
     if not silent:
@@ -302,6 +305,7 @@ def _no_citation_definition(reference: Any, state: StateBlock, start: int, end: 
 
 def citation_plugin(md: MarkdownIt) -> None:
     """Pandoc citations: ``[see @a, p. 3; -@b]``, narrative ``@a`` and ``@a [p. 3]``."""
+    md.inline.ruler.before("text", "token_limit", _token_limit)
     md.inline.ruler.before("link", "citation_bracket", _bracketed_citation)
     md.inline.ruler.push("citation_narrative", _narrative_citation)
     md.core.ruler.at("inline", _inline_with_note_context)
@@ -313,21 +317,66 @@ def citation_plugin(md: MarkdownIt) -> None:
     md.core.ruler.after("inline", "citation_positions", _resolve_positions)
     md.core.ruler.after("citation_positions", "resource_paths", _resource_paths)
     md.core.ruler.after("resource_paths", "raw_html_resources", _raw_html_resources)
-    md.core.ruler.after("raw_html_resources", "notes_after_punctuation", _notes_after_punctuation)
+    md.core.ruler.after("raw_html_resources", "raw_html_depth", _raw_html_depth)
+    md.core.ruler.after("raw_html_depth", "notes_after_punctuation", _notes_after_punctuation)
+
+
+# What one chapter may hold.  Each token and note is kept in memory through the build (a
+# token costs some 500 bytes, its node in the tree as much again); the largest chapter the
+# file size allows (8 MB of ordinary prose) makes some 700,000 tokens.
+MAX_TOKENS_PER_CHAPTER = 2_000_000
+MAX_NOTES_PER_CHAPTER = 20_000
 
 
 def _inline_with_note_context(state: StateCore) -> None:
-    """The core 'inline' step, knowing whether it is inside a footnote definition."""
-    in_note = False
+    """The core 'inline' step, knowing whether it is inside a footnote definition.
+
+    It stops at the block where the chapter passes :data:`MAX_TOKENS_PER_CHAPTER` tokens
+    or :data:`MAX_NOTES_PER_CHAPTER` notes: an error there (the rest stays unparsed)."""
+    in_note, tokens, definitions = False, len(state.tokens), 0
     for token in state.tokens:
         if token.type == "footnote_reference_open":
             in_note = True
+            definitions += 1
+            if definitions > MAX_NOTES_PER_CHAPTER:
+                return _too_much(state, token, "notes", MAX_NOTES_PER_CHAPTER)
         elif token.type == "footnote_reference_close":
             in_note = False
         elif token.type == "inline":
-            state.env["_in_note"] = in_note
+            if tokens > MAX_TOKENS_PER_CHAPTER:
+                return _too_much(state, token, "Markdown elements", MAX_TOKENS_PER_CHAPTER)
+            state.env["_in_note"], state.env["_tokens_before"] = in_note, tokens
             token.children = token.children or []
             state.md.inline.parse(token.content, state.md, state.env, token.children)
+            tokens += len(token.children)
+            if tokens > MAX_TOKENS_PER_CHAPTER:
+                return _too_much(state, token, "Markdown elements", MAX_TOKENS_PER_CHAPTER)
+            if len(state.env.get("footnotes", {}).get("list", {})) > MAX_NOTES_PER_CHAPTER:
+                return _too_much(state, token, "notes", MAX_NOTES_PER_CHAPTER)
+    state.env["_in_note"] = False
+
+
+def _token_limit(state: StateInline, silent: bool) -> bool:
+    """The first inline rule: once the chapter has passed MAX_TOKENS_PER_CHAPTER tokens,
+    the rest of the paragraph is skipped (the chapter's error follows), so that one
+    paragraph cannot fill the memory before it is counted."""
+    if len(state.tokens) + state.env.get("_tokens_before", 0) <= MAX_TOKENS_PER_CHAPTER:
+        return False
+    state.pos = state.posMax
+    return True
+
+
+def _too_much(state: StateCore, token: Token, what: str, limit: int) -> None:
+    """The error of a chapter that holds more than ``limit`` of ``what`` (at ``token``'s
+    line); the inline text of the blocks from there on is left unparsed."""
+    source = state.env.get("source")
+    line = token.map[0] + source.first_line if source and token.map else None
+    state.env.setdefault("errors", []).append(BuildError(
+        f"the chapter holds more than {limit:,} {what}", source.path if source else None,
+        line, hint="split it into several chapters, listed in book/book.yml"))
+    for later in state.tokens:
+        if later.type == "inline" and later.children is None:
+            later.children = []
     state.env["_in_note"] = False
 
 
@@ -474,7 +523,7 @@ def _bracketed_citation(state: StateInline, silent: bool) -> bool:
         return False
     if src[start] != "[" or src.startswith("[^", start) or "@" not in src[start:start + 400]:
         return False
-    end = _matching_bracket(src, start, state.posMax)
+    end = _matching_bracket(state, start)
     if end < 0 or src[end + 1:end + 2] in ("(", "["):  # a link: [text](url), [text][ref]
         return False
     items = parse_cite_items(src[start + 1:end])
@@ -507,10 +556,10 @@ def _narrative_citation(state: StateInline, silent: bool) -> bool:
     end = match.end()
     item = CiteItem(key=_bare_key(match.group("key")))
     items = [item]
-    after = re.match(r" ?\[", src[end:state.posMax])
+    after = _OPEN_BRACKET.match(src, end, state.posMax)
     if after and not is_label(item.key):  # (a cross-reference takes no locator)
-        close = _matching_bracket(src, end + after.end() - 1, state.posMax)
-        inner = src[end + after.end():close] if close > 0 else ""
+        close = _matching_bracket(state, after.end() - 1)
+        inner = src[after.end():close] if close > 0 else ""
         # "@a [p. 3]", and as Pandoc "@a [p. 3; @b]": the first part is the narrative
         # cite's locator and suffix, the others more cites of the same citation.
         first, _, others = inner.partition(";") if "@" in inner else (inner, "", "")
@@ -528,21 +577,45 @@ def _narrative_citation(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def _matching_bracket(src: str, start: int, maximum: int) -> int:
-    depth = 0
-    for pos in range(start, maximum):
-        char = src[pos]
-        if char == "\\":
-            continue
+def _matching_bracket(state: StateInline, start: int) -> int:
+    """The position of the ``]`` that closes the ``[`` at ``start`` (before ``posMax``
+    and before a blank line), or -1.
+
+    Every bracket of the inline text is matched once, with a stack, the first time one is
+    asked for: a paragraph of thousands of unclosed ``[`` costs linear time, not a scan to
+    its end from each of them.  (A backslash does not hide the bracket after it.)
+    """
+    src = state.src
+    known = _BRACKETS.get(state)
+    if known is None or known[0] is not src:
+        known = _BRACKETS[state] = (src, _match_brackets(src))
+    end = known[1].get(start, -1)
+    return end if 0 <= end < state.posMax else -1
+
+
+def _match_brackets(src: str) -> dict[int, int]:
+    """The position of each ``]`` of ``src`` by the position of its ``[``; no bracket is
+    matched across a blank line."""
+    matches: dict[int, int] = {}
+    opened: list[int] = []
+    for found in _BRACKET_OR_BREAK.finditer(src):
+        char, pos = found.group(0), found.start()
         if char == "[":
-            depth += 1
+            opened.append(pos)
         elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return pos
-        elif char == "\n" and src[pos + 1:pos + 2] == "\n":
-            return -1
-    return -1
+            if opened:
+                matches[opened.pop()] = pos
+        else:  # a blank line
+            opened.clear()
+    return matches
+
+
+# The matched brackets of each inline parse (see _matching_bracket), while it runs.
+_BRACKETS: weakref.WeakKeyDictionary[StateInline, tuple[str, dict[int, int]]] = \
+    weakref.WeakKeyDictionary()
+_BRACKET_OR_BREAK = re.compile(r"[\[\]]|\n(?=\n)")
+_OPEN_BRACKET = re.compile(r" ?\[")
+_BRACE = re.compile(r"[{}]")
 
 
 def _push_cluster(state: StateInline, items: Sequence[CiteItem], offset: int,
@@ -606,11 +679,12 @@ def _resolve_positions(state: StateCore) -> None:
     lines = state.src.split("\n")
     for token in state.tokens:
         if token.type == "inline" and token.map:
+            places = _Places(token, lines)
             for child in _walk(token.children or [], notes):
-                _place(state.env, token, child, lines)
+                _place(state.env, token, child, places)
 
 
-def _place(env: MutableMapping[str, Any], parent: Token, child: Token, lines: list[str]) -> None:
+def _place(env: MutableMapping[str, Any], parent: Token, child: Token, places: _Places) -> None:
     index = child.meta.get("citation") if child.type == "footnote_ref" else None
     if child.type == "citation":
         index = child.meta["index"]
@@ -619,20 +693,32 @@ def _place(env: MutableMapping[str, Any], parent: Token, child: Token, lines: li
     record = env["citations"][index]
     if record["src"] != parent.content:
         return
-    record["line"], record["col"] = _line_col(parent, record["offset"], lines)
-    record["key_places"] = [_line_col(parent, at, lines) for at in record.get("key_offsets", [])]
+    record["line"], record["col"] = places.line_col(record["offset"])
+    record["key_places"] = [places.line_col(at) for at in record.get("key_offsets", [])]
 
 
-def _line_col(parent: Token, offset: int, lines: list[str]) -> tuple[int, int]:
-    """The 0-based line of the file and column of ``offset`` in an inline token's text."""
-    assert parent.map is not None
-    before = parent.content[:offset]
-    row = before.count("\n")
-    line = parent.map[0] + row
-    content_line = parent.content.split("\n")[row]
-    source_line = lines[line] if line < len(lines) else content_line
-    start = max(source_line.find(content_line), 0)
-    return line, start + len(before) - (before.rfind("\n") + 1)
+class _Places:
+    """Lines and columns in the file of offsets in an inline token's text (each line of
+    the text found once in its line of the file: a paragraph of thousands of citations
+    costs linear time)."""
+
+    def __init__(self, parent: Token, lines: list[str]) -> None:
+        assert parent.map is not None
+        self.first, self.lines = parent.map[0], lines
+        self.content = parent.content
+        self.starts = [0] + [m.end() for m in re.finditer("\n", parent.content)]
+        self.indents: dict[int, int] = {}
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """The 0-based line of the file and column of ``offset``."""
+        row = bisect.bisect_right(self.starts, offset) - 1
+        line = self.first + row
+        if row not in self.indents:  # where the text's line starts in the file's line
+            end = self.starts[row + 1] - 1 if row + 1 < len(self.starts) else len(self.content)
+            content_line = self.content[self.starts[row]:end]
+            source_line = self.lines[line] if line < len(self.lines) else content_line
+            self.indents[row] = max(source_line.find(content_line), 0)
+        return line, self.indents[row] + offset - self.starts[row]
 
 
 def _resource_paths(state: StateCore) -> None:
@@ -681,6 +767,46 @@ def _raw_html_resources(state: StateCore) -> None:
                 cursor = found + len(child.content)
                 row = token.map[0] + token.content.count("\n", 0, found)
                 _check_raw_html(child.content, row, source, root, lines, state.env)
+
+
+def _raw_html_depth(state: StateCore) -> None:
+    """Raw HTML nested more than MAX_HTML_DEPTH deep, counting the Markdown's blocks
+    around it, is an error at the tag that opens the level past it (the first only).
+
+    Block HTML's open elements stay open across blocks (``<div>`` ... ``</div>`` around
+    Markdown); inline HTML's close with their paragraph, as a browser closes them."""
+    source = state.env.get("source")
+    if source is None:
+        return
+    lines, blocks = source.text.split("\n"), Nesting()
+    for token in state.tokens:
+        if token.type == "html_block" and token.map:
+            at = blocks.deepest(token.content, token.level)
+            if at is not None:
+                row = token.map[0] + token.content.count("\n", 0, at)
+                start = token.content.rfind("\n", 0, at) + 1
+                indent = max(lines[row].find(token.content[start:at]), 0) if row < len(lines) \
+                    else 0
+                return _too_deep(state, source, row, indent + at - start)
+        elif token.type == "inline" and token.map and "<" in token.content:
+            inline, cursor = Nesting(), 0
+            inline.open = list(blocks.open)
+            for child in token.children or []:
+                if child.type != "html_inline":
+                    continue
+                found = token.content.find(child.content, cursor)
+                cursor = found + len(child.content) if found >= 0 else cursor
+                at = inline.deepest(child.content, token.level + child.level)
+                if at is not None:
+                    row, col = _Places(token, lines).line_col(max(found, 0) + at)
+                    return _too_deep(state, source, row, col)
+
+
+def _too_deep(state: StateCore, source: ChapterSource, row: int, col: int) -> None:
+    state.env.setdefault("errors", []).append(BuildError(
+        f"HTML elements nested more than {MAX_HTML_DEPTH} deep", source.path,
+        row + source.first_line, col + 1,
+        hint="close the elements you open; nothing needs this many levels"))
 
 
 def _check_raw_html(fragment: str, row: int, source: ChapterSource, root: Path,

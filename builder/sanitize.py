@@ -289,3 +289,48 @@ def resolve_resources(fragment: str, source: Path, project_root: Path | None,
         return fragment
     return (root.text or "") + "".join(lxml_html.tostring(child, encoding="unicode")
                                        for child in root)
+
+
+# --- raw HTML's nesting ----------------------------------------------------------------
+
+MAX_HTML_DEPTH = 100
+"""Elements nested at most this deep in a chapter, the raw HTML's elements and the
+Markdown's blocks around them counted together.  WeasyPrint recurses through each level
+and fails past some 135 (Python's recursion limit), and lxml, which reads the EPUB's
+files, past 256; Markdown's own nesting stops at 20 levels (markdown-it's maxNesting)."""
+
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr"
+                  .split())
+# Elements whose start tag closes an open one of the same name (HTML's optional end tags).
+_SIBLINGS = frozenset("p li dt dd option optgroup tr td th thead tbody tfoot rb rt rp "
+                      "caption colgroup".split())
+_TAG_OR_COMMENT = re.compile(
+    r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9-]*)(?:[^<>\"']|\"[^\"]*\"|'[^']*')*?(/?)>", re.S)
+
+
+class Nesting:
+    """The elements of raw HTML left open so far in a chapter, fragment by fragment (as a
+    browser counts them, roughly: only the elements the sanitizer keeps, void elements
+    and self-closed tags open nothing, a closing tag closes up to its element)."""
+
+    def __init__(self) -> None:
+        self.open: list[str] = []
+
+    def deepest(self, fragment: str, level: int) -> int | None:
+        """Read ``fragment``, which stands ``level`` elements deep in the chapter's
+        blocks: the offset of the tag that opens an element deeper than
+        :data:`MAX_HTML_DEPTH`, or None."""
+        for tag in _TAG_OR_COMMENT.finditer(fragment):
+            name = (tag.group(2) or "").lower()
+            if name not in _TAGS:  # a comment, or an element the sanitizer unwraps
+                continue
+            if tag.group(1):
+                if name in self.open:
+                    del self.open[len(self.open) - 1 - self.open[::-1].index(name):]
+            elif name not in _VOID and not tag.group(3):
+                if name in _SIBLINGS and self.open and self.open[-1] == name:
+                    self.open.pop()
+                self.open.append(name)
+                if level + len(self.open) > MAX_HTML_DEPTH:
+                    return tag.start()
+        return None

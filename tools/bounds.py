@@ -172,6 +172,60 @@ def huge_markdown(project: Path) -> None:
     write(project / "book" / "a.md", FRONT + line * (20 * 2 ** 20 // len(line)))
 
 
+def unclosed_citation_brackets(project: Path, count: int = 20_000) -> None:
+    """``[@ [@ [@ ...`` in one paragraph: each ``[`` opens a citation never closed."""
+    write(project / "book" / "a.md", FRONT + "[@ " * count + "\n")
+
+
+def nested_link_brackets(project: Path, depth: int = 20_000) -> None:
+    write(project / "book" / "a.md", FRONT + "[" * depth + "x" + "]" * depth + "\n")
+
+
+def one_reference(project: Path) -> None:
+    write(project / "bibliography" / "refs.json", '[{"id": "x", "type": "book", "title": "X"}]')
+
+
+def big_cluster(project: Path, count: int = 100_000) -> None:
+    """One citation of ``count`` cites: ``[@x; @x; ...]``."""
+    one_reference(project)
+    write(project / "book" / "a.md", FRONT + "See [" + "; ".join(["@x"] * count) + "].\n")
+
+
+def nocite_everything(project: Path, count: int = 7_000) -> None:
+    """``nocite: '@*'`` over ``count`` references: one cluster holding all of them."""
+    refs = [{"id": f"r{n}", "type": "book", "title": f"Title {n}"} for n in range(count)]
+    write(project / "bibliography" / "refs.json", json.dumps(refs))
+    write(project / "book" / "a.md", "---\ntitle: Bounds\nnocite: '@*'\n---\n\nText.\n")
+
+
+def many_notes(project: Path, count: int = 1_000_000) -> None:
+    """``count`` inline notes (``a^[b]``), 100 to a paragraph."""
+    write(project / "book" / "a.md", FRONT + "\n\n".join(["a^[b] " * 100] * (count // 100)))
+
+
+def many_tokens(project: Path, count: int = 800_000) -> None:
+    """``*a* `` ``count`` times, 1,000 to a paragraph (four tokens each)."""
+    write(project / "book" / "a.md", FRONT + "\n\n".join(["*a* " * 1_000] * (count // 1_000)))
+
+
+def string_doubling(project: Path, steps: int = 30) -> None:
+    """``@string{a1 = a0 # a0}``, each macro twice the one before: 2^29 characters."""
+    lines = ['@string{a0 = "x"}'] + [f"@string{{a{n} = a{n - 1} # a{n - 1}}}"
+                                     for n in range(1, steps)]
+    write(project / "bibliography" / "refs.bib",
+          "\n".join(lines) + f"\n@book{{x,\n  title = a{steps - 1},\n}}\n")
+    write(project / "book" / "a.md", FRONT + "Text [@x].\n")
+
+
+def nested_divs(project: Path, depth: int = 5_000) -> None:
+    write(project / "book" / "a.md", FRONT + "<div>" * depth + "deep" + "</div>" * depth + "\n")
+
+
+def long_paragraph(project: Path, size: int = 5 * 2 ** 20) -> None:
+    """One paragraph of ``size`` characters (words, no blank line)."""
+    write(project / "book" / "a.md", FRONT + "word " * (size // 5) + "\n")
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -202,6 +256,18 @@ CASES = [
     Case("5,000 headings with the same title, HTML", same_headings),
     Case("10,000 headings with the same title, HTML", lambda p: same_headings(p, 10_000)),
     Case("a 20 MB Markdown file", huge_markdown),
+    Case("20,000 unclosed [@ in one paragraph", unclosed_citation_brackets),
+    Case("20,000 nested link brackets, HTML", nested_link_brackets),
+    Case("20,000 nested link brackets, PDF", nested_link_brackets, ("--to", "pdf")),
+    Case("a citation of 1,000 cites", lambda p: big_cluster(p, 1_000)),
+    Case("a citation of 100,000 cites", big_cluster),
+    Case("nocite '@*' over 7,000 references (one cluster of 7,000)", nocite_everything),
+    Case("1,000,000 inline notes in a chapter", many_notes),
+    Case("a chapter of 3,200,000 tokens (*a* 800,000 times)", many_tokens),
+    Case("a BibTeX @string chain doubling 30 times", string_doubling),
+    Case("5,000 nested raw <div>s, PDF", nested_divs, ("--to", "pdf")),
+    Case("a 5 MB paragraph, HTML", long_paragraph),
+    Case("a 5 MB paragraph, PDF", long_paragraph, ("--to", "pdf")),
 ]
 
 

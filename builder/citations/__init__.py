@@ -21,7 +21,8 @@ from .links import link_entry
 from .quotes import escape_text
 from .styles import Style, check_locale, load_style
 
-__all__ = ["process_citations", "check_keys", "csl_engine", "load_style", "ref_id", "Style"]
+__all__ = ["process_citations", "check_keys", "MAX_CITES_PER_CLUSTER", "csl_engine", "load_style",
+           "ref_id", "Style"]
 log = logging.getLogger(__name__)
 
 
@@ -116,10 +117,24 @@ def _cited_in_order(clusters: Sequence[Cluster]) -> list[str]:
     return list(seen)
 
 
+# Cites in one citation (``[@a; @b; ...]``) at most.  Each is rendered alone and then put
+# together with the others (collapsing, sorting, grouping by author), so a citation costs
+# more than its cites; the longest in real writing hold a few dozen.
+MAX_CITES_PER_CLUSTER = 1_000
+
+
 def check_keys(clusters: Sequence[Cluster], by_key: dict[str, Any]) -> None:
-    """Every citation of a key that is not in the bibliography, at once."""
+    """Every citation of a key that is not in the bibliography, and every citation of more
+    than :data:`MAX_CITES_PER_CLUSTER` cites, at once."""
     errors = []
     for cluster in clusters:
+        if len(cluster.items) > MAX_CITES_PER_CLUSTER:
+            pos = cluster.position
+            errors.append(BuildError(
+                f"a citation of {len(cluster.items):,} cites (the limit is "
+                f"{MAX_CITES_PER_CLUSTER:,} in one citation)", pos.path, pos.line, pos.col,
+                hint="split it into several citations"))
+            continue
         for n, item in enumerate(cluster.items):
             if item.key not in by_key:
                 close = difflib.get_close_matches(item.key, by_key, n=3)

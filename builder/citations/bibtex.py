@@ -203,6 +203,12 @@ _BRACE = re.compile(r"[{}]")
 MAX_BRACE_DEPTH = 100
 """Deepest brace nesting inside a field value (the LaTeX decoder recurses once per level)."""
 
+MAX_VALUE_CHARS = 100_000
+"""Longest value of a field or an @string, its macros expanded: a chain of @string macros
+each repeating the one before (``@string{a1 = a0 # a0}``) doubles at every step.  (A
+field of 500,000 characters takes citeproc-py and the LaTeX decoder some 15 s; the
+longest abstracts hold a few thousand.)"""
+
 
 class _ValueError(ValueError):
     """A field value that is not valid BibTeX; turned into a BuildError."""
@@ -331,7 +337,7 @@ def _evaluate_field(raw: str, macros: dict[str, str], path: Path, line: int, nam
 def _evaluate(raw: str, macros: dict[str, str]) -> str:
     """Concatenate the ``#``-separated parts of a raw value."""
     parts: list[str] = []
-    pos, expect_part = 0, True
+    pos, expect_part, size = 0, True, 0
     while True:
         pos = _skip_space(raw, pos)
         if pos >= len(raw):
@@ -341,6 +347,11 @@ def _evaluate(raw: str, macros: dict[str, str]) -> str:
         if expect_part:
             part, pos = _read_part(raw, pos, macros)
             parts.append(part)
+            size += len(part)
+            if size > MAX_VALUE_CHARS:
+                raise _ValueError(f"it expands to more than {MAX_VALUE_CHARS:,} characters",
+                                  hint="@string macros that repeat each other grow at each "
+                                  "step: write the text out")
         elif raw[pos] == "#":
             pos += 1
         else:

@@ -21,6 +21,7 @@ import re
 import string
 import unicodedata
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -263,7 +264,7 @@ class Processor:
             if suffix and suffix[0].isalnum():
                 suffix = " " + suffix
             if self.link_cites:
-                prefix += markup.CITE_OPEN + chr(markup.CITE_INDEX + number)
+                prefix += markup.cite_mark(number)
                 suffix = markup.CITE_CLOSE + suffix
             if prefix:
                 options["prefix"] = prefix
@@ -459,7 +460,8 @@ class Processor:
         grouping = bool(self.cite_options.get("collapse")) and len(items) > 1
         if grouping and self._names_tell_apart:
             keys = [_name_key(self.items[item.cite.id]) for item in items]
-            shared = {key for key in keys if key is not None and keys.count(key) > 1}
+            tally = Counter(keys)  # (keys.count for each: quadratic in the cites)
+            shared = {key for key, n in tally.items() if key is not None and n > 1}
             grouped = [key in shared for key in keys]
         else:
             grouped = [grouping] * len(items)
@@ -617,8 +619,8 @@ class Processor:
         text = markup.decode(quotes.finish(rendered, self.quotes))
         if self.link_cites:
             keys = [c.id for c in cluster]
-            text = re.sub(markup.CITE_OPEN + "(.)", lambda m: _link_open(
-                keys[ord(m.group(1)) - markup.CITE_INDEX]), text)
+            text = markup.CITE_DIGITS.sub(lambda m: _link_open(
+                keys[markup.cite_number(m.group(1))]), text)
             text = text.replace(markup.CITE_CLOSE, "</a>")
         return _tidy(markup.strip_markers(text))
 

@@ -42,7 +42,11 @@ AFFIX_QUOTE_OPEN, AFFIX_QUOTE_CLOSE = "\ue031", "\ue032"
 
 # Markers the citation layer puts around each cite and around the first field.
 CITE_OPEN, CITE_CLOSE = "\ue000", "\ue001"
-CITE_INDEX = 0xE100  # CITE_OPEN is followed by chr(CITE_INDEX + n) for the n-th cite
+# CITE_OPEN is followed by the number of the cite in its cluster, written in base 1024
+# with the digits U+E100-U+E4FF (see cite_mark): any number of cites, and every mark
+# stays inside the range the citation layer keeps for itself (U+E000-U+E4FF).
+CITE_DIGITS = re.compile(CITE_OPEN + "([\ue100-\ue4ff]+)")
+_DIGIT_ZERO, _BASE = 0xE100, 0x400
 FIELD_OPEN, FIELD_CLOSE = "\ue010", "\ue011"
 AUTHOR_MARK = "\ue030"
 
@@ -51,6 +55,24 @@ _NOCASE_OPEN, _NOCASE_CLOSE = '<span class="nocase">', "</span>"
 _IMPLICIT_NOCASE = re.compile(
     "(?:(?<=\\s)|^)([\ue024\ue026\ue028\ue02d])([^<>\ue024-\ue02e]*)([\ue025\ue027\ue029\ue02e])"
     "(?=\\s|$)")
+
+
+def cite_mark(number: int) -> str:
+    """What opens the ``number``-th cite (from 0) of a cluster: :data:`CITE_OPEN` and the
+    number's digits."""
+    digits = [chr(_DIGIT_ZERO + number % _BASE)]
+    while number >= _BASE:
+        number //= _BASE
+        digits.append(chr(_DIGIT_ZERO + number % _BASE))
+    return CITE_OPEN + "".join(reversed(digits))
+
+
+def cite_number(digits: str) -> int:
+    """The number written by :func:`cite_mark` (its digits, without CITE_OPEN)."""
+    number = 0
+    for digit in digits:
+        number = number * _BASE + ord(digit) - _DIGIT_ZERO
+    return number
 
 
 def encode(text: str) -> str:

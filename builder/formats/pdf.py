@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import BuildError, MissingSystemLibrary, Warning_, display_path
+from ..document import nodes, walk
+from ..errors import BuildError, MissingSystemLibrary, Warning_, display_path, raise_all
 from ..highlight import wrap_columns
 from ..outputs import atomic_path
 from ..render import Book, render_document
@@ -234,6 +235,7 @@ def write(book: Book, dest: Path, options: Options) -> Written:
     ``stats["layouts"]`` how many times WeasyPrint laid the book out: once, unless
     footnotes had to be brought back to their calls' pages (see
     :func:`_notes_stay_with_calls`, which prevents that with WeasyPrint 70)."""
+    check_paragraphs(book)
     weasyprint = load_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
@@ -286,6 +288,44 @@ def write(book: Book, dest: Path, options: Options) -> Written:
         with atomic_path(dest) as tmp:
             rendering.write_pdf(tmp, finisher=finisher, **pdf_options)
     return Written([Warning_(message) for message in messages], {"layouts": layouts})
+
+
+MAX_PARAGRAPH_CHARS = 200_000
+"""Longest paragraph (or heading) the PDF lays out, in characters of text.  WeasyPrint's
+line breaking grows faster than the paragraph: 1 MB takes some 17 s, 2 MB 44 s, 5 MB
+minutes; 200,000 characters (a hundred pages of unbroken text) take about a second."""
+
+
+def check_paragraphs(book: Book) -> None:
+    """Every paragraph and heading longer than :data:`MAX_PARAGRAPH_CHARS`, an error at
+    its line, before WeasyPrint sees any."""
+    errors = []
+    for chapter in book.chapters:
+        for block in walk.blocks(chapter.tree):
+            if isinstance(block, (nodes.Para, nodes.Heading)):
+                length = _text_length(block.children)
+                if length > MAX_PARAGRAPH_CHARS:
+                    errors.append(BuildError(
+                        f"a paragraph of {length:,} characters is too long for the PDF (the "
+                        f"limit is {MAX_PARAGRAPH_CHARS:,})", chapter.tree.path, block.line,
+                        hint="split it into paragraphs with blank lines"))
+    raise_all(errors)
+
+
+def _text_length(children: tuple[nodes.Inline, ...]) -> int:
+    """The characters of text of some inlines (the text, code, TeX and raw HTML in them)."""
+    length, pending = 0, list(children)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (nodes.Str, nodes.Code, nodes.Math)):
+            length += len(node.text if not isinstance(node, nodes.Math) else node.tex)
+        elif isinstance(node, nodes.RawInline):
+            length += len(node.html)
+        elif isinstance(node, (nodes.Styled, nodes.Span, nodes.Link)):
+            pending.extend(node.children)
+        elif isinstance(node, nodes.Image):
+            pending.extend(node.alt)
+    return length
 
 
 def _theme_place(message: str, book: Book, css: str) -> str:
