@@ -46,3 +46,16 @@ def test_no_regression_against_recorded_passes() -> None:
     report = "\n".join(f"{r.name}: {r.error or 'output differs'}" for r in lost)
     assert not lost, (f"{len(lost)} CSL fixture(s) no longer pass; see "
                       f"`python tools/csl_suite.py --fixture NAME`:\n{report}")
+
+
+def test_no_regression_in_jgm_citeproc_fixtures() -> None:
+    """jgm/citeproc's own fixtures (Pandoc's engine; ../shared/realworld/citeproc_tests),
+    through the same runner (``tools/csl_suite.py --extra``): none listed in
+    tools/csl_extra_passing.txt may start failing."""
+    runner = load_runner()
+    if not runner.EXTRA_SUITE.is_dir():
+        pytest.skip(f"{runner.EXTRA_SUITE} is not here")
+    passing = runner.read_passing(runner.EXTRA_PASSING)
+    assert len(passing) >= 20, f"{runner.EXTRA_PASSING} is missing or short"
+    lost = runner.check(runner.EXTRA_SUITE, passing=passing)
+    assert [r.name for r in lost] == []

@@ -44,6 +44,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PASSING = ROOT / "tools" / "csl_passing.txt"
 DEFAULT_SUITE = ROOT.parent / "shared" / "csl-test-suite"
+# jgm/citeproc's own fixtures (Pandoc's citation engine), in the suite's format: --extra
+EXTRA_SUITE = ROOT.parent / "shared" / "realworld" / "citeproc_tests" / "extra"
+EXTRA_PASSING = ROOT / "tools" / "csl_extra_passing.txt"
 SUPPORTED = ("citation", "bibliography")
 TIMEOUT = 10.0
 CSL_NS = {"csl": "http://purl.org/net/xbiblio/csl"}
@@ -104,15 +107,26 @@ def make_fixture(name: str, sections: dict[str, str]) -> Fixture:
     """A fixture from its sections: the clusters to cite and the expected output."""
     items = _with_ids(json.loads(sections.get("INPUT") or "[]"))
     expected, opts = sections.get("RESULT", ""), json.loads(sections.get("OPTIONS") or "{}")
+    if "linkBibliography" in opts:  # jgm/citeproc's option (see builder.citations.links)
+        opts["link_bibliography"] = bool(opts.pop("linkBibliography"))
+    steps = json.loads(sections["CITATIONS"]) if sections.get("CITATIONS") else None
     if sections.get("CITATION-ITEMS"):
         citations = json.loads(sections["CITATION-ITEMS"])
-    elif sections.get("CITATIONS"):
-        citations, opts["note_indexes"] = insertion_order(json.loads(sections["CITATIONS"]))
+    elif steps and all(isinstance(step, list) and all(isinstance(c, dict) for c in step)
+                       for step in steps):  # jgm/citeproc: the clusters themselves
+        citations = steps
+    elif steps and all(isinstance(step, dict) for step in steps):  # jgm: citation objects
+        citations = [step["citationItems"] for step in steps]
+        opts["note_indexes"] = [int(step.get("properties", {}).get("noteIndex", 0) or 0)
+                                for step in steps]
+    elif steps:
+        citations, opts["note_indexes"] = insertion_order(steps)
         expected = "\n".join(MARKER.sub("", line) for line in expected.splitlines())
     else:  # citeproc-js cites every item, in bibliography order (test-suite issue 66)
         citations = [[{"id": item["id"]} for item in items]]
         opts["cite_all"] = True
-    return Fixture(name, sections.get("MODE", "").strip(), expected, sections.get("CSL", ""),
+    return Fixture(name, sections.get("MODE", "").strip(), expected,
+                   sections.get("CSL", "").strip(),
                    items, citations, opts)
 
 
@@ -121,7 +135,8 @@ def load_fixture(path: Path) -> Fixture:
 
 
 def fixture_paths(suite: Path, names: set[str] | None = None) -> list[Path]:
-    paths = sorted((suite / "humans").glob("*.txt"))
+    folder = suite / "humans" if (suite / "humans").is_dir() else suite  # (jgm's: flat)
+    paths = sorted(folder.glob("*.txt"))
     return [p for p in paths if names is None or p.stem in names]
 
 
@@ -356,11 +371,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--write-passing", action="store_true", help=f"write {PASSING.name}")
     p.add_argument("--check", action="store_true", help=f"fail on regressions vs {PASSING.name}")
     p.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per fixture")
+    p.add_argument("--extra", action="store_true",
+                   help=f"jgm/citeproc's fixtures ({EXTRA_SUITE}), with {EXTRA_PASSING.name}")
     return p.parse_args(argv)
 
 
 def _one(suite: Path, name: str, engine: Engine, timeout: float) -> int:
-    path = suite / "humans" / (name if name.endswith(".txt") else f"{name}.txt")
+    folder = suite / "humans" if (suite / "humans").is_dir() else suite
+    path = folder / (name if name.endswith(".txt") else f"{name}.txt")
     if not path.exists():
         print(f"no such fixture: {path}", file=sys.stderr)
         return 2
@@ -375,18 +393,19 @@ def _list_failing(results: list[Result], category: str) -> None:
             print(f"{r.name}{'  (text ok)' if r.text else ''}{'  ' + r.error if r.error else ''}")
 
 
-def _report_check(results: list[Result]) -> int:
-    lost = regressions(results, read_passing())
+def _report_check(results: list[Result], passing: Path = PASSING) -> int:
+    lost = regressions(results, read_passing(passing))
     for r in lost:
         print(f"REGRESSION {r.name}: {r.error or 'output differs'}")
-    print(f"check: {len(lost)} regression(s) against {PASSING.name}")
+    print(f"check: {len(lost)} regression(s) against {passing.name}")
     return 1 if lost else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    suite = find_suite(args.suite)
-    if suite is None:
+    suite = find_suite(args.suite) if not args.extra else Path(args.suite or EXTRA_SUITE)
+    passing = EXTRA_PASSING if args.extra else PASSING
+    if suite is None or not suite.is_dir():
         print("CSL test-suite not found (pass SUITE_DIR or set CSL_TEST_SUITE)", file=sys.stderr)
         return 2
     logging.disable(logging.CRITICAL)
@@ -405,8 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(as_json(results), indent=1, sort_keys=True))
     if args.write_passing:
-        print(f"wrote {write_passing(results)} names to {PASSING}")
-    return _report_check(results) if args.check else 0
+        print(f"wrote {write_passing(results, passing)} names to {passing}")
+    return _report_check(results, passing) if args.check else 0
 
 
 if __name__ == "__main__":
