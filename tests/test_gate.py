@@ -235,3 +235,12 @@ def test_a_byte_order_mark_before_the_front_matter(tmp_path):
     from lxml import html
     root = html.parse(str(project / "dist" / "b.html")).getroot()
     assert [root.findtext(".//title"), root.findtext(".//h1")] == ["B", "B"]
+
+
+def test_a_file_over_its_size_limit_is_not_read(tmp_path):
+    """A 1 GB image (sparse here: nothing is written) is refused by its size, unread."""
+    project = _project(tmp_path, body="\n![A huge picture](huge.png)\n")
+    with open(project / "book" / "huge.png", "wb") as handle:
+        handle.truncate(2**30)
+    _refused(project, "book/a.md:7: error: the image is too large (1024.0 MB; the limit for "
+                      "an image is 64 MB) (hint: make it smaller)\n")
