@@ -84,7 +84,8 @@ class ParsedChapter:
 
 def make_parser() -> MarkdownIt:
     """The Markdown dialect of the builder: CommonMark, tables, footnotes, citations."""
-    md = MarkdownIt("commonmark", {"typographer": True, "html": True})
+    md = MarkdownIt("commonmark", {"typographer": True, "html": True,
+                                   "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough", "smartquotes"])
     md.core.ruler.after("linkify", "pandoc_dashes", _dashes_and_ellipses)
     md.core.ruler.push("escaped_space", _escaped_space)
@@ -319,6 +320,30 @@ def citation_plugin(md: MarkdownIt) -> None:
     md.core.ruler.after("resource_paths", "raw_html_resources", _raw_html_resources)
     md.core.ruler.after("raw_html_resources", "raw_html_depth", _raw_html_depth)
     md.core.ruler.after("raw_html_depth", "notes_after_punctuation", _notes_after_punctuation)
+    md.core.ruler.after("block", "block_depth", _block_depth)
+
+
+# How deep blockquotes, lists and divs may nest (markdown-it-py's maxNesting: deeper, it
+# would leave the rest of the chapter out; each list is two levels).  Pandoc has no limit;
+# 100 is far beyond any real document, and what WeasyPrint lays out (see
+# builder.sanitize.MAX_HTML_DEPTH).
+MAX_NESTING = 100
+
+
+def _block_depth(state: StateCore) -> None:
+    """A block that reaches :data:`MAX_NESTING` is an error at its line: markdown-it-py
+    would drop everything inside it, and after it to the end of the chapter."""
+    limit = state.md.options["maxNesting"]
+    for token in state.tokens:
+        if token.nesting == 1 and token.level >= limit - 1:
+            source = state.env.get("source")
+            line = token.map[0] + source.first_line if source and token.map else None
+            state.env.setdefault("errors", []).append(BuildError(
+                f"blocks nested more than {limit} deep (blockquotes, lists, divs)",
+                source.path if source else None, line,
+                hint="nest them less deeply"))
+            state.tokens[:] = [t for t in state.tokens if t.level < limit - 1]
+            return
 
 
 # What one chapter may hold.  Each token and note is kept in memory through the build (a

@@ -288,3 +288,27 @@ def test_20000_nested_link_brackets_build(tmp_path: Path, text: str) -> None:
     """They took some 45 s (each bracket matched by a scan to the paragraph's end)."""
     root = project(tmp_path, text + "\n")
     assert built(build(root), root).count("[") >= 19_000
+
+
+# --- deep Markdown: nothing dropped ---------------------------------------------------------
+
+@cli
+def test_blockquotes_30_deep_keep_their_text(tmp_path: Path) -> None:
+    """markdown-it-py stopped at 20 levels and silently dropped the text inside (and the
+    rest of the chapter); Pandoc has no such limit."""
+    from lxml import html as lxml_html
+    root = project(tmp_path, "> " * 30 + "Deep text.\n\n- " + "- " * 29 + "Deep item.\n\nAfter.\n")
+    page = lxml_html.fromstring(built(build(root), root))
+    body = page.find(".//main") if page.find(".//main") is not None else page.find("body")
+    assert [" ".join(p.text_content().split()) for p in body.iter("p", "li")
+            if not len(p.findall(".//p")) and not len(p.findall(".//li"))] == [
+        "Deep text.", "Deep item.", "After."]
+
+
+@cli
+def test_blocks_nested_past_the_limit_are_an_error(tmp_path: Path) -> None:
+    root = project(tmp_path, "Before.\n\n" + "> " * 120 + "Too deep.\n")
+    assert error_line(build(root)) == (
+        "book/a.md:7: error: blocks nested more than 100 deep (blockquotes, lists, divs) "
+        "(hint: nest them less deeply)")
+    assert_dist_unchanged(root)
