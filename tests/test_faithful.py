@@ -273,6 +273,14 @@ def test_the_file_name_spells_out_what_ascii_lacks(tmp_path: Path) -> None:
 AMA = "american-medical-association"
 
 
+def test_a_citation_that_prints_nothing_has_no_affixes(tmp_path: Path) -> None:
+    """MLA prints no year, so an author in the text leaves nothing in parentheses: Pandoc
+    gives "As Doe argued", not "As Doe () argued"; the affixes go with the empty cite."""
+    out = built(tmp_path, "As @doe99 argued. As [-@doe99] did. See [@doe99; @roe01].",
+                style="modern-language-association")
+    assert paragraphs(out["html"]) == ["As Doe argued. As  did. See (Doe; Roe)."]
+
+
 def test_a_superscript_citation_closes_up_to_its_word(tmp_path: Path) -> None:
     out = built(tmp_path, "In recent works [@doe99; @roe01], statisticians agree [@doe99].",
                 style=AMA)

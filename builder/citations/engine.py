@@ -610,6 +610,8 @@ class Processor:
                 piece.text = piece.rest
         delimiter = layout.get("delimiter", "")
         joined = join_cites(pieces, self.cite_options, delimiter)
+        if not markup.plain(joined).strip():  # nothing printed: no affixes ("As Sen () argued")
+            return author_in_text or ""
         wrapped = _flatten(layout.format(layout.wrap(joined)))
         if author_in_text is not None:
             return f"{author_in_text} {wrapped}"
