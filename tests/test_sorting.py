@@ -347,3 +347,15 @@ def test_icu_keys_ignore_punctuation_keep_spaces_and_case_only_ties() -> None:
     assert lower.main == upper.main and lower.tie < upper.tie
     assert collate(" “—” ") is None
 
+
+def test_a_demoted_particle_sorts_a_short_name_under_the_family_name() -> None:
+    """ASA sorts citations by a short-form author macro; its
+    demote-non-dropping-particle="sort-only" files "van den Berg" under B
+    (CSL 1.0.2, "Name-part Order"), and the cite still prints "van den Berg"."""
+    items = [book(0, "Brown", year=2010), book(1, "Adams", year=2018),
+             {**book(2, "Berg", year=2015), "author": [
+                 {"family": "Berg", "given": "Pieter", "non-dropping-particle": "van den"}]},
+             book(3, "Vos", year=2001)]
+    cluster = [[{"id": item["id"]} for item in items]]
+    assert cites(style("american-sociological-association"), items, cluster) == [
+        "(Adams 2018; van den Berg 2015; Brown 2010; Vos 2001)"]

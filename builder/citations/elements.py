@@ -1263,6 +1263,13 @@ class Name(model.Name):
                 return family_text, False
             return family_text + self._block("given", [(given, "given")]), False
         if form == "short":
+            demote = option("demote-non-dropping-particle")
+            if ndp and sorting and demote in ("display-and-sort", "sort-only"):
+                # a sort key demotes the particle (CSL 1.0.2, "Name-part Order"):
+                # "van den Berg" is filed under B, as "Berg, van den"
+                family_text = self._block("family", [(family, "family")])
+                return family_text + option("sort-separator") + self._block(
+                    "given", [(ndp, "family")]), False
             return self._block("family", [(ndp, "family"), (family, "family")]), False
         mark = option("initialize-with")
         if given and mark is not None:
