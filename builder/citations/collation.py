@@ -2,36 +2,50 @@
 
 citeproc-py compared sort keys by code point: "Álvarez" filed after "Zhou",
 "<i>Meltwater" before "Glacier" and “Quoted” titles after every other one.
-:func:`collation_key` gives a key for plain text that compares the way
-bibliographies are alphabetized, in three levels, as the Unicode Collation
-Algorithm does (a small part of it, written for bibliographic sort keys):
+:func:`collator` gives, for a locale, the function that turns plain text into
+a :class:`SortKey`: ``main`` compares letters and digits, then accents;
+``tie`` adds the case (lower case first).  CSL 1.0.2 says "Sorting is
+case-insensitive": :class:`..elements.Sort` compares the ``main`` keys, key
+after key, and uses ``tie`` only to order entries that every key leaves tied.
+
+The collation is the locale's (CSL 1.0.2, "Sorting": "sorting should be
+locale-specific"; citeproc-js uses ``Intl.Collator`` for the style's locale):
+ICU's (PyICU, from the ``pyicu-wheels`` wheel, which carries the ICU library)
+for the locale of the build, else the style's default-locale.  A Russian list
+files Cyrillic before Latin, a Chinese one Han characters by pinyin before
+Latin, a Swedish one "ö" after "z", an English one every script after Latin.
+Before collating, punctuation, quotation marks and symbols are dropped
+("[F]linders" under F, “Simple title” under S), and a run of white space is
+one space, which sorts before any letter so that words stay apart ("A Hansen"
+before "Ab Delrahman").
+
+Without PyICU (a platform it has no wheel for), :func:`collation_key` is the
+fallback, the same for every locale: three levels, as the Unicode Collation
+Algorithm has (a small part of it, written for bibliographic sort keys):
 
 1. *primary*: the letters and digits, without accents and case ("Álvarez" is
    filed with "Alvarez", under A).  Punctuation, quotation marks and symbols
-   are ignored ("[F]linders" under F, “Simple title” under S); a run of white
-   space counts, and sorts before any letter, so that words stay apart ("A
-   Hansen" before "Ab Delrahman").  Digits come before letters, Latin before
-   Greek before Cyrillic (code point order of the scripts); letters a script
-   adds to its alphabet follow the letter they are made from (Kazakh "ғ"
-   after "г", "қ" after "к"; "ø" and "ł" with "o" and "l", "æ" as "ae").
+   are ignored; a run of white space counts, and sorts before any letter.
+   Digits come before letters, Latin before Greek before Cyrillic (code point
+   order of the scripts); letters a script adds to its alphabet follow the
+   letter they are made from (Kazakh "ғ" after "г", "қ" after "к"; "ø" and "ł"
+   with "o" and "l", "æ" as "ae").
 2. *secondary*: the accents, letter by letter ("Alvarez" before "Álvarez").
 3. *tertiary*: the case, lower case first ("de Vries" before "De Vries").
-
-CSL 1.0.2 says "Sorting is case-insensitive": :class:`..elements.Sort`
-compares keys on the first two levels, key after key, and uses the third only
-to order entries that every key leaves tied.
-
-No library is needed: PyICU would do this (and much more) but needs the ICU
-C library and headers to install, which a plain ``pip install`` does not
-bring on a fresh machine.
 """
 from __future__ import annotations
 
 import functools
 import unicodedata
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-__all__ = ["CollationKey", "collation_key"]
+try:
+    import icu
+except ImportError:  # pragma: no cover - no wheel for this platform
+    icu = None
+
+__all__ = ["CollationKey", "SortKey", "collation_key", "collator"]
 
 _SPACE = 1  # primary weight of a run of white space: below every letter and digit
 
@@ -123,3 +137,51 @@ def collation_key(text: str) -> CollationKey:
             secondary.append(accents)
             tertiary.append(upper)
     return CollationKey(tuple(primary), tuple(secondary), tuple(tertiary))
+
+
+class SortKey(NamedTuple):
+    """What :class:`..elements.Sort` compares: ``main`` (letters, then accents),
+    and ``tie`` (the case too) for entries that every ``main`` leaves tied."""
+    main: Any
+    tie: Any
+
+
+Collate = Callable[[str], "SortKey | None"]
+
+
+def _fallback(text: str) -> SortKey | None:
+    key = collation_key(text)
+    if key.empty:
+        return None
+    return SortKey((key.primary, key.secondary), key.tertiary)
+
+
+def _letters(text: str) -> str:
+    """``text`` without punctuation, quotation marks and symbols, its runs of
+    white space one space."""
+    kept = "".join(c for c in text if c.isalnum() or c.isspace() or unicodedata.combining(c))
+    return " ".join(kept.split())
+
+
+@functools.cache
+def collator(locale: str | None) -> Collate:
+    """The function giving the :class:`SortKey` of a plain-text sort key (no
+    markup: see :func:`..elements.plain_sort_text`) in ``locale`` ("ru-RU",
+    "zh-CN"; None: ICU's root collation), or None when it holds no letter or
+    digit (an empty key)."""
+    if icu is None:  # pragma: no cover - no wheel for this platform
+        return _fallback
+    where = icu.Locale(locale.replace("-", "_")) if locale else icu.Locale.getRoot()
+    main = icu.Collator.createInstance(where)
+    main.setStrength(icu.Collator.SECONDARY)
+    tie = icu.Collator.createInstance(where)
+    tie.setStrength(icu.Collator.TERTIARY)
+
+    @functools.lru_cache(maxsize=8192)
+    def collate(text: str) -> SortKey | None:
+        letters = _letters(text)
+        if not any(c.isalnum() for c in letters):
+            return None
+        return SortKey(main.getSortKey(letters), tie.getSortKey(letters))
+
+    return collate

@@ -34,7 +34,7 @@ from citeproc.source import Name as SourceName
 from citeproc.string import MixedString, NoCase, String, join
 from lxml import etree
 
-from .collation import collation_key
+from .collation import Collate, collator
 from .markup import decode, strip_markers
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
@@ -1263,6 +1263,13 @@ class Name(model.Name):
                 return family_text, False
             return family_text + self._block("given", [(given, "given")]), False
         if form == "short":
+            demote = option("demote-non-dropping-particle")
+            if ndp and sorting and demote in ("display-and-sort", "sort-only"):
+                # a sort key demotes the particle (CSL 1.0.2, "Name-part Order"):
+                # "van den Berg" is filed under B, as "Berg, van den"
+                family_text = self._block("family", [(family, "family")])
+                return family_text + option("sort-separator") + self._block(
+                    "given", [(ndp, "family")]), False
             return self._block("family", [(ndp, "family"), (family, "family")]), False
         mark = option("initialize-with")
         if given and mark is not None:
@@ -1382,9 +1389,9 @@ class _Value:
 
     Values of a key compare on what CSL asks ("Sorting is case-insensitive"):
     numbers as numbers, dates as (year, month, day) with ranges after single
-    dates, text by :func:`.collation.collation_key` on its primary and
-    secondary levels; ``tie`` is the case (tertiary level), used only when
-    every key leaves two items tied."""
+    dates, text by the style's :func:`.collation.collator` on its letters and
+    accents; ``tie`` is the case too, used only when every key leaves two
+    items tied."""
 
     __slots__ = ("rank", "main", "tie")
 
@@ -1392,11 +1399,11 @@ class _Value:
         self.rank, self.main, self.tie = rank, main, tie
 
     @classmethod
-    def text(cls, text: str) -> _Value | None:
-        key = collation_key(text)
-        if key.empty:
+    def text(cls, text: str, collate: Collate) -> _Value | None:
+        key = collate(text)
+        if key is None:
             return None
-        return cls(2, (key.primary, key.secondary), key.tertiary)
+        return cls(2, (key.main,), (key.tie,))
 
     @classmethod
     def number(cls, value: int) -> _Value:
@@ -1410,7 +1417,7 @@ class _Value:
         return (self.tie > other.tie) - (self.tie < other.tie)
 
 
-def _number_value(value: object) -> _Value | None:
+def _number_value(value: object, collate: Collate) -> _Value | None:
     """A number variable "returned as integer"; text that holds no number is text."""
     text = str(value).strip()
     if not text:
@@ -1418,7 +1425,7 @@ def _number_value(value: object) -> _Value | None:
     match = re.match(r"\D*?(-?\d+)", text)
     if match and _is_numeric(text):
         return _Value.number(int(match.group(1)))
-    return _Value.text(plain_sort_text(text))
+    return _Value.text(plain_sort_text(text), collate)
 
 
 def _date_parts(date: object, shown: tuple[str, ...]) -> tuple[int, int, int]:
@@ -1429,8 +1436,8 @@ def _date_parts(date: object, shown: tuple[str, ...]) -> tuple[int, int, int]:
     return year, month or 0, day or 0
 
 
-def _date_value(value: object, shown: tuple[str, ...] = ("year", "month", "day"),
-                ) -> _Value | None:
+def _date_value(value: object, collate: Collate,
+                shown: tuple[str, ...] = ("year", "month", "day")) -> _Value | None:
     """CSL 1.0.2, "Sorting Variables", dates: YYYYMMDD with zeros for the parts
     missing (less specific dates first), negative years before positive ones,
     seasons ignored, a range by its start then its end, after the single date
@@ -1438,7 +1445,7 @@ def _date_value(value: object, shown: tuple[str, ...] = ("year", "month", "day")
     if value is None:
         return None
     if isinstance(value, model.LiteralDate):
-        return _Value.text(plain_sort_text(value.text))
+        return _Value.text(plain_sort_text(value.text), collate)
     if isinstance(value, model.DateRange):
         begin, end = value.begin, value.get("end")
         start = _date_parts(begin, shown)
@@ -1501,12 +1508,14 @@ class Key(model.Key):
     """
 
     def sort_keys(self, items, context):  # type: ignore[no-untyped-def]
+        root = self.get_root()  # the build's locale, else the style's default-locale
+        collate = collator(getattr(root, "output_locale", None) or root.get("default-locale"))
         if "macro" in self.attrib:
-            return self._macro_keys(items, context)
+            return self._macro_keys(items, context, collate)
         variable = self.get("variable", "")
-        return [self._variable_key(item, variable) for item in items]
+        return [self._variable_key(item, variable, collate) for item in items]
 
-    def _macro_keys(self, items, context):  # type: ignore[no-untyped-def]
+    def _macro_keys(self, items, context, collate):  # type: ignore[no-untyped-def]
         layout = context.get_layout()
         options: dict[str, Any] = {"name-as-sort-order": "all"}
         for option in ("names-min", "names-use-first", "names-use-last"):
@@ -1530,7 +1539,8 @@ class Key(model.Key):
                     rendered = macro.render(item, context=context, sort_options=options)
                 except model.VariableError:
                     rendered = None
-                keys.append(None if rendered is None else _Value.text(plain_sort_text(rendered)))
+                keys.append(None if rendered is None
+                            else _Value.text(plain_sort_text(rendered), collate))
                 if memo is not None:  # the reference is kept: a new one (new data) is a miss
                     memo[cite] = (item.reference, keys[-1])
         finally:
@@ -1538,22 +1548,23 @@ class Key(model.Key):
             layout.repressed = {}
         return keys
 
-    def _variable_key(self, item, variable: str):  # type: ignore[no-untyped-def]
+    def _variable_key(self, item, variable: str, collate):  # type: ignore[no-untyped-def]
         if variable == "citation-number":
             return _Value.number(int(item.number))
         if variable in _DATE_VARIABLES:
-            return _date_value(item.reference.get(variable.replace("-", "_")))
+            return _date_value(item.reference.get(variable.replace("-", "_")), collate)
         names = _names_of(item, variable)
         if names:
-            return _Value.text(self._format_name(item, variable) or "")
+            return _Value.text(self._format_name(item, variable) or "", collate)
         if variable == "locator":
-            return _number_value(item.locator.identifier) if item.has_locator else None
+            return (_number_value(item.locator.identifier, collate) if item.has_locator
+                    else None)
         value = item.reference.get(variable.replace("-", "_"))
         if value is None or isinstance(value, list) and not isinstance(value, MixedString):
             return None  # (a list: names, none of them usable)
         if variable in _NUMBER_VARIABLES:
-            return _number_value(value)
-        return _Value.text(plain_sort_text(value))
+            return _number_value(value, collate)
+        return _Value.text(plain_sort_text(value), collate)
 
     def _format_name(self, item, variable):  # type: ignore[no-untyped-def]
         names = _names_of(item, variable)
@@ -1917,6 +1928,7 @@ class Style(model.Style):
     (date_LocalizedNumericYearRange, date_SeasonRange1-3)."""
 
     def set_locale_list(self, output_locale, validate=True):  # type: ignore[no-untyped-def]
+        self.output_locale = output_locale  # also the collation of sort keys (Key)
         self.locales = []
         language = output_locale.split("-")[0]
         for wanted in (output_locale, language, None):  # 1-3: locales inside the style
