@@ -380,3 +380,12 @@ def test_a_cite_is_rendered_again_for_its_author_only_when_another_could_share_i
         assert marked[0] < marked[1], (name, marked)
     processor = Processor(load_style("apa").xml, items)
     assert "Doe, 2019, 2020" in processor.render(clusters).citations[0]
+
+
+def test_et_al_font_variant_normal_undoes_the_names_small_caps() -> None:
+    """DIN 1505-2: ``<et-al font-variant="normal"/>`` after a small-caps cs:name."""
+    items = [{"id": "a", "type": "book", "title": "T", "issued": {"date-parts": [[2019]]},
+              "author": [{"family": family, "given": "A."} for family in ("Aalto", "Berg", "Chu")]}]
+    assert cite("din-1505-2", items, [[{"id": "a"}]]) == [
+        '(<span style="font-variant:small-caps;">Aalto '
+        '<span style="font-variant:normal;">u.\u00a0a.</span></span>, 2019)']

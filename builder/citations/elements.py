@@ -1344,6 +1344,25 @@ class Name(model.Name):
         return head + (delimiter if use else " ") + f"{and_term} " + texts[-1]
 
 
+class Et_Al(model.Et_Al):
+    """cs:et-al (CSL 1.0.2, "Et-al": it may carry the formatting attributes).
+
+    A formatting attribute set to "normal" undoes what the names around the term
+    set: DIN 1505-2's ``<et-al font-variant="normal"/>`` keeps "u. a." out of the
+    names' small caps (citeproc-py took "normal" for no formatting at all, so the
+    term came out in small caps; citeproc-js resets it the same way).
+    """
+
+    def format(self, string):  # type: ignore[no-untyped-def]
+        text = super().format(string)
+        resets = "".join(f"{attribute}:normal;" for attribute in _RESETTABLE
+                         if self.get(attribute) == "normal")
+        return f'<span style="{resets}">{text}</span>' if resets and text else text
+
+
+_RESETTABLE = ("font-style", "font-variant", "font-weight")
+
+
 # -- sorting (CSL 1.0.2, "Sorting") ----------------------------------------------------------
 
 def _sorting() -> dict[str, Any] | None:
@@ -1939,7 +1958,7 @@ FIXED: dict[str, type] = {
     "style": Style, "text": Text, "date": Date, "date-part": Date_Part, "number": Number,
     "names": Names, "substitute": Substitute, "group": Group, "macro": Macro,
     "name": Name, "name-part": Name_Part, "key": Key, "sort": Sort, "label": Label, "if": If,
-    "else-if": Else_If,
+    "else-if": Else_If, "et-al": Et_Al,
 }
 
 
