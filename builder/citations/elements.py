@@ -660,7 +660,54 @@ class Number(_SafeCase, model.Number):
     def _variable_called(self) -> str | None:
         return self.get("variable")
 
+    def format_number(self, number):  # type: ignore[no-untyped-def]
+        form = self.get("form", "numeric")
+        if form == "ordinal" and str(number).isdigit():
+            return str(int(number)) + _ordinal_suffix(int(number), self)
+        return super().format_number(number)
+
     render = _reporting(model.Number.render)
+
+
+def _ordinal_suffix(number: int, element: model.CitationStylesElement) -> str:
+    """The ordinal suffix (CSL 1.0.2, "Ordinal Suffixes") from the first locale, in
+    priority order, that defines ordinal terms: zh-CN's empty "ordinal" gives "3"
+    where citeproc-py fell back to en-US's "3rd".  A whole-number match before
+    last-two-digits before last-digit (ordinal-00 to -09), then "ordinal"."""
+    for locale in element.get_root().locales:
+        terms = getattr(locale, "terms", None)
+        if terms is None:
+            continue
+        ordinals = [term for term in terms.iterchildren(f"{{{CSL_NS}}}term")
+                    if str(term.get("name", "")).startswith("ordinal")
+                    and term.get("form") is None]
+        if not ordinals:
+            continue
+        best: tuple[int, str] | None = None
+        for term in ordinals:
+            rank = _ordinal_rank(term.get("name"), term.get("match"), number)
+            if rank is not None:  # a gendered term after one without gender
+                rank = 2 * rank + (term.get("gender-form") is None)
+            if rank is not None and (best is None or rank > best[0]):
+                best = (rank, term.single if hasattr(term, "single") else term.text or "")
+        return str(best[1] or "") if best else ""
+    return ""
+
+
+def _ordinal_rank(name: str, match: str | None, number: int) -> int | None:
+    """How closely an ordinal term matches ``number`` (higher: closer; None: not)."""
+    if name == "ordinal":
+        return 0
+    digits = name[len("ordinal-"):]
+    if not digits.isdigit():
+        return None
+    value = int(digits)
+    match = match or ("last-digit" if value < 10 else "last-two-digits")
+    if match == "whole-number":
+        return 3 if number == value else None
+    if match == "last-two-digits":
+        return 2 if number % 100 == value else None
+    return 1 if number % 10 == value else None
 
 
 _RANK = {"day": 1, "month": 2, "year": 3}
