@@ -404,3 +404,20 @@ def test_an_ordinal_takes_the_suffix_of_the_styles_locale_even_when_empty() -> N
     assert [entry.split("<i>Art</i>. ")[1].split(" ed.")[0]
             for entry in bib("chicago-author-date", editions)] == [
         "1st", "2nd", "3rd", "11th", "22nd", "101st"]
+
+
+def test_greek_in_capitals_drops_its_accents() -> None:
+    """GB/T sets family names in capitals: Greek capitals take no tonos (CLDR el-Upper,
+    citeproc-js), the dialytika stays."""
+    from builder.citations.elements import _text_case
+    assert _text_case("Παπαδόπουλος", "uppercase", "el") == "ΠΑΠΑΔΟΠΟΥΛΟΣ"
+    assert _text_case("Ἀθῆναι προϊόν", "uppercase", None) == "ΑΘΗΝΑΙ ΠΡΟΪΟΝ"
+    assert _text_case("Müller", "uppercase", None) == "MÜLLER"
+    item = {"id": "p", "type": "article-journal", "title": "Η κρίση", "language": "el",
+            "author": [{"family": "Παπαδόπουλος", "given": "Γιώργος"}],
+            "container-title": "Επιθεώρηση", "volume": "138", "page": "3-28",
+            "issued": {"date-parts": [[2012]]}}
+    assert bib("china-national-standard-gb-t-7714-2015-numeric", [item]) == [
+        '<div class="csl-entry"><div class="csl-left-margin">[1]</div>'
+        '<div class="csl-right-inline">ΠΑΠΑΔΟΠΟΥΛΟΣ Γ. Η κρίση[J]. Επιθεώρηση, 2012, 138: 3-28.'
+        '</div></div>']

@@ -106,7 +106,17 @@ def _segments(text: object) -> list[tuple[str, bool]]:
 def _upper(char: str, language: str | None) -> str:
     if language in ("tr", "az") and char == "i":
         return "\u0130"
+    if "GREEK" in unicodedata.name(char, ""):
+        # Greek capitals drop their accents and breathings, keep the dialytika
+        # (CLDR el-Upper; citeproc-js): "Παπαδόπουλος" gives "ΠΑΠΑΔΟΠΟΥΛΟΣ"
+        decomposed = unicodedata.normalize("NFD", char.upper())
+        return unicodedata.normalize(
+            "NFC", "".join(c for c in decomposed if c not in _GREEK_ACCENTS))
     return char.upper()
+
+
+# tonos/oxia, varia, perispomeni, psili, dasia
+_GREEK_ACCENTS = frozenset("\u0301\u0300\u0342\u0313\u0314")
 
 
 def _lower(char: str, language: str | None) -> str:
