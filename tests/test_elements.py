@@ -380,3 +380,44 @@ def test_a_cite_is_rendered_again_for_its_author_only_when_another_could_share_i
         assert marked[0] < marked[1], (name, marked)
     processor = Processor(load_style("apa").xml, items)
     assert "Doe, 2019, 2020" in processor.render(clusters).citations[0]
+
+
+def test_et_al_font_variant_normal_undoes_the_names_small_caps() -> None:
+    """DIN 1505-2: ``<et-al font-variant="normal"/>`` after a small-caps cs:name."""
+    items = [{"id": "a", "type": "book", "title": "T", "issued": {"date-parts": [[2019]]},
+              "author": [{"family": family, "given": "A."} for family in ("Aalto", "Berg", "Chu")]}]
+    assert cite("din-1505-2", items, [[{"id": "a"}]]) == [
+        '(<span style="font-variant:small-caps;">Aalto '
+        '<span style="font-variant:normal;">u.\u00a0a.</span></span>, 2019)']
+
+
+def test_an_ordinal_takes_the_suffix_of_the_styles_locale_even_when_empty() -> None:
+    """zh-CN defines the "ordinal" term empty: the GB/T style prints "3 版" (citeproc-py
+    fell back to en-US: "3rd 版"); en-US keeps its suffixes (chicago: "3rd ed.")."""
+    book = {"id": "b", "type": "book", "title": "Art", "edition": "3", "publisher": "AW",
+            "publisher-place": "Reading", "author": [{"family": "Knuth", "given": "Donald"}],
+            "issued": {"date-parts": [[1997]]}}
+    assert bib("china-national-standard-gb-t-7714-2015-numeric", [book]) == [
+        '<div class="csl-entry"><div class="csl-left-margin">[1]</div>'
+        '<div class="csl-right-inline">KNUTH D. Art[M]. 3 版. Reading: AW, 1997.</div></div>']
+    editions = [dict(book, id=f"b{n}", edition=str(n)) for n in (1, 2, 3, 11, 22, 101)]
+    assert [entry.split("<i>Art</i>. ")[1].split(" ed.")[0]
+            for entry in bib("chicago-author-date", editions)] == [
+        "1st", "2nd", "3rd", "11th", "22nd", "101st"]
+
+
+def test_greek_in_capitals_drops_its_accents() -> None:
+    """GB/T sets family names in capitals: Greek capitals take no tonos (CLDR el-Upper,
+    citeproc-js), the dialytika stays."""
+    from builder.citations.elements import _text_case
+    assert _text_case("Παπαδόπουλος", "uppercase", "el") == "ΠΑΠΑΔΟΠΟΥΛΟΣ"
+    assert _text_case("Ἀθῆναι προϊόν", "uppercase", None) == "ΑΘΗΝΑΙ ΠΡΟΪΟΝ"
+    assert _text_case("Müller", "uppercase", None) == "MÜLLER"
+    item = {"id": "p", "type": "article-journal", "title": "Η κρίση", "language": "el",
+            "author": [{"family": "Παπαδόπουλος", "given": "Γιώργος"}],
+            "container-title": "Επιθεώρηση", "volume": "138", "page": "3-28",
+            "issued": {"date-parts": [[2012]]}}
+    assert bib("china-national-standard-gb-t-7714-2015-numeric", [item]) == [
+        '<div class="csl-entry"><div class="csl-left-margin">[1]</div>'
+        '<div class="csl-right-inline">ΠΑΠΑΔΟΠΟΥΛΟΣ Γ. Η κρίση[J]. Επιθεώρηση, 2012, 138: 3-28.'
+        '</div></div>']

@@ -111,7 +111,11 @@ def _collapse_group(group: list[Piece], options: dict[str, str], delimiter: str,
             blocks[-1].append(piece)
         else:
             blocks.append([piece])
-    suffix_delimiter = options.get("year-suffix-delimiter", delimiter)
+    # year-suffix-delimiter defaults to the layout delimiter, but to the
+    # cite-group-delimiter where the style sets one (the CSL test-suite's
+    # name_CiteGroupDelimiterWithYearSuffixCollapse fixtures, citeproc-js)
+    suffix_delimiter = options.get("year-suffix-delimiter",
+                                   options.get("cite-group-delimiter", delimiter))
     after_collapse = options.get("after-collapse-delimiter", delimiter)
     out = ""
     for n, block in enumerate(blocks):

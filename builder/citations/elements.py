@@ -106,7 +106,17 @@ def _segments(text: object) -> list[tuple[str, bool]]:
 def _upper(char: str, language: str | None) -> str:
     if language in ("tr", "az") and char == "i":
         return "\u0130"
+    if "GREEK" in unicodedata.name(char, ""):
+        # Greek capitals drop their accents and breathings, keep the dialytika
+        # (CLDR el-Upper; citeproc-js): "Παπαδόπουλος" gives "ΠΑΠΑΔΟΠΟΥΛΟΣ"
+        decomposed = unicodedata.normalize("NFD", char.upper())
+        return unicodedata.normalize(
+            "NFC", "".join(c for c in decomposed if c not in _GREEK_ACCENTS))
     return char.upper()
+
+
+# tonos/oxia, varia, perispomeni, psili, dasia
+_GREEK_ACCENTS = frozenset("\u0301\u0300\u0342\u0313\u0314")
 
 
 def _lower(char: str, language: str | None) -> str:
@@ -660,7 +670,54 @@ class Number(_SafeCase, model.Number):
     def _variable_called(self) -> str | None:
         return self.get("variable")
 
+    def format_number(self, number):  # type: ignore[no-untyped-def]
+        form = self.get("form", "numeric")
+        if form == "ordinal" and str(number).isdigit():
+            return str(int(number)) + _ordinal_suffix(int(number), self)
+        return super().format_number(number)
+
     render = _reporting(model.Number.render)
+
+
+def _ordinal_suffix(number: int, element: model.CitationStylesElement) -> str:
+    """The ordinal suffix (CSL 1.0.2, "Ordinal Suffixes") from the first locale, in
+    priority order, that defines ordinal terms: zh-CN's empty "ordinal" gives "3"
+    where citeproc-py fell back to en-US's "3rd".  A whole-number match before
+    last-two-digits before last-digit (ordinal-00 to -09), then "ordinal"."""
+    for locale in element.get_root().locales:
+        terms = getattr(locale, "terms", None)
+        if terms is None:
+            continue
+        ordinals = [term for term in terms.iterchildren(f"{{{CSL_NS}}}term")
+                    if str(term.get("name", "")).startswith("ordinal")
+                    and term.get("form") is None]
+        if not ordinals:
+            continue
+        best: tuple[int, str] | None = None
+        for term in ordinals:
+            rank = _ordinal_rank(term.get("name"), term.get("match"), number)
+            if rank is not None:  # a gendered term after one without gender
+                rank = 2 * rank + (term.get("gender-form") is None)
+            if rank is not None and (best is None or rank > best[0]):
+                best = (rank, term.single if hasattr(term, "single") else term.text or "")
+        return str(best[1] or "") if best else ""
+    return ""
+
+
+def _ordinal_rank(name: str, match: str | None, number: int) -> int | None:
+    """How closely an ordinal term matches ``number`` (higher: closer; None: not)."""
+    if name == "ordinal":
+        return 0
+    digits = name[len("ordinal-"):]
+    if not digits.isdigit():
+        return None
+    value = int(digits)
+    match = match or ("last-digit" if value < 10 else "last-two-digits")
+    if match == "whole-number":
+        return 3 if number == value else None
+    if match == "last-two-digits":
+        return 2 if number % 100 == value else None
+    return 1 if number % 10 == value else None
 
 
 _RANK = {"day": 1, "month": 2, "year": 3}
@@ -1351,6 +1408,25 @@ class Name(model.Name):
         return head + (delimiter if use else " ") + f"{and_term} " + texts[-1]
 
 
+class Et_Al(model.Et_Al):
+    """cs:et-al (CSL 1.0.2, "Et-al": it may carry the formatting attributes).
+
+    A formatting attribute set to "normal" undoes what the names around the term
+    set: DIN 1505-2's ``<et-al font-variant="normal"/>`` keeps "u. a." out of the
+    names' small caps (citeproc-py took "normal" for no formatting at all, so the
+    term came out in small caps; citeproc-js resets it the same way).
+    """
+
+    def format(self, string):  # type: ignore[no-untyped-def]
+        text = super().format(string)
+        resets = "".join(f"{attribute}:normal;" for attribute in _RESETTABLE
+                         if self.get(attribute) == "normal")
+        return f'<span style="{resets}">{text}</span>' if resets and text else text
+
+
+_RESETTABLE = ("font-style", "font-variant", "font-weight")
+
+
 # -- sorting (CSL 1.0.2, "Sorting") ----------------------------------------------------------
 
 def _sorting() -> dict[str, Any] | None:
@@ -1951,7 +2027,7 @@ FIXED: dict[str, type] = {
     "style": Style, "text": Text, "date": Date, "date-part": Date_Part, "number": Number,
     "names": Names, "substitute": Substitute, "group": Group, "macro": Macro,
     "name": Name, "name-part": Name_Part, "key": Key, "sort": Sort, "label": Label, "if": If,
-    "else-if": Else_If,
+    "else-if": Else_If, "et-al": Et_Al,
 }
 
 

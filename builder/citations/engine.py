@@ -1071,9 +1071,21 @@ def _marked_span(full: str, marked: str) -> str | None:
 
 
 def _drop_author(marked: str) -> str:
-    """The cite without its author and the delimiter after it."""
+    """The cite without its author, the formatting around only the author (DIN's small
+    caps span) and the delimiter after it: names not rendered leave nothing (CSL 1.0.2,
+    "Cite Collapsing", suppress-author)."""
+    while True:
+        unwrapped = _WRAPPED_MARK.sub(markup.AUTHOR_MARK + r"\2", marked)
+        if unwrapped == marked:
+            break
+        marked = unwrapped
     dropped = re.sub(re.escape(markup.AUTHOR_MARK) + r"[\ue000-\ue4ff]*[,.:;]?\s*", "", marked)
     return dropped
+
+
+# A formatting tag around nothing but the author marker (and other markers).
+_WRAPPED_MARK = re.compile(r"<(\w+)\b[^>]*>" + re.escape(markup.AUTHOR_MARK)
+                           + r"([\ue000-\ue4ff]*)</\1>")
 
 
 def _names(item: dict[str, Any]) -> str:

