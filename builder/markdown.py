@@ -64,7 +64,9 @@ for _label, _terms in {
     for _term in _terms.split():
         LOCATOR_LABELS[_term] = _label
 _LABEL = "|".join(sorted((re.escape(t) for t in LOCATOR_LABELS), key=len, reverse=True))
-_NUMBER = r"[\w\u2013\u2014\-]*\d(?:[\w\u2013\u2014\-.:]*[\w])?|[ivxlcdmIVXLCDM]+\b"
+# a number-like word: digits somewhere ("12", "iv", "A.4.2", "B.1", "S12-3"), as Pandoc reads
+_NUMBER = (r"(?:[\w\u2013\u2014\-]+[.:])*[\w\u2013\u2014\-]*\d(?:[\w\u2013\u2014\-.:]*[\w])?"
+           r"|[ivxlcdmIVXLCDM]+\b")
 _LOCATOR_VALUE = rf"(?:{_NUMBER})(?:\s*(?:,|&|and)\s*(?:{_NUMBER}))*"
 _LOCATOR = re.compile(
     rf"\s*(?:(?P<label>{_LABEL})(?!\w)\s*|(?P<nolabel>)(?=\d|\{{))"

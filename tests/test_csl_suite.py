@@ -59,3 +59,21 @@ def test_no_regression_in_jgm_citeproc_fixtures() -> None:
     assert len(passing) >= 20, f"{runner.EXTRA_PASSING} is missing or short"
     lost = runner.check(runner.EXTRA_SUITE, passing=passing)
     assert [r.name for r in lost] == []
+
+
+def test_where_we_follow_pandoc_jgm_citeprocs_overrides_pass() -> None:
+    """The fixtures of tools/csl_pandoc_overrides.txt: ours equals jgm/citeproc's own
+    expected output (its test/overrides/), and differs from the suite's."""
+    runner = load_runner()
+    overrides = runner.EXTRA_SUITE.parent / "overrides"
+    suite = runner.find_suite()
+    if suite is None or not overrides.is_dir():
+        pytest.skip("the CSL suite or jgm/citeproc's overrides are not here")
+    lines = (ROOT / "tools" / "csl_pandoc_overrides.txt").read_text(encoding="utf-8")
+    names = [line.strip() for line in lines.splitlines() if line.strip()[:1] not in ("", "#")]
+    assert names
+    ours = {n: runner.run_fixture(overrides / f"{n}.txt", runner.our_engine).strict
+            for n in names}
+    official = {n: runner.run_fixture(suite / "humans" / f"{n}.txt", runner.our_engine).strict
+                for n in names}
+    assert (ours, official) == ({n: True for n in names}, {n: False for n in names})

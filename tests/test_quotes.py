@@ -190,7 +190,10 @@ def test_affix_quotes_take_no_punctuation_in():
     ("<span>Doe, J.</span>. 1965", "<span>Doe, J.</span> 1965"),
     (f"Wait.{KEEP}.{KEEP}.", "Wait..."),
     ("AT&amp;. T", "AT&amp;. T"),
-    ("Title. . Next", "Title. . Next"),
+    # two affixes meeting across a space merge, as in Pandoc (tools/csl_pandoc_overrides.txt)
+    ("Title. . Next", "Title. Next"),
+    ("2021. , <i>x</i>", "2021. , <i>x</i>"),  # only what merges at a seam: "." and ","
+    (f"Why?{KEEP} : Because", "Why? : Because"),  # a field's own "? :" is kept
 ])
 def test_merge_punctuation(rendered, merged):
     assert quotes.finish(rendered, QuoteContext()) == merged

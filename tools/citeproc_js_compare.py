@@ -378,7 +378,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skeleton", type=Path, metavar="FILE",
                    help="write the unreviewed differences as reviewed.json entries")
     p.add_argument("--write", type=Path, metavar="MD", help="fill the citeproc-js block of MD")
+    p.add_argument("--prune", action="store_true",
+                   help="remove the stale reviewed entries (fixed) from reviewed.json, and "
+                        "print the changed ones (to be reviewed again by hand)")
     return p.parse_args(argv)
+
+
+def prune(reviewed: dict[str, dict[str, str]], found: Check) -> dict[str, dict[str, str]]:
+    """``reviewed`` without the entries that no longer differ."""
+    return {key: entry for key, entry in reviewed.items() if key not in set(found.stale)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -396,6 +404,13 @@ def main(argv: list[str] | None = None) -> int:
         print(show([d for r in results for d in r.differences]))
     elif not found.ok:
         print(report_check(found))
+    if args.prune:
+        reviewed = prune(reviewed, found)
+        REVIEWED.write_text(json.dumps(reviewed, indent=1, ensure_ascii=False, sort_keys=True)
+                            + "\n", encoding="utf-8")
+        print(f"pruned {len(found.stale)} stale entries; {len(found.changed)} changed: "
+              + ", ".join(d.id for d, _ in found.changed))
+        found = check(results, reviewed)
     if args.skeleton:
         args.skeleton.write_text(json.dumps(skeleton(found.new), indent=1, ensure_ascii=False)
                                  + "\n", encoding="utf-8")

@@ -44,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -513,7 +514,8 @@ def compare_style(style: str, items: Sequence[dict[str, Any]], corpus: Path = CO
     for difference in result.differences:
         difference.context = {"ours_order": result.ours_order,
                               "pandoc_order": result.pandoc_order,
-                              "authorless": [k for k, i in by_id.items() if not i.get("author")]}
+                              "authorless": [k for k, i in by_id.items() if not i.get("author")],
+                              "cyrillic": [k for k, i in by_id.items() if is_cyrillic(i)]}
         difference.causes = [c.key for c in CAUSES if _safe(c.test, difference)]
     return result
 
@@ -783,15 +785,40 @@ def _pandoc_stray_delimiter(d: Difference) -> bool:
     return bool(re.search(r"\d\., ", d.pandoc))
 
 
+def gost_order(pandoc_order: Sequence[str], authorless: Iterable[str],
+               cyrillic: Iterable[str]) -> list[str]:
+    """Pandoc's GOST order corrected: the Cyrillic entries first (Russian collation, as
+    citeproc-js and GOST 7.0.5 file them), then the Latin ones, then the author-less ones
+    at the end, where CSL puts empty sort keys; pandoc's order within each group."""
+    authorless, cyrillic = set(authorless), set(cyrillic)
+    return ([k for k in pandoc_order if k in cyrillic and k not in authorless]
+            + [k for k in pandoc_order if k not in cyrillic and k not in authorless]
+            + [k for k in pandoc_order if k in authorless])
+
+
+def is_cyrillic(item: dict[str, Any]) -> bool:
+    """Whether the item's first author's family name is written in Cyrillic."""
+    names = item.get("author") or []
+    family = str((names[0].get("family") or names[0].get("literal") or "") if names else "")
+    return bool(family) and "CYRILLIC" in unicodedata.name(family[0], "")
+
+
 def _expected_number(d: Difference) -> int | None:
-    """GOST: the entry's number in pandoc's order with the author-less entries moved to
-    the end, where CSL puts empty sort keys (pandoc files everything else right)."""
+    """GOST: the entry's number in pandoc's order corrected (:func:`gost_order`)."""
     if not (d.style.startswith("gost") and d.kind == "entry" and d.items):
         return None
-    order, authorless = d.context.get("pandoc_order", []), set(d.context.get("authorless", []))
-    expected = [k for k in order if k not in authorless] + [k for k in order if k in authorless]
+    expected = gost_order(d.context.get("pandoc_order", []), d.context.get("authorless", []),
+                          d.context.get("cyrillic", []))
     key = str(d.items[0]["id"])
     return expected.index(key) + 1 if key in expected else None
+
+
+def _pandoc_latin_first(d: Difference) -> bool:
+    """GOST: the same cites, ordered Latin before Cyrillic by pandoc."""
+    if not (d.style.startswith("gost") and d.kind == "citation"):
+        return False
+    ours, pandoc = d.ours.strip("[]").split("; "), d.pandoc.strip("[]").split("; ")
+    return ours != pandoc and sorted(ours) == sorted(pandoc)
 
 
 def _pandoc_authorless_first(d: Difference) -> bool:
@@ -958,13 +985,21 @@ CAUSES.extend([
           "pandoc prints \", editorsMoreau C, Fitzgerald A\". Known pandoc bug (shared notes).",
           _label_before_names),
     Cause("pandoc-authorless-first", "pandoc", "pandoc: GOST numbers shifted by the entries "
-          "without an author sorted first",
+          "without an author sorted first, and by Latin entries filed before Cyrillic ones",
           "CSL 1.0.2, Sorting: \"Items with an empty sort key value are placed at the end of "
           "the sort\". GOST sorts by its `author` macro, which has no substitute, so the five "
           "author-less items belong at the end (as ours has them); pandoc puts them first, and "
-          "the number of every other entry moves by five. Judged against pandoc's order with "
-          "those five moved to the end.",
+          "the number of every other entry moves by five. And in a ru-RU style Cyrillic "
+          "entries come first (Russian collation; GOST 7.0.5; citeproc-js does so), where "
+          "pandoc files them after the Latin ones. Judged against pandoc's order with the "
+          "Cyrillic entries moved to the front and the five author-less ones to the end.",
           _pandoc_authorless_first),
+    Cause("pandoc-latin-first", "pandoc", "pandoc: GOST cites of one citation ordered Latin "
+          "before Cyrillic",
+          "The style sorts a citation's cites by author; in a ru-RU style Russian collation "
+          "files Cyrillic names first (as GOST 7.0.5 and citeproc-js do); pandoc puts "
+          "\"Nakamura\" before \"Иванова\".",
+          _pandoc_latin_first),
     Cause("ours-collation", "ours", "ours: GOST entry numbered otherwise than pandoc's "
           "order corrected for the author-less entries",
           "GOST numbers its entries in bibliography order; with pandoc's order corrected (the "

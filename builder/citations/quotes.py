@@ -269,13 +269,14 @@ def _french_spacing(text: str) -> str:
     return re.sub("[ \t]+\u00bb", "\u202f\u00bb", text)
 
 
-_FIELD_PUNCTUATION = re.compile(
+_FIELD_PUNCTUATION = re.compile(  # (also with spaces between: "Choice? : Measuring")
     f"([{re.escape(_PUNCTUATION)}])"
-    f"(?=(?:</?[A-Za-z][^<>]*>|[\ue000-\ue4ff])*[{re.escape(_PUNCTUATION)}])")
+    f"(?=(?:</?[A-Za-z][^<>]*>|[\ue000-\ue4ff])* *(?:</?[A-Za-z][^<>]*>|[\ue000-\ue4ff])*"
+    f"[{re.escape(_PUNCTUATION)}])")
 
 
 def _keep_punctuation(text: str) -> str:
-    """Two punctuation marks of the field itself (``...``, ``?!``) are not a seam."""
+    """Two punctuation marks of the field itself (``...``, ``?!``, ``? :``) are not a seam."""
     return _FIELD_PUNCTUATION.sub(lambda m: m.group(1) + KEEP, text)
 
 
@@ -443,14 +444,30 @@ def _merge(left: str, right: str) -> str:
     return "LR"
 
 
+_SPACED_SEAM = re.compile(  # a mark, (tags,) spaces, (tags,) a mark: "2021. . https"
+    f"([.,;:!?])((?:{_TAG}|[\ue000-\ue02b\ue02d\ue02e\ue030-\ue4ff])*)( +)"
+    f"((?:{_TAG}|[\ue000-\ue02b\ue02d\ue02e\ue030-\ue4ff])*)([.,;:!?])( ?)")
+
+
+def _merge_spaced(match: re.Match[str]) -> str:
+    left, before, spaces, after, right, space = match.groups()
+    if _merge(left, right) != "L":
+        return match.group(0)
+    return left + before + spaces + after
+
+
 def _merge_punctuation(text: str) -> str:
     """Merge punctuation marks that meet (across tags), citeproc-js's table.
 
     Marks kept apart by :data:`KEEP` (a field's own ``...``) or by a
-    quotation mark are left alone.
+    quotation mark are left alone.  Two marks with only spaces between them, where
+    one affix ends as the next begins (a group's ``suffix=". "`` after another's), merge
+    the same way, with the second mark's space: "2021. . https" is "2021. https", as in
+    Pandoc and citeproc-js.
     """
     if sum(text.count(c) for c in _PUNCTUATION) < 2:
         return text
+    text = _SPACED_SEAM.sub(_merge_spaced, text)
     out: list[str] = []
     last: int | None = None  # index in out of the last punctuation mark, if only tags since
     pos = 0
