@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import os
 import re
 import string
 import unicodedata
@@ -44,7 +45,7 @@ from lxml import etree
 from ..processes import FromBothEnds, can_fork
 from . import elements, markup, quotes
 from .collapse import Piece, join_cites
-from .dates import normalise_dates
+from .dates import DATE_VARIABLES, normalise_dates
 from .variants import ALL_NAMES, Variant, base_names_shown, has_subsequent_et_al, make_variant
 
 log = logging.getLogger(__name__)
@@ -308,10 +309,9 @@ class Processor:
             groups = [rest for group in groups for rest in self._add_given_names(group)]
         if groups and options.get("disambiguate-add-year-suffix") == "true":
             rank = {key: n for n, key in enumerate(order)}
-            for group in groups:
-                if all(_has_date(self.items[k]) for k in group):
-                    for n, key in enumerate(sorted(group, key=rank.__getitem__)):
-                        self._set_field(key, "year-suffix", _letters(n))
+            for group in groups:  # with a date or without one ("n.d.-a", "n.d.-b")
+                for n, key in enumerate(sorted(group, key=rank.__getitem__)):
+                    self._set_field(key, "year-suffix", _letters(n))
             groups = self._ambiguous(order)
         for group in groups:  # what is left: <if disambiguate="true">
             for key in group:
@@ -545,7 +545,7 @@ class Processor:
         return str(item.get("prefix", "")) + text + str(item.get("suffix", ""))
 
     def _render_job(self, layout: Any, item: CitationItem, marked: Any, cites: list[Any] | None,
-                    first_note: str | None) -> str | None:
+                    first_note: str | None, implied: bool = True) -> str | None:
         """One cite through ``layout``: its item's data replaced by ``marked`` (see
         _marked) if given, else with ``first_note`` as its first-reference-note-number;
         ``cites``, the cites before it that position tests read."""
@@ -574,8 +574,15 @@ class Processor:
         if output is None:
             return None
         text = _flatten(output)
-        if self.implicit_year_suffix:
-            text = _implied_suffix(text, self.items[item.cite.id])
+        data = self.items[item.cite.id]
+        if implied and self.implicit_year_suffix and data.get("year-suffix"):
+            def shifted(changed: dict[str, Any]) -> str:
+                if marked is not None:
+                    _mark_author(changed)
+                again = self._render_job(layout, item, _Source([changed])[item.key],
+                                         cites, first_note, implied=False)
+                return again or ""
+            text = _implied_suffix(text, data, shifted)
         return text
 
     def _marked(self, key: str, cache: dict[str, Any]) -> Any:
@@ -668,12 +675,33 @@ class Processor:
             source[item.key] = saved
         return _flatten(rendered[0]) if rendered else None
 
+    def _entry_with(self, data: dict[str, Any], number: int) -> str:
+        """The entry of ``data`` (an item's data, changed), numbered ``number``."""
+        key = str(data["id"])
+        bib = self._bibliography(self.items)
+        bib.fixed_number = number
+        item = _Item(key)
+        citation = Citation([item])
+        object.__setattr__(item, "citation", citation)  # see _Item
+        bib.register(citation)
+        source = bib.source
+        saved = source[key]
+        source[key] = _Source([data])[key]
+        try:
+            rendered = self.style.render_bibliography([item])
+        finally:
+            source[key] = saved
+        return _flatten(rendered[0]) if rendered else ""
+
     def _finish_bibliography(self, made: list[_Entry]) -> list[tuple[str, str]]:
         rendered = [entry for entry in made if entry[1] is not None]
         keys = [self._external[key] for key, _, _ in rendered]
         entries = [str(text) for _, text, _ in rendered]
         if self.implicit_year_suffix:
-            entries = [_implied_suffix(e, self.items[k])
+            numbers = {key: n + 1 for n, (key, _, _) in enumerate(made)}
+            entries = [_implied_suffix(e, self.items[k], functools.partial(
+                           self._entry_with, number=numbers[self._internal[k]]))
+                       if self.items[k].get("year-suffix") else e
                        for e, k in zip(entries, keys, strict=True)]
         if self.bib_options.get("subsequent-author-substitute") is not None:
             entries = self._substitute_authors(entries, [marked for _, _, marked in rendered])
@@ -735,6 +763,7 @@ class _Bibliography(CitationStylesBibliography):
         super().__init__(*args, **kwargs)
         self._registered: set[str] = set()
         self._numbers: tuple[list[str], int, dict[str, int]] | None = None
+        self.fixed_number: int | None = None  # every item's number, if set
 
     def register(self, citation: Citation, callback: Any = None) -> None:
         citation.bibliography = self
@@ -750,6 +779,8 @@ class _Bibliography(CitationStylesBibliography):
 
     def number(self, key: str) -> int:
         """``keys.index(key) + 1``; ``keys`` is replaced (not changed) when sorted."""
+        if self.fixed_number is not None:
+            return self.fixed_number
         keys = self.keys
         if self._numbers is None or self._numbers[0] is not keys or self._numbers[1] != len(keys):
             numbers: dict[str, int] = {}
@@ -945,10 +976,6 @@ def _prepare(item: dict[str, Any], internal_id: str, context: quotes.QuoteContex
     return prepared
 
 
-def _has_date(item: dict[str, Any]) -> bool:
-    return "issued" in item
-
-
 def _capitalize_term(text: str, locale: str) -> str:
     """A note that starts with a term ("ibid.") starts with a capital (CSL 1.0.2)."""
     visible = re.match(r"((?:<[^>]+>|[\ue000-\ue4ff])*)(\w+)", text)
@@ -971,12 +998,49 @@ def _starting_terms(locale: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _implied_suffix(text: str, item: dict[str, Any]) -> str:
-    """The year-suffix after the first rendered year, for styles that never print it."""
-    suffix, year = item.get("year-suffix"), _year(item)
-    if not suffix or not year:
+def _implied_suffix(text: str, item: dict[str, Any], render: Callable[[dict[str, Any]], str]
+                    ) -> str:
+    """The year-suffix of a style that never prints it: "If [...] year-suffix [is]
+    not rendered [...] it is appended to the first rendered date" (CSL 1.0.2,
+    Disambiguation), "3.14.23a", the access date of an item without one issued.
+    ``render`` renders the item's data given: rendered with the digits of every
+    date's year changed, it first differs from ``text`` at the first year rendered;
+    no date rendered, no suffix."""
+    suffix = item.get("year-suffix")
+    if not suffix:
         return text
-    return re.sub(rf"(?<!\d){year}(?![\d\w])", year + suffix, text, count=1)
+    other = render(_shifted_years(item))
+    start = len(os.path.commonprefix([text, other]))
+    if start == len(text) or not text[start].isdigit():
+        return text
+    end = start
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    return text[:end] + str(suffix) + text[end:]
+
+
+_SHIFT = str.maketrans("0123456789", "5678901234")
+
+
+def _shifted_years(item: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``item`` whose dates' years have every digit changed (2023: 7578)."""
+    changed = dict(item)
+    for variable in DATE_VARIABLES:
+        value = item.get(variable)
+        if isinstance(value, dict) and isinstance(value.get("date-parts"), list):
+            changed[variable] = {**value, "date-parts": [
+                [_shifted(part[0]), *part[1:]] if part else part
+                for part in value["date-parts"]]}
+    return changed
+
+
+def _shifted(year: Any) -> Any:
+    try:
+        number = int(year)
+    except (TypeError, ValueError):
+        return year
+    shifted = int(str(abs(number)).translate(_SHIFT))
+    return -shifted if number < 0 else shifted
 
 
 def _substitute_names(author: str, substitute: str, rule: str) -> str:
