@@ -77,3 +77,58 @@ def test_implicit_year_suffix_keeps_the_entry_number() -> None:
         "(дата обращения: 14.03.2023a).",
         "3. NASA. Sea level [Электронный ресурс]. URL: https://example.org/b "
         "(дата обращения: 15.03.2023b)."]
+
+
+# -- givenname-disambiguation-rule and disambiguate-add-givenname ------------------------
+
+def person(family: str, given: str) -> dict[str, str]:
+    return {"family": family, "given": given}
+
+
+def article(key: str, year: int, *authors: dict[str, str]) -> dict[str, Any]:
+    return {"id": key, "type": "article-journal", "title": key, "author": list(authors),
+            "issued": {"date-parts": [[year]]}}
+
+
+SMITHS = [article("jane", 2019, person("Smith", "Jane")),
+          article("john-a", 2019, person("Smith", "John A."), person("Lee", "Ann")),
+          article("john-b", 2019, person("Smith", "John A."), person("Lee", "Ann"))]
+
+
+def test_every_cite_of_an_ambiguous_name_is_expanded() -> None:
+    # primary-name-with-initials (APA) and primary-name (APSA): John A. Smith is
+    # expanded in every cite, also in the ones only a year-suffix tells apart, and
+    # to initials, which are enough ("J." and "J. A.").
+    clusters = [[{"id": "jane"}, {"id": "john-b"}], [{"id": "john-a"}, {"id": "john-b"}]]
+    assert cites("apa", SMITHS, clusters) == [
+        "(J. Smith, 2019; J. A. Smith &amp; Lee, 2019b)",
+        "(J. A. Smith &amp; Lee, 2019a, 2019b)"]
+    assert cites("american-political-science-association", SMITHS, clusters) == [
+        "(J. Smith 2019; J. A. Smith and Lee 2019b)",
+        "(J. A. Smith and Lee 2019a, 2019b)"]
+
+
+TAYLORS = [article("a", 2016, person("Taylor", "Ann"), person("Moore", "Peter")),
+           article("b", 2016, person("Taylor", "Brian"), person("Moore", "Paul"))]
+
+
+def test_primary_name_expands_only_the_first_name() -> None:
+    # "P. Moore" would not tell them apart anyway: only the first name is expanded.
+    clusters = [[{"id": "a"}, {"id": "b"}]]
+    assert cites("apa", TAYLORS, clusters) == [
+        "(A. Taylor &amp; Moore, 2016; B. Taylor &amp; Moore, 2016)"]
+
+
+def test_by_cite_expands_names_one_at_a_time() -> None:
+    # by-cite (the default, ASA): the first name expanded tells them apart
+    clusters = [[{"id": "a"}, {"id": "b"}]]
+    assert cites("american-sociological-association", TAYLORS, clusters) == [
+        "(A. Taylor and Moore 2016; B. Taylor and Moore 2016)"]
+
+
+def test_primary_name_ignores_a_namesake_in_second_place() -> None:
+    items = [article("m", 2019, person("Müller", "Jürgen"), person("Schäfer", "Olaf")),
+             {"id": "ed", "type": "book", "title": "Ed", "issued": {"date-parts": [[2016]]},
+              "editor": [person("García", "Lucía"), person("Müller", "Hans")]}]
+    assert cites("apa", items, [[{"id": "m"}], [{"id": "ed"}]]) == [
+        "(Müller &amp; Schäfer, 2019)", "(García &amp; Müller, 2016)"]

@@ -306,7 +306,7 @@ class Processor:
             suffix_available = options.get("disambiguate-add-year-suffix") == "true"
             groups = [rest for group in groups for rest in self._add_names(group, suffix_available)]
         if groups and options.get("disambiguate-add-givenname") == "true":
-            groups = [rest for group in groups for rest in self._add_given_names(group)]
+            groups = [rest for group in groups for rest in self._add_given_names(group, rule)]
         if groups and options.get("disambiguate-add-year-suffix") == "true":
             rank = {key: n for n, key in enumerate(order)}
             for group in groups:  # with a date or without one ("n.d.-a", "n.d.-b")
@@ -343,34 +343,68 @@ class Processor:
         return self._ambiguous(left) if left else []
 
     def _expand_ambiguous_names(self, keys: list[str], rule: str) -> None:
-        """givenname-disambiguation-rule (all-names, primary-name, ...): the names of
-        different people who share a family name get initials (or given names)."""
+        """givenname-disambiguation-rule (all-names, primary-name, ...): in every cite,
+        each name shown (only the first with primary-name) that another person of
+        the document shares is given its initials, or its full given name when
+        the initials are shared too (not with "-with-initials")."""
         primary = rule.startswith("primary-name")
+        limit = 1 if rule.endswith("with-initials") else 2
+        shown = {key: [person for person in _persons(self.items[key])
+                       if person[0] < (1 if primary else self._names_shown(key))]
+                 for key in keys}
         people: dict[str, set[str]] = {}
         for key in keys:
-            for person in _persons(self.items[key], primary):
-                people.setdefault(person[0], set()).add(person[1])
-        shared = {family for family, given in people.items() if len(given) > 1}
-        level = 1 if rule.endswith("with-initials") else 2
+            for _, family, given in shown[key]:
+                people.setdefault(family, set()).add(given)
         for key in keys:
-            if any(p[0] in shared for p in _persons(self.items[key], primary)):
-                needed = level if level == 1 or _initials_clash(people, shared) else 1
-                self._name_state[key] = replace(self._name_state.get(key, Variant()),
-                                                givenname=needed)
+            state = self._name_state.get(key, Variant())
+            for index, family, given in shown[key]:
+                others = people[family] - {given}
+                if others:
+                    clash = _initials(given) in {_initials(other) for other in others}
+                    state = state.with_given(index, limit if clash else 1)
+            if not state.is_base or key in self._name_state:
+                self._name_state[key] = state
 
-    def _add_given_names(self, group: list[str]) -> list[list[str]]:
-        """disambiguate-add-givenname: initials, then full given names."""
+    def _names_shown(self, key: str) -> int:
+        """How many names the cites of ``key`` show (disambiguate-add-names counted)."""
+        count = _name_count(self.items[key])
+        names = self._name_state.get(key, Variant()).names
+        if names is not None:
+            return min(names, count)
+        return base_names_shown(self.tree.getroot(), count)
+
+    def _add_given_names(self, group: list[str], rule: str) -> list[list[str]]:
+        """disambiguate-add-givenname: name by name (only the first with
+        primary-name), the names that differ between the ambiguous cites get
+        initials, then full given names, while cites stay ambiguous."""
+        saved = {key: self._name_state.get(key, Variant()) for key in group}
         left = list(group)
-        for level in (1, 2):
-            for key in left:
-                self._name_state[key] = replace(self._name_state.get(key, Variant()),
-                                                givenname=level)
-            left = [k for g in self._ambiguous(left) for k in g]
-            if not left:
-                return []
+        positions = 1 if rule.startswith("primary-name") else \
+            max(self._names_shown(key) for key in group)
+        limit = 1 if rule.endswith("with-initials") else 2
+        for index in range(positions):
+            for level in range(1, limit + 1):
+                people: dict[str, set[str]] = {}
+                for key in left:
+                    person = _person_at(self.items[key], index)
+                    if person is not None:
+                        people.setdefault(person[0], set()).add(person[1])
+                changed = False
+                for key in left:
+                    person = _person_at(self.items[key], index)
+                    state = self._name_state.get(key, Variant())
+                    if person is not None and len(people[person[0]]) > 1 \
+                            and state.given_level(index) < level:
+                        self._name_state[key] = state.with_given(index, level)
+                        changed = True
+                if changed:
+                    left = [k for g in self._ambiguous(left) for k in g]
+                    if not left:
+                        return []
         if len(left) == len(group):  # given names that did not help go back
             for key in left:
-                self._name_state[key] = replace(self._name_state[key], givenname=0)
+                self._name_state[key] = saved[key]
         return self._ambiguous(left)
 
     def _layout(self, key: str, subsequent: bool) -> tuple[Variant, Any]:
@@ -1050,24 +1084,30 @@ def _substitute_names(author: str, substitute: str, rule: str) -> str:
     return substitute
 
 
-def _persons(item: dict[str, Any], primary: bool) -> list[tuple[str, str]]:
-    """(family, given) of the item's first name variable (only its first name if primary)."""
+def _persons(item: dict[str, Any]) -> list[tuple[int, str, str]]:
+    """(place in the list, family, given) of each person of the item's first name
+    variable: its names with a family name; "J.J." and "J. J." are one given name."""
     for variable in _NAME_VARIABLES:
         names = item.get(variable)
         if names:
-            people = [(" ".join(filter(None, (n.get("non-dropping-particle"), n["family"]))),
-                       re.sub(r"[\s.]", "", n.get("given", ""))) for n in names if n.get("family")]
-            return people[:1] if primary else people
+            return [(n, " ".join(filter(None, (name.get("non-dropping-particle"),
+                                               name["family"]))),
+                     " ".join(w for w in re.split(r"[\s.]+", str(name.get("given", ""))) if w))
+                    for n, name in enumerate(names) if name.get("family")]
     return []
 
 
-def _initials_clash(people: dict[str, set[str]], shared: set[str]) -> bool:
-    """True when initials would not tell two people with the same family name apart."""
-    for family in shared:
-        initials = [re.sub(r"[^A-Z]", "", given.title()) for given in people[family]]
-        if len(set(initials)) < len(initials):
-            return True
-    return False
+def _person_at(item: dict[str, Any], index: int) -> tuple[str, str] | None:
+    """(family, given) of the name at ``index`` of the item's first name variable."""
+    for place, family, given in _persons(item):
+        if place == index:
+            return family, given
+    return None
+
+
+def _initials(given: str) -> str:
+    """The initials of a given name: "John A." and "J. A." give "JA", "Jane" "J"."""
+    return "".join(word[0].upper() for word in re.split(r"[\s.\-]+", given) if word)
 
 
 def _name_count(item: dict[str, Any]) -> int:
