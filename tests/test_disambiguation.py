@@ -132,3 +132,20 @@ def test_primary_name_ignores_a_namesake_in_second_place() -> None:
               "editor": [person("García", "Lucía"), person("Müller", "Hans")]}]
     assert cites("apa", items, [[{"id": "m"}], [{"id": "ed"}]]) == [
         "(Müller &amp; Schäfer, 2019)", "(García &amp; Müller, 2016)"]
+
+
+# -- the order of cites tied on the citation's sort keys -----------------------------------
+
+KIMS = [article("urban", 2020, person("Kim", "Min-jun")),
+        article("green", 2020, person("Kim", "Min-jun")),
+        article("cooling", 2020, person("Kim", "Min-jun"))]
+
+
+def test_tied_cites_keep_the_order_they_are_written_in() -> None:
+    # CSL 1.0.2, Sorting: cites are sorted by the keys; cites the keys leave tied
+    # (APA: author, then date) stay as written; the year-suffixes follow the
+    # bibliography (by title: cooling a, green b, urban c).
+    clusters = [[{"id": "urban"}, {"id": "green"}, {"id": "cooling"}],
+                [{"id": "green"}, {"id": "cooling"}, {"id": "urban"}]]
+    assert cites("apa", KIMS, clusters) == ["(Kim, 2020c, 2020b, 2020a)",
+                                            "(Kim, 2020b, 2020a, 2020c)"]

@@ -484,7 +484,7 @@ class Processor:
         items = list(citation.cites)
         # Every citation gets its note number (see _History); positions read it.
         citation["note_index"] = self._history.note(citation)
-        if self._citation_sort is not None and len(items) > 1:  # ties keep bibliography order
+        if self._citation_sort is not None and len(items) > 1:  # ties keep the citing order
             self._show_history([item.key for item in items])
             items = [item for group in _affix_groups(items, self.affix_groups)
                      for item in self._sorted(group, layout)]
@@ -532,8 +532,7 @@ class Processor:
         """A group of cites in the style's order, its fixed head and tail kept in place."""
         head, middle, tail = group
         if len(middle) > 1 and self._citation_sort is not None:
-            middle = sorted(middle, key=lambda item: self._positions[item.key])
-            middle = self._citation_sort.sort(middle, layout)
+            middle = self._citation_sort.sort(middle, layout)  # stable: ties keep their order
         return [*head, *middle, *tail]
 
     def _note_numbers(self, bib: CitationStylesBibliography, key: str, note: int) -> None:
