@@ -1303,10 +1303,23 @@ class Name(model.Name):
         part = self._name_part(which)
         return part.wrap(text) if part is not None else text
 
+    def _given_level(self, index: int) -> int:
+        """How far disambiguation expands the name at ``index`` (see variants.py):
+        0 as the style says, 1 its long form (initials, if the style sets
+        initialize-with), 2 its full given name."""
+        levels = self.__dict__.get("_given_levels")
+        if levels is None:
+            levels = tuple(int(n) for n in (self.get("builder-givenname") or "").split())
+            self.__dict__["_given_levels"] = levels
+        return levels[index] if index < len(levels) else 0
+
     def _one(self, name, index, option, context, sorting=False):  # type: ignore[no-untyped-def]
         """One name as (text, inverted); ``sorting``: for a sort key."""
         parts = _parts_of(name)
         form = option("form")
+        level = 0 if sorting else self._given_level(index)
+        if level and form == "short":
+            form = "long"
         if "literal" in parts:
             return self._block("family", [(parts["literal"], "family")]), False
         given, family = parts["given"], parts["family"]
@@ -1328,7 +1341,7 @@ class Name(model.Name):
                 return family_text + option("sort-separator") + self._block(
                     "given", [(ndp, "family")]), False
             return self._block("family", [(ndp, "family"), (family, "family")]), False
-        mark = option("initialize-with")
+        mark = option("initialize-with") if level < 2 else None
         if given and mark is not None:
             given = self.initialize(given, mark, context)
         order = option("name-as-sort-order")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import os
 import re
 import string
 import unicodedata
@@ -44,7 +45,7 @@ from lxml import etree
 from ..processes import FromBothEnds, can_fork
 from . import elements, markup, quotes
 from .collapse import Piece, join_cites
-from .dates import normalise_dates
+from .dates import DATE_VARIABLES, normalise_dates
 from .variants import ALL_NAMES, Variant, base_names_shown, has_subsequent_et_al, make_variant
 
 log = logging.getLogger(__name__)
@@ -305,13 +306,12 @@ class Processor:
             suffix_available = options.get("disambiguate-add-year-suffix") == "true"
             groups = [rest for group in groups for rest in self._add_names(group, suffix_available)]
         if groups and options.get("disambiguate-add-givenname") == "true":
-            groups = [rest for group in groups for rest in self._add_given_names(group)]
+            groups = [rest for group in groups for rest in self._add_given_names(group, rule)]
         if groups and options.get("disambiguate-add-year-suffix") == "true":
             rank = {key: n for n, key in enumerate(order)}
-            for group in groups:
-                if all(_has_date(self.items[k]) for k in group):
-                    for n, key in enumerate(sorted(group, key=rank.__getitem__)):
-                        self._set_field(key, "year-suffix", _letters(n))
+            for group in groups:  # with a date or without one ("n.d.-a", "n.d.-b")
+                for n, key in enumerate(sorted(group, key=rank.__getitem__)):
+                    self._set_field(key, "year-suffix", _letters(n))
             groups = self._ambiguous(order)
         for group in groups:  # what is left: <if disambiguate="true">
             for key in group:
@@ -343,34 +343,68 @@ class Processor:
         return self._ambiguous(left) if left else []
 
     def _expand_ambiguous_names(self, keys: list[str], rule: str) -> None:
-        """givenname-disambiguation-rule (all-names, primary-name, ...): the names of
-        different people who share a family name get initials (or given names)."""
+        """givenname-disambiguation-rule (all-names, primary-name, ...): in every cite,
+        each name shown (only the first with primary-name) that another person of
+        the document shares is given its initials, or its full given name when
+        the initials are shared too (not with "-with-initials")."""
         primary = rule.startswith("primary-name")
+        limit = 1 if rule.endswith("with-initials") else 2
+        shown = {key: [person for person in _persons(self.items[key])
+                       if person[0] < (1 if primary else self._names_shown(key))]
+                 for key in keys}
         people: dict[str, set[str]] = {}
         for key in keys:
-            for person in _persons(self.items[key], primary):
-                people.setdefault(person[0], set()).add(person[1])
-        shared = {family for family, given in people.items() if len(given) > 1}
-        level = 1 if rule.endswith("with-initials") else 2
+            for _, family, given in shown[key]:
+                people.setdefault(family, set()).add(given)
         for key in keys:
-            if any(p[0] in shared for p in _persons(self.items[key], primary)):
-                needed = level if level == 1 or _initials_clash(people, shared) else 1
-                self._name_state[key] = replace(self._name_state.get(key, Variant()),
-                                                givenname=needed)
+            state = self._name_state.get(key, Variant())
+            for index, family, given in shown[key]:
+                others = people[family] - {given}
+                if others:
+                    clash = _initials(given) in {_initials(other) for other in others}
+                    state = state.with_given(index, limit if clash else 1)
+            if not state.is_base or key in self._name_state:
+                self._name_state[key] = state
 
-    def _add_given_names(self, group: list[str]) -> list[list[str]]:
-        """disambiguate-add-givenname: initials, then full given names."""
+    def _names_shown(self, key: str) -> int:
+        """How many names the cites of ``key`` show (disambiguate-add-names counted)."""
+        count = _name_count(self.items[key])
+        names = self._name_state.get(key, Variant()).names
+        if names is not None:
+            return min(names, count)
+        return base_names_shown(self.tree.getroot(), count)
+
+    def _add_given_names(self, group: list[str], rule: str) -> list[list[str]]:
+        """disambiguate-add-givenname: name by name (only the first with
+        primary-name), the names that differ between the ambiguous cites get
+        initials, then full given names, while cites stay ambiguous."""
+        saved = {key: self._name_state.get(key, Variant()) for key in group}
         left = list(group)
-        for level in (1, 2):
-            for key in left:
-                self._name_state[key] = replace(self._name_state.get(key, Variant()),
-                                                givenname=level)
-            left = [k for g in self._ambiguous(left) for k in g]
-            if not left:
-                return []
+        positions = 1 if rule.startswith("primary-name") else \
+            max(self._names_shown(key) for key in group)
+        limit = 1 if rule.endswith("with-initials") else 2
+        for index in range(positions):
+            for level in range(1, limit + 1):
+                people: dict[str, set[str]] = {}
+                for key in left:
+                    person = _person_at(self.items[key], index)
+                    if person is not None:
+                        people.setdefault(person[0], set()).add(person[1])
+                changed = False
+                for key in left:
+                    person = _person_at(self.items[key], index)
+                    state = self._name_state.get(key, Variant())
+                    if person is not None and len(people[person[0]]) > 1 \
+                            and state.given_level(index) < level:
+                        self._name_state[key] = state.with_given(index, level)
+                        changed = True
+                if changed:
+                    left = [k for g in self._ambiguous(left) for k in g]
+                    if not left:
+                        return []
         if len(left) == len(group):  # given names that did not help go back
             for key in left:
-                self._name_state[key] = replace(self._name_state[key], givenname=0)
+                self._name_state[key] = saved[key]
         return self._ambiguous(left)
 
     def _layout(self, key: str, subsequent: bool) -> tuple[Variant, Any]:
@@ -450,7 +484,7 @@ class Processor:
         items = list(citation.cites)
         # Every citation gets its note number (see _History); positions read it.
         citation["note_index"] = self._history.note(citation)
-        if self._citation_sort is not None and len(items) > 1:  # ties keep bibliography order
+        if self._citation_sort is not None and len(items) > 1:  # ties keep the citing order
             self._show_history([item.key for item in items])
             items = [item for group in _affix_groups(items, self.affix_groups)
                      for item in self._sorted(group, layout)]
@@ -498,8 +532,7 @@ class Processor:
         """A group of cites in the style's order, its fixed head and tail kept in place."""
         head, middle, tail = group
         if len(middle) > 1 and self._citation_sort is not None:
-            middle = sorted(middle, key=lambda item: self._positions[item.key])
-            middle = self._citation_sort.sort(middle, layout)
+            middle = self._citation_sort.sort(middle, layout)  # stable: ties keep their order
         return [*head, *middle, *tail]
 
     def _note_numbers(self, bib: CitationStylesBibliography, key: str, note: int) -> None:
@@ -545,7 +578,7 @@ class Processor:
         return str(item.get("prefix", "")) + text + str(item.get("suffix", ""))
 
     def _render_job(self, layout: Any, item: CitationItem, marked: Any, cites: list[Any] | None,
-                    first_note: str | None) -> str | None:
+                    first_note: str | None, implied: bool = True) -> str | None:
         """One cite through ``layout``: its item's data replaced by ``marked`` (see
         _marked) if given, else with ``first_note`` as its first-reference-note-number;
         ``cites``, the cites before it that position tests read."""
@@ -574,8 +607,15 @@ class Processor:
         if output is None:
             return None
         text = _flatten(output)
-        if self.implicit_year_suffix:
-            text = _implied_suffix(text, self.items[item.cite.id])
+        data = self.items[item.cite.id]
+        if implied and self.implicit_year_suffix and data.get("year-suffix"):
+            def shifted(changed: dict[str, Any]) -> str:
+                if marked is not None:
+                    _mark_author(changed)
+                again = self._render_job(layout, item, _Source([changed])[item.key],
+                                         cites, first_note, implied=False)
+                return again or ""
+            text = _implied_suffix(text, data, shifted)
         return text
 
     def _marked(self, key: str, cache: dict[str, Any]) -> Any:
@@ -670,12 +710,33 @@ class Processor:
             source[item.key] = saved
         return _flatten(rendered[0]) if rendered else None
 
+    def _entry_with(self, data: dict[str, Any], number: int) -> str:
+        """The entry of ``data`` (an item's data, changed), numbered ``number``."""
+        key = str(data["id"])
+        bib = self._bibliography(self.items)
+        bib.fixed_number = number
+        item = _Item(key)
+        citation = Citation([item])
+        object.__setattr__(item, "citation", citation)  # see _Item
+        bib.register(citation)
+        source = bib.source
+        saved = source[key]
+        source[key] = _Source([data])[key]
+        try:
+            rendered = self.style.render_bibliography([item])
+        finally:
+            source[key] = saved
+        return _flatten(rendered[0]) if rendered else ""
+
     def _finish_bibliography(self, made: list[_Entry]) -> list[tuple[str, str]]:
         rendered = [entry for entry in made if entry[1] is not None]
         keys = [self._external[key] for key, _, _ in rendered]
         entries = [str(text) for _, text, _ in rendered]
         if self.implicit_year_suffix:
-            entries = [_implied_suffix(e, self.items[k])
+            numbers = {key: n + 1 for n, (key, _, _) in enumerate(made)}
+            entries = [_implied_suffix(e, self.items[k], functools.partial(
+                           self._entry_with, number=numbers[self._internal[k]]))
+                       if self.items[k].get("year-suffix") else e
                        for e, k in zip(entries, keys, strict=True)]
         if self.bib_options.get("subsequent-author-substitute") is not None:
             entries = self._substitute_authors(entries, [marked for _, _, marked in rendered])
@@ -737,6 +798,7 @@ class _Bibliography(CitationStylesBibliography):
         super().__init__(*args, **kwargs)
         self._registered: set[str] = set()
         self._numbers: tuple[list[str], int, dict[str, int]] | None = None
+        self.fixed_number: int | None = None  # every item's number, if set
 
     def register(self, citation: Citation, callback: Any = None) -> None:
         citation.bibliography = self
@@ -752,6 +814,8 @@ class _Bibliography(CitationStylesBibliography):
 
     def number(self, key: str) -> int:
         """``keys.index(key) + 1``; ``keys`` is replaced (not changed) when sorted."""
+        if self.fixed_number is not None:
+            return self.fixed_number
         keys = self.keys
         if self._numbers is None or self._numbers[0] is not keys or self._numbers[1] != len(keys):
             numbers: dict[str, int] = {}
@@ -947,10 +1011,6 @@ def _prepare(item: dict[str, Any], internal_id: str, context: quotes.QuoteContex
     return prepared
 
 
-def _has_date(item: dict[str, Any]) -> bool:
-    return "issued" in item
-
-
 def _capitalize_term(text: str, locale: str) -> str:
     """A note that starts with a term ("ibid.") starts with a capital (CSL 1.0.2)."""
     visible = re.match(r"((?:<[^>]+>|[\ue000-\ue4ff])*)(\w+)", text)
@@ -973,12 +1033,49 @@ def _starting_terms(locale: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _implied_suffix(text: str, item: dict[str, Any]) -> str:
-    """The year-suffix after the first rendered year, for styles that never print it."""
-    suffix, year = item.get("year-suffix"), _year(item)
-    if not suffix or not year:
+def _implied_suffix(text: str, item: dict[str, Any], render: Callable[[dict[str, Any]], str]
+                    ) -> str:
+    """The year-suffix of a style that never prints it: "If [...] year-suffix [is]
+    not rendered [...] it is appended to the first rendered date" (CSL 1.0.2,
+    Disambiguation), "3.14.23a", the access date of an item without one issued.
+    ``render`` renders the item's data given: rendered with the digits of every
+    date's year changed, it first differs from ``text`` at the first year rendered;
+    no date rendered, no suffix."""
+    suffix = item.get("year-suffix")
+    if not suffix:
         return text
-    return re.sub(rf"(?<!\d){year}(?![\d\w])", year + suffix, text, count=1)
+    other = render(_shifted_years(item))
+    start = len(os.path.commonprefix([text, other]))
+    if start == len(text) or not text[start].isdigit():
+        return text
+    end = start
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    return text[:end] + str(suffix) + text[end:]
+
+
+_SHIFT = str.maketrans("0123456789", "5678901234")
+
+
+def _shifted_years(item: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``item`` whose dates' years have every digit changed (2023: 7578)."""
+    changed = dict(item)
+    for variable in DATE_VARIABLES:
+        value = item.get(variable)
+        if isinstance(value, dict) and isinstance(value.get("date-parts"), list):
+            changed[variable] = {**value, "date-parts": [
+                [_shifted(part[0]), *part[1:]] if part else part
+                for part in value["date-parts"]]}
+    return changed
+
+
+def _shifted(year: Any) -> Any:
+    try:
+        number = int(year)
+    except (TypeError, ValueError):
+        return year
+    shifted = int(str(abs(number)).translate(_SHIFT))
+    return -shifted if number < 0 else shifted
 
 
 def _substitute_names(author: str, substitute: str, rule: str) -> str:
@@ -988,24 +1085,30 @@ def _substitute_names(author: str, substitute: str, rule: str) -> str:
     return substitute
 
 
-def _persons(item: dict[str, Any], primary: bool) -> list[tuple[str, str]]:
-    """(family, given) of the item's first name variable (only its first name if primary)."""
+def _persons(item: dict[str, Any]) -> list[tuple[int, str, str]]:
+    """(place in the list, family, given) of each person of the item's first name
+    variable: its names with a family name; "J.J." and "J. J." are one given name."""
     for variable in _NAME_VARIABLES:
         names = item.get(variable)
         if names:
-            people = [(" ".join(filter(None, (n.get("non-dropping-particle"), n["family"]))),
-                       re.sub(r"[\s.]", "", n.get("given", ""))) for n in names if n.get("family")]
-            return people[:1] if primary else people
+            return [(n, " ".join(filter(None, (name.get("non-dropping-particle"),
+                                               name["family"]))),
+                     " ".join(w for w in re.split(r"[\s.]+", str(name.get("given", ""))) if w))
+                    for n, name in enumerate(names) if name.get("family")]
     return []
 
 
-def _initials_clash(people: dict[str, set[str]], shared: set[str]) -> bool:
-    """True when initials would not tell two people with the same family name apart."""
-    for family in shared:
-        initials = [re.sub(r"[^A-Z]", "", given.title()) for given in people[family]]
-        if len(set(initials)) < len(initials):
-            return True
-    return False
+def _person_at(item: dict[str, Any], index: int) -> tuple[str, str] | None:
+    """(family, given) of the name at ``index`` of the item's first name variable."""
+    for place, family, given in _persons(item):
+        if place == index:
+            return family, given
+    return None
+
+
+def _initials(given: str) -> str:
+    """The initials of a given name: "John A." and "J. A." give "JA", "Jane" "J"."""
+    return "".join(word[0].upper() for word in re.split(r"[\s.\-]+", given) if word)
 
 
 def _name_count(item: dict[str, Any]) -> int:

@@ -9,7 +9,7 @@ with those options changed; the engine renders a cite with the variant it needs.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
@@ -20,12 +20,25 @@ ALL_NAMES = 10_000
 @dataclass(frozen=True)
 class Variant:
     names: int | None = None  # et-al-use-first to force, None = as the style says
-    givenname: int = 0  # 0 as the style says, 1 initials (long form), 2 full given names
+    # for each name of the cite, by its place in the list: 0 as the style says,
+    # 1 initials (long form), 2 full given names; names after the last: 0
+    givenname: tuple[int, ...] = ()
     subsequent: bool = False  # use et-al-subsequent-min/use-first
 
     @property
     def is_base(self) -> bool:
-        return self.names is None and self.givenname == 0 and not self.subsequent
+        return self.names is None and not any(self.givenname) and not self.subsequent
+
+    def with_given(self, index: int, level: int) -> Variant:
+        """This variant with the name at ``index`` expanded to ``level``."""
+        levels = list(self.givenname) + [0] * (index + 1 - len(self.givenname))
+        levels[index] = level
+        while levels and not levels[-1]:
+            levels.pop()
+        return replace(self, givenname=tuple(levels))
+
+    def given_level(self, index: int) -> int:
+        return self.givenname[index] if index < len(self.givenname) else 0
 
 
 def has_subsequent_et_al(root: etree._Element) -> bool:
@@ -61,7 +74,7 @@ def make_variant(tree: etree._ElementTree, variant: Variant) -> bytes:
                 citation.set(f"et-al-{option}", value)
     if variant.names is not None:
         _force_names(root, citation, variant.names)
-    if variant.givenname:
+    if any(variant.givenname):
         _expand_given_names(root, variant.givenname)
     return etree.tostring(root, encoding="utf-8")
 
@@ -76,9 +89,13 @@ def _force_names(root: etree._Element, citation: etree._Element, names: int) -> 
             element.set("et-al-min", str(ALL_NAMES))
 
 
-def _expand_given_names(root: etree._Element, level: int) -> None:
+# The attribute of cs:name a variant gives the levels in (read by elements.Name).
+GIVENNAME_ATTRIBUTE = "builder-givenname"
+
+
+def _expand_given_names(root: etree._Element, levels: tuple[int, ...]) -> None:
+    """Each name of a cite shown with its given name at its level: CSL 1.0.2,
+    disambiguate-add-givenname expands names one by one, not the whole list."""
+    value = " ".join(str(level) for level in levels)
     for name in root.iter(f"{CSL}name"):
-        if name.get("form") == "short":
-            del name.attrib["form"]
-        if level >= 2 and name.get("initialize-with") is not None:
-            del name.attrib["initialize-with"]
+        name.set(GIVENNAME_ATTRIBUTE, value)
