@@ -18,8 +18,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.external,
                                  reason="../shared/realworld is absent")]
 
 # The measured share of altpeter's entries identical to pandoc's (the target is
-# 95 %): 108 entries differ by a doubled period before the URL (docs/realworld.md).
-ALTPETER_ENTRY_FLOOR = 59 / 173
+# 95 %): the 16 others differ by a comma after a title ending in "?" inside the quotes,
+# which the CSL suite (citeproc-js) keeps and pandoc drops (docs/realworld.md).
+ALTPETER_ENTRY_FLOOR = 157 / 173
 
 
 @pytest.fixture(scope="module")

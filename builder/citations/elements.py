@@ -363,8 +363,10 @@ _ROMAN = re.compile(r"[ivxlcdm]+|[IVXLCDM]+")
 
 
 def _numeric_token(token: str) -> bool:
-    """A number, with letters around it ("2b", "L2d", "123N110") or roman ("xiv")."""
-    return bool(re.fullmatch(r"[^\W_]*\d[^\W_]*", token) or _ROMAN.fullmatch(token))
+    """A number, with letters around it ("2b", "L2d", "123N110"), dotted ("B.1.3", "2.0":
+    one number, so "nos. B.1.3, B.1.4" is plural) or roman ("xiv")."""
+    return bool(re.fullmatch(r"(?:[^\W_]+\.)*[^\W_]*\d[^\W_]*(?:\.[^\W_]+)*", token)
+                or _ROMAN.fullmatch(token))
 
 
 def _tokens(value: object) -> tuple[list[str], list[str]]:

@@ -451,7 +451,7 @@ _SPACED_SEAM = re.compile(  # a mark, (tags,) spaces, (tags,) a mark: "2021. . h
 
 def _merge_spaced(match: re.Match[str]) -> str:
     left, before, spaces, after, right, space = match.groups()
-    if _merge(left, right) != "L":
+    if left != right:  # (as Pandoc: "2019; : 12" stays, "2003. . Penguin" merges)
         return match.group(0)
     return left + before + spaces + after
 
@@ -462,8 +462,8 @@ def _merge_punctuation(text: str) -> str:
     Marks kept apart by :data:`KEEP` (a field's own ``...``) or by a
     quotation mark are left alone.  Two marks with only spaces between them, where
     one affix ends as the next begins (a group's ``suffix=". "`` after another's), merge
-    the same way, with the second mark's space: "2021. . https" is "2021. https", as in
-    Pandoc and citeproc-js.
+    when they are the same mark, with the second mark's space: "2021. . https" is "2021.
+    https", as in Pandoc (citeproc-js keeps both; "2019; : 12" stays in both).
     """
     if sum(text.count(c) for c in _PUNCTUATION) < 2:
         return text
