@@ -323,6 +323,7 @@ def citation_plugin(md: MarkdownIt) -> None:
     md.core.ruler.after("raw_html_resources", "raw_html_depth", _raw_html_depth)
     md.core.ruler.after("raw_html_depth", "notes_after_punctuation", _notes_after_punctuation)
     md.core.ruler.after("block", "block_depth", _block_depth)
+    md.core.ruler.after("inline", "inline_depth", _inline_depth)
 
 
 # How deep blockquotes, lists and divs may nest (markdown-it-py's maxNesting: deeper, it
@@ -346,6 +347,25 @@ def _block_depth(state: StateCore) -> None:
                 hint="nest them less deeply"))
             state.tokens[:] = [t for t in state.tokens if t.level < limit - 1]
             return
+
+
+def _inline_depth(state: StateCore) -> None:
+    """Emphasis, links and spans nested past :data:`MAX_NESTING` are an error at their
+    block's line (markdown-it-py pairs ``*`` delimiters without a limit: 10,000 of them
+    nest 5,000 deep); the block's inlines are dropped, as the build stops there."""
+    limit = state.md.options["maxNesting"]
+    for token in state.tokens:
+        depth = deepest = 0
+        for child in token.children or ():
+            depth += child.nesting
+            deepest = max(deepest, depth)
+        if deepest > limit:
+            source = state.env.get("source")
+            line = token.map[0] + source.first_line if source and token.map else None
+            state.env.setdefault("errors", []).append(BuildError(
+                f"inline formatting nested more than {limit} deep (emphasis, links, spans)",
+                source.path if source else None, line, hint="nest it less deeply"))
+            token.children = []
 
 
 # What one chapter may hold.  Each token and note is kept in memory through the build (a

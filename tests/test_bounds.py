@@ -316,3 +316,13 @@ def test_blocks_nested_past_the_limit_are_an_error(tmp_path: Path) -> None:
         "book/a.md:7: error: blocks nested more than 100 deep (blockquotes, lists, divs) "
         "(hint: nest them less deeply)")
     assert_dist_unchanged(root)
+
+
+@cli
+def test_emphasis_nested_past_the_limit_is_an_error(tmp_path: Path) -> None:
+    """10,000 ``*`` on each side nest 5,000 deep: a RecursionError once, now one line."""
+    root = project(tmp_path, "*" * 10_000 + "deep" + "*" * 10_000 + "\n")
+    assert error_line(build(root)) == (
+        "book/a.md:5: error: inline formatting nested more than 100 deep (emphasis, links, "
+        "spans) (hint: nest it less deeply)")
+    assert_dist_unchanged(root)
