@@ -303,8 +303,8 @@ class Processor:
             self._expand_ambiguous_names(order, rule)
         groups = self._ambiguous(order)
         if groups and options.get("disambiguate-add-names") == "true":
-            suffix_available = options.get("disambiguate-add-year-suffix") == "true"
-            groups = [rest for group in groups for rest in self._add_names(group, suffix_available)]
+            given = rule if options.get("disambiguate-add-givenname") == "true" else None
+            groups = [rest for group in groups for rest in self._add_names(group, order, given)]
         if groups and options.get("disambiguate-add-givenname") == "true":
             groups = [rest for group in groups for rest in self._add_given_names(group, rule)]
         if groups and options.get("disambiguate-add-year-suffix") == "true":
@@ -325,21 +325,34 @@ class Processor:
             groups.setdefault(markup.plain(text), []).append(key)
         return [g for g in groups.values() if len(g) > 1]
 
-    def _add_names(self, group: list[str], suffix_available: bool) -> list[list[str]]:
-        """disambiguate-add-names: one more name at a time, while it helps."""
+    def _add_names(self, group: list[str], order: list[str],
+                   rule: str | None) -> list[list[str]]:
+        """disambiguate-add-names: one more name at a time, while it helps; with
+        disambiguate-add-givenname (``rule``), each count of names is also tried with
+        given names expanded (CSL 1.0.2).  Cites still ambiguous at the end keep the
+        names (and given names) of the last step that told some of them apart."""
         counts = {k: _name_count(self.items[k]) for k in group}
         start = min(base_names_shown(self.tree.getroot(), counts[k]) for k in group)
+        kept = {key: self._name_state.get(key, Variant()) for key in group}
         left = list(group)
         for shown in range(start + 1, max(counts.values()) + 1):
             for key in left:
                 self._name_state[key] = replace(self._name_state.get(key, Variant()),
                                                 names=ALL_NAMES if shown >= counts[key] else shown)
-            left = [k for g in self._ambiguous(left) for k in g]
+            groups = self._ambiguous(left)
+            if groups and rule is not None:
+                if rule != "by-cite":  # the names now shown are expanded as the rule says
+                    self._expand_ambiguous_names(order, rule)
+                    groups = self._ambiguous(left)
+                groups = [rest for g in groups for rest in self._add_given_names(g, rule)]
+            now = [k for g in groups for k in g]
+            if len(now) < len(left):
+                kept.update((key, self._name_state.get(key, Variant())) for key in now)
+            left = now
             if not left:
                 return []
-        if suffix_available or len(left) == len(group):  # names that did not help go back
-            for key in left:
-                self._name_state[key] = replace(self._name_state.get(key, Variant()), names=None)
+        for key in left:
+            self._name_state[key] = kept[key]
         return self._ambiguous(left) if left else []
 
     def _expand_ambiguous_names(self, keys: list[str], rule: str) -> None:
