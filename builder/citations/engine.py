@@ -43,7 +43,7 @@ from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
 from ..processes import FromBothEnds, can_fork
-from . import elements, markup, quotes
+from . import elements, labels, markup, quotes
 from .collapse import Piece, join_cites
 from .dates import DATE_VARIABLES, normalise_dates
 from .variants import ALL_NAMES, Variant, base_names_shown, has_subsequent_et_al, make_variant
@@ -111,6 +111,14 @@ class Processor:
         self._external = {v: k for k, v in self._internal.items()}
         self.items = {key: _prepare(item, self._internal[key], self.quotes) for key, item in
                       zip(self.ids, items, strict=True)}
+        # A style that prints citation-label: items without one get one made, and
+        # the year-suffix of a style that does not print it goes after the label.
+        self._labels: dict[str, str] = {}
+        if b'variable="citation-label"' in style_xml:
+            for key, item in self.items.items():
+                label = item.get("citation-label") or labels.citation_label(item)
+                if label:
+                    self._labels[key] = item["citation-label"] = str(label)
         self.bib_options = self._options("bibliography")
         self.cite_options = self._options("citation")
         self._mark_first_field()
@@ -145,6 +153,8 @@ class Processor:
         self._near_note = _int_or_none(root.find(f"{{{CSL_NS}}}citation"), "near-note-distance")
         # A style that never prints year-suffix still gets it, after the first year.
         self.implicit_year_suffix = b'variable="year-suffix"' not in style_xml
+        self._label_suffix = self.implicit_year_suffix and bool(self._labels)
+        self.implicit_year_suffix = self.implicit_year_suffix and not self._labels
         self._reads_first_note = b"first-reference-note-number" in style_xml
         # Names whose first family names differ never render alike (see _name_key),
         # unless a style counts names or shows none of them.
@@ -220,6 +230,8 @@ class Processor:
     def _set_field(self, key: str, field_name: str, value: str) -> None:
         """Change one field of an item, in the data and in its parsed form."""
         self.items[key][field_name] = value
+        if field_name == "year-suffix" and self._label_suffix and key in self._labels:
+            self.items[key]["citation-label"] = self._labels[key] + value
         internal = self._internal[key]
         self._versions[internal] = self._versions.get(internal, 0) + 1  # its renderings are old
         if self._source is not None:
