@@ -65,3 +65,20 @@ def test_suppress_author_leaves_neither_its_small_caps_nor_its_delimiter() -> No
         "(2015, S. 17)")
     assert _din(items, [{"id": "m", "suppress-author": True, "prefix": "as Müller ",
                          "suffix": " argued"}]) == "(as Müller 2015 argued)"
+
+
+GROUPING = """<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+<info><id/><title/><updated>2024-01-01T00:00:00+00:00</updated></info>
+<macro name="author"><names variable="author"><name form="short"/></names></macro>
+<citation cite-group-delimiter=", "><sort><key variable="issued"/></sort>
+<layout delimiter="; "><group delimiter=" "><text macro="author"/>
+<date variable="issued" form="text" date-parts="year"/></group></layout></citation></style>"""
+
+
+def test_cite_group_delimiter_groups_cites_without_collapse() -> None:
+    """cite-group-delimiter alone groups an author's cites (CSL 1.0.2, Cite Grouping)."""
+    items = [{"id": f"k{year}", "type": "book", "title": str(year),
+              "author": [{"family": name, "given": "A."}], "issued": {"date-parts": [[year]]}}
+             for name, year in (("Aalto", 2001), ("Aalto", 2000), ("Banda", 1999))]
+    out = csl_engine(GROUPING, items, [[{"id": item["id"]} for item in items]], "citation")
+    assert out == "Banda 1999; Aalto 2000, Aalto 2001"

@@ -516,7 +516,8 @@ class Processor:
         # The author of a cite (found by rendering it again, its names marked) is needed
         # for its flags, and to collapse or group it with another cite of the same
         # author: one whose first name could render the same (see _name_key).
-        grouping = bool(self.cite_options.get("collapse")) and len(items) > 1
+        grouping = bool(self.cite_options.get("collapse")
+                        or self.cite_options.get("cite-group-delimiter")) and len(items) > 1
         if grouping and self._names_tell_apart:
             keys = [_name_key(self.items[item.cite.id]) for item in items]
             tally = Counter(keys)  # (keys.count for each: quadratic in the cites)
