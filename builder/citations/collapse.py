@@ -116,6 +116,7 @@ def _collapse_group(group: list[Piece], options: dict[str, str], delimiter: str,
     # name_CiteGroupDelimiterWithYearSuffixCollapse fixtures, citeproc-js)
     suffix_delimiter = options.get("year-suffix-delimiter",
                                    options.get("cite-group-delimiter", delimiter))
+    after_collapse = options.get("after-collapse-delimiter", delimiter)
     out = ""
     for n, block in enumerate(blocks):
         head = block[0].text if n == 0 else (block[0].rest if block[0].rest is not None
@@ -127,9 +128,11 @@ def _collapse_group(group: list[Piece], options: dict[str, str], delimiter: str,
             head, letters = _ranges(head, block[0].suffix or "", letters)
         if out:  # a cite with a locator or affixes ends the run of years
             # (after a locator the cite-group-delimiter too, unless the style sets an
-            # after-collapse-delimiter: "Knuth, 1997, p. 3, 1997, p. 4", as citeproc-js)
-            out += group_delimiter if blocks[n - 1][-1].plain else options.get(
-                "after-collapse-delimiter", group_delimiter)
+            # after-collapse-delimiter: "Knuth, 1997, p. 3, 1997, p. 4", as citeproc-js);
+            # after collapsed year-suffixes, the after-collapse-delimiter ("2000a, b; 2001")
+            previous = blocks[n - 1]
+            out += after_collapse if len(previous) > 1 else group_delimiter \
+                if previous[-1].plain else options.get("after-collapse-delimiter", group_delimiter)
         out += suffix_delimiter.join([head, *letters]) if letters else head
     return out
 

@@ -43,7 +43,7 @@ from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
 from ..processes import FromBothEnds, can_fork
-from . import elements, markup, quotes
+from . import elements, labels, markup, quotes
 from .collapse import Piece, join_cites
 from .dates import DATE_VARIABLES, normalise_dates
 from .variants import ALL_NAMES, Variant, base_names_shown, has_subsequent_et_al, make_variant
@@ -111,6 +111,14 @@ class Processor:
         self._external = {v: k for k, v in self._internal.items()}
         self.items = {key: _prepare(item, self._internal[key], self.quotes) for key, item in
                       zip(self.ids, items, strict=True)}
+        # A style that prints citation-label: items without one get one made, and
+        # the year-suffix of a style that does not print it goes after the label.
+        self._labels: dict[str, str] = {}
+        if b'variable="citation-label"' in style_xml:
+            for key, item in self.items.items():
+                label = item.get("citation-label") or labels.citation_label(item)
+                if label:
+                    self._labels[key] = item["citation-label"] = str(label)
         self.bib_options = self._options("bibliography")
         self.cite_options = self._options("citation")
         self._mark_first_field()
@@ -145,6 +153,8 @@ class Processor:
         self._near_note = _int_or_none(root.find(f"{{{CSL_NS}}}citation"), "near-note-distance")
         # A style that never prints year-suffix still gets it, after the first year.
         self.implicit_year_suffix = b'variable="year-suffix"' not in style_xml
+        self._label_suffix = self.implicit_year_suffix and bool(self._labels)
+        self.implicit_year_suffix = self.implicit_year_suffix and not self._labels
         self._reads_first_note = b"first-reference-note-number" in style_xml
         # Names whose first family names differ never render alike (see _name_key),
         # unless a style counts names or shows none of them.
@@ -220,6 +230,8 @@ class Processor:
     def _set_field(self, key: str, field_name: str, value: str) -> None:
         """Change one field of an item, in the data and in its parsed form."""
         self.items[key][field_name] = value
+        if field_name == "year-suffix" and self._label_suffix and key in self._labels:
+            self.items[key]["citation-label"] = self._labels[key] + value
         internal = self._internal[key]
         self._versions[internal] = self._versions.get(internal, 0) + 1  # its renderings are old
         if self._source is not None:
@@ -303,8 +315,8 @@ class Processor:
             self._expand_ambiguous_names(order, rule)
         groups = self._ambiguous(order)
         if groups and options.get("disambiguate-add-names") == "true":
-            suffix_available = options.get("disambiguate-add-year-suffix") == "true"
-            groups = [rest for group in groups for rest in self._add_names(group, suffix_available)]
+            given = rule if options.get("disambiguate-add-givenname") == "true" else None
+            groups = [rest for group in groups for rest in self._add_names(group, order, given)]
         if groups and options.get("disambiguate-add-givenname") == "true":
             groups = [rest for group in groups for rest in self._add_given_names(group, rule)]
         if groups and options.get("disambiguate-add-year-suffix") == "true":
@@ -325,21 +337,34 @@ class Processor:
             groups.setdefault(markup.plain(text), []).append(key)
         return [g for g in groups.values() if len(g) > 1]
 
-    def _add_names(self, group: list[str], suffix_available: bool) -> list[list[str]]:
-        """disambiguate-add-names: one more name at a time, while it helps."""
+    def _add_names(self, group: list[str], order: list[str],
+                   rule: str | None) -> list[list[str]]:
+        """disambiguate-add-names: one more name at a time, while it helps; with
+        disambiguate-add-givenname (``rule``), each count of names is also tried with
+        given names expanded (CSL 1.0.2).  Cites still ambiguous at the end keep the
+        names (and given names) of the last step that told some of them apart."""
         counts = {k: _name_count(self.items[k]) for k in group}
         start = min(base_names_shown(self.tree.getroot(), counts[k]) for k in group)
+        kept = {key: self._name_state.get(key, Variant()) for key in group}
         left = list(group)
         for shown in range(start + 1, max(counts.values()) + 1):
             for key in left:
                 self._name_state[key] = replace(self._name_state.get(key, Variant()),
                                                 names=ALL_NAMES if shown >= counts[key] else shown)
-            left = [k for g in self._ambiguous(left) for k in g]
+            groups = self._ambiguous(left)
+            if groups and rule is not None:
+                if rule != "by-cite":  # the names now shown are expanded as the rule says
+                    self._expand_ambiguous_names(order, rule)
+                    groups = self._ambiguous(left)
+                groups = [rest for g in groups for rest in self._add_given_names(g, rule)]
+            now = [k for g in groups for k in g]
+            if len(now) < len(left):
+                kept.update((key, self._name_state.get(key, Variant())) for key in now)
+            left = now
             if not left:
                 return []
-        if suffix_available or len(left) == len(group):  # names that did not help go back
-            for key in left:
-                self._name_state[key] = replace(self._name_state.get(key, Variant()), names=None)
+        for key in left:
+            self._name_state[key] = kept[key]
         return self._ambiguous(left) if left else []
 
     def _expand_ambiguous_names(self, keys: list[str], rule: str) -> None:
@@ -491,7 +516,8 @@ class Processor:
         # The author of a cite (found by rendering it again, its names marked) is needed
         # for its flags, and to collapse or group it with another cite of the same
         # author: one whose first name could render the same (see _name_key).
-        grouping = bool(self.cite_options.get("collapse")) and len(items) > 1
+        grouping = bool(self.cite_options.get("collapse")
+                        or self.cite_options.get("cite-group-delimiter")) and len(items) > 1
         if grouping and self._names_tell_apart:
             keys = [_name_key(self.items[item.cite.id]) for item in items]
             tally = Counter(keys)  # (keys.count for each: quadratic in the cites)
