@@ -99,6 +99,7 @@ def make_parser() -> MarkdownIt:
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
     md.block.ruler.before("paragraph", "line_block", _line_block)
     md.inline.ruler.before("link", "bracketed_span", _bracketed_span)
+    md.inline.ruler.before("link", "attributes", _attributes)
     md.use(citation_plugin)
     return md
 
@@ -232,6 +233,43 @@ def _bracketed_span(state: StateInline, silent: bool) -> bool:
     return True
 
 
+# What an attribute list ``{...}`` right after it belongs to (Pandoc; a labelled equation's
+# as pandoc-crossref reads it, a space between allowed).
+_TAKES_ATTRIBUTES = ("image", "link_close", "code_inline")
+_MATH = ("math_inline", "math_inline_double")
+_ATTRIBUTE_LIST = re.compile(r"""\{(?:[^{}"']|"[^"]*"|'[^']*')*\}""")
+_TRAILING_SPACE = re.compile(r"[ \t]*\Z")
+
+
+def _attributes(state: StateInline, silent: bool) -> bool:
+    """Pandoc's ``{#id .class key="a value"}`` after an image, a link or inline code (a
+    heading's or a table caption's at the end of its text): one token, read as it is
+    written, so that neither the smart quotes nor the dashes change what is inside.
+    ``builder.document`` attaches it to what it follows."""
+    src, start = state.src, state.pos
+    if src[start] != "{":
+        return False
+    match = _ATTRIBUTE_LIST.match(src, start, state.posMax)
+    if match is None or parse_attributes(match.group(0)[1:-1]) is None:
+        return False
+    previous = state.tokens[-1] if state.tokens else None
+    kind = previous.type if previous is not None else ""
+    pending = state.pending
+    after = (kind in _TAKES_ATTRIBUTES and not pending) or (
+        kind in _MATH and not pending.strip(" "))
+    trailing = state.env.get("_trailing_attributes") and _TRAILING_SPACE.match(
+        src, match.end(), state.posMax) is not None
+    if not (after or trailing):
+        return False
+    if not silent:
+        if after and pending:  # "$x$ {#eq:x}": the space between goes
+            state.pending = ""
+        token = state.push("attributes", "", 0)
+        token.content = match.group(0)
+    state.pos = match.end()
+    return True
+
+
 _DASHES = re.compile(r"-{2,}")
 
 
@@ -361,7 +399,7 @@ def _inline_with_note_context(state: StateCore) -> None:
     It stops at the block where the chapter passes :data:`MAX_TOKENS_PER_CHAPTER` tokens
     or :data:`MAX_NOTES_PER_CHAPTER` notes: an error there (the rest stays unparsed)."""
     in_note, tokens, definitions = False, len(state.tokens), 0
-    for token in state.tokens:
+    for at, token in enumerate(state.tokens):
         if token.type == "footnote_reference_open":
             in_note = True
             definitions += 1
@@ -373,6 +411,7 @@ def _inline_with_note_context(state: StateCore) -> None:
             if tokens > MAX_TOKENS_PER_CHAPTER:
                 return _too_much(state, token, "Markdown elements", MAX_TOKENS_PER_CHAPTER)
             state.env["_in_note"], state.env["_tokens_before"] = in_note, tokens
+            state.env["_trailing_attributes"] = _ends_in_attributes(state.tokens, at)
             token.children = token.children or []
             state.md.inline.parse(token.content, state.md, state.env, token.children)
             tokens += len(token.children)
@@ -381,6 +420,22 @@ def _inline_with_note_context(state: StateCore) -> None:
             if len(state.env.get("footnotes", {}).get("list", {})) > MAX_NOTES_PER_CHAPTER:
                 return _too_much(state, token, "notes", MAX_NOTES_PER_CHAPTER)
     state.env["_in_note"] = False
+    state.env["_trailing_attributes"] = False
+
+
+_CAPTION_START = re.compile(r"(?:Table)?:\s")
+
+
+def _ends_in_attributes(tokens: list[Token], at: int) -> bool:
+    """Whether the inline ``tokens[at]`` may end in an attribute list: a heading's, or a
+    table caption's (a paragraph ``: caption`` or ``Table: caption`` next to a table)."""
+    before = tokens[at - 1].type if at else ""
+    if before == "heading_open":
+        return True
+    if before != "paragraph_open" or not _CAPTION_START.match(tokens[at].content):
+        return False
+    return (at >= 2 and tokens[at - 2].type == "table_close") or (
+        at + 2 < len(tokens) and tokens[at + 2].type == "table_open")
 
 
 def _token_limit(state: StateInline, silent: bool) -> bool:

@@ -262,3 +262,23 @@ def test_raw_text_for_another_writer_is_left_out_with_a_warning(tmp_path: Path) 
     assert [re.sub(r"\s+", " ", lxml_html.tostring(e, encoding="unicode", with_tail=False))
             for e in tree.xpath('//section[@class="chapter"]/*')] == [
         "<p>Before after.</p>", "<p><b>bold</b> text.</p>"]
+
+
+def test_quoted_attribute_values_are_read_before_the_smart_quotes(tmp_path: Path) -> None:
+    """A value with a space (``short-caption="a b"``) keeps its list whole: the figure keeps
+    its id; the quotes and dashes inside a list stay as written, those around it are
+    typographic, and a list after emphasis is text (all as pandoc -t native reads them)."""
+    body = ('![A cap](flow.svg){#fig:q short-caption="Figure -- short caption"}\n\n'
+            '# T "x" {#sec:t k="a -- b"}\n\n'
+            '`x`{k="a b"} [l](u){k="c d"} *a*{k="g h"} {"hi there"}\n\n'
+            'See @fig:q and @sec:t.\n')
+    assert chapter(tmp_path, body) == [
+        '<figure id="fig:q"> <img src="book/flow.svg" alt="A cap" '
+        'data-short-caption="Figure -- short caption"> <figcaption>Figure 1: A cap'
+        '</figcaption> </figure>',
+        '<h1 id="sec:t" data-k="a -- b">T “x”</h1>',
+        '<p><code data-k="a b">x</code> <a href="u" data-k="c d">l</a> <em>a</em>'
+        '{k=“g h”} {“hi there”}</p>',
+        '<p>See fig.\u00a0<a href="#fig:q" class="cross-ref">1</a> and '
+        'sec.\u00a0<a href="#sec:t" class="cross-ref">1</a>.</p>',
+    ]

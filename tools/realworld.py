@@ -121,10 +121,6 @@ _ADAPTATIONS: list[tuple[str, re.Pattern[str], str]] = [
     # pandoc-crossref's table label: ": caption []{#tbl:x short-caption=...}".
     ("a table's label as an empty span ([]{#tbl:x}) in its caption",
      re.compile(r"\[\]\{(#tbl:[^\s}]+)[^}]*\}"), r"{\1}"),
-    # Smart quotes reach the attributes after an image before they are read: a quoted
-    # value with a space then spoils the whole list (the figure loses its id).
-    ("a quoted attribute value with a space after an image",
-     re.compile(r'(\]\([^)]*\)\{[^}]*?)\s*[\w-]+="[^"]* [^"]*"'), r"\1"),
     # amsmath's aligned and an operator of the thesis's LaTeX preamble.
     ("amsmath's aligned environment", re.compile(r"\{aligned\}"), "{align*}"),
     (r"\argmin (defined in the thesis's LaTeX preamble)", re.compile(r"\\argmin(?![A-Za-z])"),

@@ -160,7 +160,8 @@ class _Reader:
             text, found = split_trailing(children[-1].text)
             if found is not None:
                 attr = found
-                children[-1:] = [Str(text.rstrip())] if text.strip() else []
+                children[-1:] = [Str(text)]
+                children = list(_strip_end(tuple(children)))
         return Heading(int(opening.tag[1]), tuple(children), attr, self.line(opening))
 
     def list_block(self, tokens: Sequence[Token], i: int) -> tuple[ListBlock, int]:
@@ -316,8 +317,17 @@ def _captioned(table: Table, caption: tuple[Inline, ...]) -> Table:
         text, found = split_trailing(caption[-1].text)
         if found is not None:
             attr = found
-            caption = caption[:-1] + ((Str(text.rstrip()),) if text.strip() else ())
+            caption = _strip_end(caption[:-1] + (Str(text),))
     return Table(table.head, table.body, table.line, caption, attr)
+
+
+def _strip_end(children: tuple[Inline, ...]) -> tuple[Inline, ...]:
+    """Inlines without the spaces at their end (before an attribute list taken off)."""
+    while children and isinstance(children[-1], Str) and not children[-1].text.strip():
+        children = children[:-1]
+    if children and isinstance(children[-1], Str):
+        children = children[:-1] + (Str(children[-1].text.rstrip()),)
+    return children
 
 
 def inlines(tokens: Sequence[Token]) -> list[Inline]:
@@ -347,7 +357,7 @@ def _inlines(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[I
                               str(token.attrGet("title") or ""),
                               _token_attr(token, "href", "title")))
             continue
-        if kind == "text":
+        if kind in ("text", "attributes"):  # (attributes: attached by _attach_attributes)
             found.append(Str(token.content))
         elif kind == "code_inline":
             found.append(Code(token.content, _token_attr(token)))
