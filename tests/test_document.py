@@ -282,3 +282,17 @@ def test_quoted_attribute_values_are_read_before_the_smart_quotes(tmp_path: Path
         '<p>See fig.\u00a0<a href="#fig:q" class="cross-ref">1</a> and '
         'sec.\u00a0<a href="#sec:t" class="cross-ref">1</a>.</p>',
     ]
+
+
+def test_a_table_labelled_by_an_empty_span_in_its_caption(tmp_path: Path) -> None:
+    """pandoc-crossref's (and table-short-captions') ``: caption []{#tbl:x ...}``."""
+    body = ('| x |\n|---|\n| 1 |\n\n: Land masses. []{#tbl:random short-caption="Short one"}\n\n'
+            'Table: Second []{#tbl:two}\n\n| y |\n|---|\n| 2 |\n\nSee @tbl:random and @tbl:two.\n')
+    found = chapter(tmp_path, body)
+    assert [re.sub(r"<thead>.*", "", e) for e in found] == [
+        '<table id="tbl:random" data-short-caption="Short one"> <caption>Table 1: Land masses.'
+        '</caption> ',
+        '<table id="tbl:two"> <caption>Table 2: Second</caption> ',
+        '<p>See tbl.\u00a0<a href="#tbl:random" class="cross-ref">1</a> and '
+        'tbl.\u00a0<a href="#tbl:two" class="cross-ref">2</a>.</p>',
+    ]

@@ -118,9 +118,6 @@ class Project:
 # What stops a thesis from building with us though pandoc reads it; each is changed in
 # the copies (never in ../shared) and counted.  See docs/realworld.md for the causes.
 _ADAPTATIONS: list[tuple[str, re.Pattern[str], str]] = [
-    # pandoc-crossref's table label: ": caption []{#tbl:x short-caption=...}".
-    ("a table's label as an empty span ([]{#tbl:x}) in its caption",
-     re.compile(r"\[\]\{(#tbl:[^\s}]+)[^}]*\}"), r"{\1}"),
     # amsmath's aligned and an operator of the thesis's LaTeX preamble.
     ("amsmath's aligned environment", re.compile(r"\{aligned\}"), "{align*}"),
     (r"\argmin (defined in the thesis's LaTeX preamble)", re.compile(r"\\argmin(?![A-Za-z])"),

@@ -312,7 +312,14 @@ def _caption(block: Block) -> tuple[Inline, ...] | None:
 
 
 def _captioned(table: Table, caption: tuple[Inline, ...]) -> Table:
+    """The table with its caption; the attributes at the caption's end, ``{#tbl:x}`` or
+    an empty span ``[]{#tbl:x short-caption="..."}`` (pandoc-crossref and the
+    table-short-captions filter), are the table's."""
     attr = NO_ATTR
+    bare = _strip_end(caption)
+    last = bare[-1] if bare else None
+    if isinstance(last, Span) and not last.children and last.attr.id:
+        return Table(table.head, table.body, table.line, _strip_end(bare[:-1]), last.attr)
     if caption and isinstance(caption[-1], Str):
         text, found = split_trailing(caption[-1].text)
         if found is not None:
