@@ -118,8 +118,7 @@ class Project:
 # What stops a thesis from building with us though pandoc reads it; each is changed in
 # the copies (never in ../shared) and counted.  See docs/realworld.md for the causes.
 _ADAPTATIONS: list[tuple[str, re.Pattern[str], str]] = [
-    # amsmath's aligned and an operator of the thesis's LaTeX preamble.
-    ("amsmath's aligned environment", re.compile(r"\{aligned\}"), "{align*}"),
+    # an operator of the thesis's LaTeX preamble.
     (r"\argmin (defined in the thesis's LaTeX preamble)", re.compile(r"\\argmin(?![A-Za-z])"),
      r"\\operatorname*{arg\\,min}"),
 ]
