@@ -321,3 +321,69 @@ def test_amsmaths_aligned_in_every_format(tmp_path: Path) -> None:
     assert "/Image" not in str(page["/Resources"].get("/XObject", {}))
     text = " ".join(page.extract_text().split())
     assert "aligned" not in text and "See eq. 1." in text.replace("\u00a0", " ")
+
+
+MULTILINE = """\
+-------------------------------------------------------------
+ Centered   Default           Right Left
+  Header    Aligned         Aligned Aligned
+----------- ------- --------------- -------------------------
+   First    row                12.0 Example of a row that
+                                    spans multiple lines.
+
+  Second    row                 5.0 Here's another one. Note
+                                    the blank line between
+                                    rows.
+-------------------------------------------------------------
+
+Table: Here's the caption. It, too, may span
+multiple lines. {#tbl:ml}
+
+----------- ------- --------------- -------------------------
+   First    row                12.0 Example of a row that
+                                    spans multiple lines.
+
+  Second    row                 5.0 Here's another one.
+----------- ------- --------------- -------------------------
+
+: Here's a multiline table without a header.
+
+-------- -----
+ a        b
+ c        d
+-------- -----
+
+See @tbl:ml.
+"""
+
+
+def test_multiline_tables_as_pandoc_reads_them(tmp_path: Path) -> None:
+    """Pandoc's manual's multiline tables, with a header and without, and a headerless
+    simple table: the cells, headers and alignments pandoc -t html gives (its <colgroup>
+    of relative widths aside), the caption's label."""
+    def cell(tag: str, align: str | None, text: str) -> str:
+        style = f' style="text-align:{align}"' if align else ""
+        return f"<{tag}{style}>{text}</{tag}>"
+
+    def row(tag: str, aligns: list[str | None], texts: list[str]) -> str:
+        return "<tr> " + " ".join(cell(tag, a, t) for a, t in zip(aligns, texts,
+                                                                  strict=True)) + " </tr>"
+    rows = [["First", "row", "12.0", "Example of a row that spans multiple lines."],
+            ["Second", "row", "5.0", "Here’s another one. Note the blank line between rows."]]
+    aligns: list[str | None] = ["center", None, "right", "left"]
+    headerless: list[str | None] = ["center", "left", "right", "left"]
+    assert chapter(tmp_path, MULTILINE) == [
+        '<table id="tbl:ml"> <caption>Table 1: Here’s the caption. It, too, may span '
+        "multiple lines.</caption> <thead> "
+        + row("th", aligns, ["Centered Header", "Default Aligned", "Right Aligned",
+                             "Left Aligned"])
+        + " </thead> <tbody> " + " ".join(row("td", aligns, r) for r in rows)
+        + " </tbody> </table>",
+        "<table> <caption>Here’s a multiline table without a header.</caption> <tbody> "
+        + row("td", headerless, rows[0]) + " "
+        + row("td", headerless, ["Second", "row", "5.0", "Here’s another one."])
+        + " </tbody> </table>",
+        "<table> <tbody> " + row("td", ["center", "center"], ["a", "b"]) + " "
+        + row("td", ["center", "center"], ["c", "d"]) + " </tbody> </table>",
+        '<p>See tbl.\u00a0<a href="#tbl:ml" class="cross-ref">1</a>.</p>',
+    ]
