@@ -141,7 +141,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
             prepare_chapter(
                 tree, draft.clusters, rendered, heads,
                 document.Context([h.id for h in heads], sections, targets, terms["figure"],
-                                 terms["table"], first_note, terms["back"]),
+                                 terms["table"], first_note, terms["back"],
+                                 listing=terms["listing"]),
                 [str(path.relative_to(project.root)) for path in draft.resources],
                 project.root, request.allow_remote)
             for draft, tree, heads, sections, first_note in zip(

@@ -526,19 +526,21 @@ def _inline_with_note_context(state: StateCore) -> None:
     state.env["_trailing_attributes"] = False
 
 
-_CAPTION_START = re.compile(r"(?:Table)?:\s")
+_CAPTION_START = re.compile(r"(?:Table|Listing)?:\s")
+_CAPTIONED = {"table_close", "table_open", "fence", "code_block"}
 
 
 def _ends_in_attributes(tokens: list[Token], at: int) -> bool:
     """Whether the inline ``tokens[at]`` may end in an attribute list: a heading's, or a
-    table caption's (a paragraph ``: caption`` or ``Table: caption`` next to a table)."""
+    caption's (a paragraph ``: caption``, ``Table: caption`` or ``Listing: caption``
+    next to a table or a code block)."""
     before = tokens[at - 1].type if at else ""
     if before == "heading_open":
         return True
     if before != "paragraph_open" or not _CAPTION_START.match(tokens[at].content):
         return False
-    return (at >= 2 and tokens[at - 2].type == "table_close") or (
-        at + 2 < len(tokens) and tokens[at + 2].type == "table_open")
+    return (at >= 2 and tokens[at - 2].type in _CAPTIONED - {"table_open"}) or (
+        at + 2 < len(tokens) and tokens[at + 2].type in _CAPTIONED - {"table_close"})
 
 
 def _token_limit(state: StateInline, silent: bool) -> bool:

@@ -387,3 +387,56 @@ def test_multiline_tables_as_pandoc_reads_them(tmp_path: Path) -> None:
         + row("td", ["center", "center"], ["c", "d"]) + " </tbody> </table>",
         '<p>See tbl.\u00a0<a href="#tbl:ml" class="cross-ref">1</a>.</p>',
     ]
+
+
+LISTINGS = """\
+```python
+mood = 'happy'
+```
+
+: Code caption {#lst:code}
+
+```{#lst:two .haskell caption="Second listing"}
+main = print 1
+```
+
+Listing: Third, "quoted" {#lst:three}
+
+    plain code
+
+See @lst:code, @Lst:two and [@lst:code; @lst:two; @lst:three].
+"""
+
+
+def test_listings_as_pandoc_crossref_writes_them(tmp_path: Path) -> None:
+    """A code block labelled ``lst:`` with a caption (its ``caption`` attribute, or a
+    paragraph ``: caption {#lst:x}`` / ``Listing: caption {#lst:x}`` next to it) is a
+    numbered listing: pandoc-crossref's div, "Listing 1: ..." first; "lst. 1"."""
+    root = project(tmp_path / "p", LISTINGS)
+    out = build(BuildRequest(root, formats=("html", "epub", "pdf"), cache=False)).outputs
+    assert chapter_of(out["html"]) == [
+        '<div id="lst:code" class="listing python"> <p class="listing-caption">Listing 1: '
+        'Code caption</p> <div class="sourceCode"><pre class="sourceCode python"><code '
+        'class="sourceCode python">mood <span class="op">=</span> <span class="st">'
+        "'happy'</span></code></pre></div> </div>",
+        '<div id="lst:two" class="listing haskell"> <p class="listing-caption">Listing 2: '
+        'Second listing</p> <div class="sourceCode"><pre class="sourceCode haskell"><code '
+        'class="sourceCode haskell"><span class="fu">main</span> <span class="kw">=</span> '
+        'print <span class="dv">1</span></code></pre></div> </div>',
+        '<div id="lst:three" class="listing"> <p class="listing-caption">Listing 3: Third, '
+        "“quoted”</p> <pre><code>plain code</code></pre> </div>",
+        '<p>See lst.\u00a0<a href="#lst:code" class="cross-ref">1</a>, '
+        'Lst.\u00a0<a href="#lst:two" class="cross-ref">2</a> and '
+        'lsts.\u00a0<a href="#lst:code" class="cross-ref">1</a>-'
+        '<a href="#lst:three" class="cross-ref">3</a>.</p>',
+    ]
+    import zipfile
+    with zipfile.ZipFile(out["epub"]) as archive:
+        xhtml = "".join(archive.read(n).decode("utf-8") for n in archive.namelist()
+                        if n.endswith(".xhtml"))
+    assert re.findall(r'<p class="listing-caption">([^<]*)</p>', xhtml) == [
+        "Listing 1: Code caption", "Listing 2: Second listing", "Listing 3: Third, “quoted”"]
+    from pypdf import PdfReader
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out["pdf"]).pages).split())
+    assert "Listing 1: Code caption" in text and "See lst. 1, Lst. 2 and lsts. 1-3." in \
+        text.replace("\u00a0", " ")

@@ -179,8 +179,7 @@ _UNRESOLVED = re.compile(r"^(\S+?):\d+:\d+: error: (?:cross-reference|citation k
 
 def unresolved(stderr: str, book: Path) -> list[str]:
     """Turn each cross-reference our build reports as naming nothing (a label only raw
-    LaTeX defines, or one of a construct we do not read: a listing)
-    into the text pandoc-crossref gives for it, in the copies; the labels."""
+    LaTeX defines) into the text pandoc-crossref gives for it, in the copies; the labels."""
     labels = sorted({m.group(2) for m in _UNRESOLVED.finditer(stderr)})
     for path in book.glob("*.md"):
         text = path.read_text(encoding="utf-8")

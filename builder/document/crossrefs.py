@@ -12,8 +12,9 @@ written       pandoc-crossref (``:``)    Quarto (``-``)
 two or more   figs. 1, 2 (a run: 1-3)    Figures 1, 2
 ============  =========================  ==============================================
 
-The same for tables (``tbl``), equations (``eq``) and sections (``sec``: the section's
-number).  The words come in the document's language (:data:`WORDS`).
+The same for tables (``tbl``), equations (``eq``), listings (``lst``: a code block) and
+sections (``sec``: the section's number).  The words come in the document's language
+(:data:`WORDS`; a listing's, for now, in English in every language).
 """
 from __future__ import annotations
 
@@ -25,15 +26,17 @@ from dataclasses import dataclass
 from ..errors import BuildError
 from ..model import Cluster
 
-LABEL = re.compile(r"(?P<kind>[Ff]ig|[Tt]bl|[Ee]q|[Ss]ec)(?P<sep>[:-])(?P<name>\S+)")
-KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section"}
+LABEL = re.compile(r"(?P<kind>[Ff]ig|[Tt]bl|[Ee]q|[Ss]ec|[Ll]st)(?P<sep>[:-])(?P<name>\S+)")
+KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section",
+         "lst": "listing"}
 
 # Per language: pandoc-crossref's prefixes (one, several) and Quarto's words (one, several).
 WORDS: dict[str, dict[str, tuple[str, str, str, str]]] = {
     "en": {"figure": ("fig.", "figs.", "Figure", "Figures"),
            "table": ("tbl.", "tbls.", "Table", "Tables"),
            "equation": ("eq.", "eqns.", "Equation", "Equations"),
-           "section": ("sec.", "secs.", "Section", "Sections")},
+           "section": ("sec.", "secs.", "Section", "Sections"),
+           "listing": ("lst.", "lsts.", "Listing", "Listings")},
     "de": {"figure": ("Abb.", "Abb.", "Abbildung", "Abbildungen"),
            "table": ("Tab.", "Tab.", "Tabelle", "Tabellen"),
            "equation": ("Gl.", "Gl.", "Gleichung", "Gleichungen"),
@@ -54,7 +57,8 @@ WORDS: dict[str, dict[str, tuple[str, str, str, str]]] = {
 
 
 def words(lang: str) -> dict[str, tuple[str, str, str, str]]:
-    return WORDS.get(lang.split("-")[0].lower(), WORDS["en"])
+    """The words of a language; English for a kind it lacks (listings, but in English)."""
+    return {**WORDS["en"], **WORDS.get(lang.split("-")[0].lower(), {})}
 
 
 def is_label(key: str) -> bool:
