@@ -116,11 +116,14 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
         used_ids = document.Ids({"title-block", "references", "refs", "about"})
         headings = [document.assign(tree, used_ids) for tree in trees]
         numbers = document.number(trees, headings, project.number_sections)
-        crossrefs, problems = document.resolve_crossrefs(
+        crossrefs, problems, unknown = document.resolve_crossrefs(
             [c for c in every if c.crossref], numbers.targets,
-            {ref.key for ref in project.references}, project.metadata.lang)
+            {ref.key for ref in project.references}, project.metadata.lang,
+            document.latex_labels(trees))
         for problem in problems:
             diagnostics.error(problem)
+        for warning in unknown:
+            diagnostics.warn(warning)
         diagnostics.raise_errors()  # every problem of the input, before anything is rendered
         citations = cache.memo("citations", _citations_key(clusters, project, style, locale),
                                lambda: process_citations(clusters, project.references, style,

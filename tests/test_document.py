@@ -440,3 +440,29 @@ def test_listings_as_pandoc_crossref_writes_them(tmp_path: Path) -> None:
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(out["pdf"]).pages).split())
     assert "Listing 1: Code caption" in text and "See lst. 1, Lst. 2 and lsts. 1-3." in \
         text.replace("\u00a0", " ")
+
+
+def test_a_label_only_raw_latex_defines_is_a_warning_as_pandoc_crossref_gives(
+        tmp_path: Path) -> None:
+    """pandoc-crossref does not see ``\\label{}`` in raw LaTeX: it warns and writes the
+    reference **¿fig:x?**; so do we (a warning at the reference's line; an error under
+    --strict).  A label nothing defines stays an error."""
+    body = ("\\begin{figure}\n\\includegraphics{x.pdf}\n\\caption{A}\\label{fig:raw}\n"
+            "\\end{figure}\n\n![One](flow.svg){#fig:one}\n\n"
+            "See @fig:raw, [@Fig:raw] and [@fig:one; @fig:raw].\n")
+    root = project(tmp_path / "p", body)
+    result = build(BuildRequest(root, formats=("html",), cache=False))
+    warning = ("cross-reference '@{}' names a label only raw LaTeX defines: written ¿{}?, as "
+               "pandoc-crossref writes it (hint: give the figure the id {{#fig:raw}} in "
+               "Markdown)")
+    assert [str(w) for w in result.diagnostics.warnings if "cross-reference" in w.message] \
+        == [f"{root}/book/a.md:12: warning: " + warning.format(k, k)
+            for k in ("fig:raw", "Fig:raw")]  # (the same warning once)
+    assert chapter_of(result.outputs["html"])[-1] == (
+        "<p>See <strong>¿fig:raw?</strong>, <strong>¿Fig:raw?</strong> and "
+        'fig.\u00a0<a href="#fig:one" class="cross-ref">1</a>, <strong>¿fig:raw?</strong>.</p>')
+    with pytest.raises(BuildError) as caught:
+        build(BuildRequest(root, formats=("html",), cache=False, strict=True))
+    assert [str(e) for e in caught.value.errors][0] == (
+        f"{root}/book/a.md:12: error: " + warning.format("fig:raw", "fig:raw").replace(
+            " (hint", " (--strict makes warnings errors) (hint"))

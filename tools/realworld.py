@@ -177,6 +177,14 @@ _UNRESOLVED = re.compile(r"^(\S+?):\d+:\d+: error: (?:cross-reference|citation k
                          r"'@((?:fig|tbl|sec|eq|lst):[^']+)'", re.M | re.I)
 
 
+_LATEX_ONLY = re.compile(r"warning: cross-reference '@([^']+)' names a label only raw LaTeX")
+
+
+def latex_only(stderr: str) -> list[str]:
+    """The labels our build warns are defined only in raw LaTeX (written ¿label?)."""
+    return sorted(set(_LATEX_ONLY.findall(stderr)))
+
+
 def unresolved(stderr: str, book: Path) -> list[str]:
     """Turn each cross-reference our build reports as naming nothing (a label only raw
     LaTeX defines) into the text pandoc-crossref gives for it, in the copies; the labels."""
@@ -338,6 +346,7 @@ class Result:
     placeholders: list[str] = field(default_factory=list)
     adaptations: dict[str, int] = field(default_factory=dict)
     unresolved: list[str] = field(default_factory=list)
+    latex_only: list[str] = field(default_factory=list)
     pandoc_warnings: list[str] = field(default_factory=list)
 
     @property
@@ -401,6 +410,7 @@ def run_thesis(thesis: Thesis, formats: str = "html",
             result.unresolved += labels
             ours = build_ours(project.root, "html")
         result.formats["html"] = _outcome(ours)
+        result.latex_only = latex_only(ours.stderr)
         for kind in [f for f in formats.split(",") if f != "html"]:
             result.formats[kind] = _outcome(build_ours(project.root, kind))
         pandoc = build_pandoc(thesis, pandoc_work)
@@ -467,6 +477,10 @@ def report(results: Sequence[Result]) -> str:
             notes.append(f"- {r.name}: {len(r.unresolved)} cross-references our build finds "
                          f"no label for, written as pandoc-crossref does (¿label?): "
                          f"{', '.join(r.unresolved)}\n")
+        if r.latex_only:
+            notes.append(f"- {r.name}: {len(r.latex_only)} cross-references to labels only "
+                         f"raw LaTeX defines, written ¿label? as pandoc-crossref writes them "
+                         f"(our warning): {', '.join(r.latex_only)}\n")
         for why, n in r.adaptations.items():
             notes.append(f"- {r.name}: changed in the copies: {why} ({n}×)\n")
     return (table(results) + "\n" + "".join(notes) + ("\n" if notes else "")
