@@ -116,11 +116,14 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
         used_ids = document.Ids({"title-block", "references", "refs", "about"})
         headings = [document.assign(tree, used_ids) for tree in trees]
         numbers = document.number(trees, headings, project.number_sections)
-        crossrefs, problems = document.resolve_crossrefs(
+        crossrefs, problems, unknown = document.resolve_crossrefs(
             [c for c in every if c.crossref], numbers.targets,
-            {ref.key for ref in project.references}, project.metadata.lang)
+            {ref.key for ref in project.references}, project.metadata.lang,
+            document.latex_labels(trees))
         for problem in problems:
             diagnostics.error(problem)
+        for warning in unknown:
+            diagnostics.warn(warning)
         diagnostics.raise_errors()  # every problem of the input, before anything is rendered
         citations = cache.memo("citations", _citations_key(clusters, project, style, locale),
                                lambda: process_citations(clusters, project.references, style,
@@ -141,7 +144,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
             prepare_chapter(
                 tree, draft.clusters, rendered, heads,
                 document.Context([h.id for h in heads], sections, targets, terms["figure"],
-                                 terms["table"], first_note, terms["back"]),
+                                 terms["table"], first_note, terms["back"],
+                                 listing=terms["listing"]),
                 [str(path.relative_to(project.root)) for path in draft.resources],
                 project.root, request.allow_remote)
             for draft, tree, heads, sections, first_note in zip(

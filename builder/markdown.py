@@ -95,10 +95,12 @@ def make_parser() -> MarkdownIt:
     # TeX math as Pandoc reads it: no space inside the $ and no digit right after the last
     md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
     md.block.ruler.before("table", "simple_table", _simple_table)
+    md.block.ruler.before("simple_table", "multiline_table", _multiline_table)
     md.use(sub_plugin).use(superscript_plugin)  # H~2~O, x^2^
     md.block.ruler.before("fence", "fenced_div", _fenced_div, {"alt": ["paragraph"]})
     md.block.ruler.before("paragraph", "line_block", _line_block)
     md.inline.ruler.before("link", "bracketed_span", _bracketed_span)
+    md.inline.ruler.before("link", "attributes", _attributes)
     md.use(citation_plugin)
     return md
 
@@ -232,6 +234,43 @@ def _bracketed_span(state: StateInline, silent: bool) -> bool:
     return True
 
 
+# What an attribute list ``{...}`` right after it belongs to (Pandoc; a labelled equation's
+# as pandoc-crossref reads it, a space between allowed).
+_TAKES_ATTRIBUTES = ("image", "link_close", "code_inline")
+_MATH = ("math_inline", "math_inline_double")
+_ATTRIBUTE_LIST = re.compile(r"""\{(?:[^{}"']|"[^"]*"|'[^']*')*\}""")
+_TRAILING_SPACE = re.compile(r"[ \t]*\Z")
+
+
+def _attributes(state: StateInline, silent: bool) -> bool:
+    """Pandoc's ``{#id .class key="a value"}`` after an image, a link or inline code (a
+    heading's or a table caption's at the end of its text): one token, read as it is
+    written, so that neither the smart quotes nor the dashes change what is inside.
+    ``builder.document`` attaches it to what it follows."""
+    src, start = state.src, state.pos
+    if src[start] != "{":
+        return False
+    match = _ATTRIBUTE_LIST.match(src, start, state.posMax)
+    if match is None or parse_attributes(match.group(0)[1:-1]) is None:
+        return False
+    previous = state.tokens[-1] if state.tokens else None
+    kind = previous.type if previous is not None else ""
+    pending = state.pending
+    after = (kind in _TAKES_ATTRIBUTES and not pending) or (
+        kind in _MATH and not pending.strip(" "))
+    trailing = state.env.get("_trailing_attributes") and _TRAILING_SPACE.match(
+        src, match.end(), state.posMax) is not None
+    if not (after or trailing):
+        return False
+    if not silent:
+        if after and pending:  # "$x$ {#eq:x}": the space between goes
+            state.pending = ""
+        token = state.push("attributes", "", 0)
+        token.content = match.group(0)
+    state.pos = match.end()
+    return True
+
+
 _DASHES = re.compile(r"-{2,}")
 
 
@@ -280,6 +319,108 @@ def _simple_table(state: StateBlock, start: int, end: int, silent: bool) -> bool
                 inline.content, inline.children = content, []
                 row = start if part == "thead" else start + 2 + row_line
                 inline.map = [row, row + 1]
+                state.push(f"{cell}_close", cell, -1)
+            state.push("tr_close", "tr", -1)
+        state.push(f"{part}_close", part, -1)
+    state.push("table_close", "table", -1)
+    state.line = last
+    return True
+
+
+_FULL_RULE = re.compile(r"-{3,}[ \t]*")
+_COLUMN_RULE = re.compile(r"-+(?:[ \t]+-+)*[ \t]*")
+
+
+def _multiline_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """Pandoc's multiline table (its multiline_tables extension): a row of dashes, the
+    header's lines, a line of dashes under each column, rows separated by blank lines (a
+    cell's lines joined), a row of dashes to end it.  Without a header it starts at the
+    columns' dashes; without a blank line in it, each line is a row (a headerless simple
+    table).  Alignment as Pandoc gives it: from where the shortest line of each column's
+    header (or first row) sits over its dashes."""
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+
+    def text(n: int) -> str:
+        return state.getLines(n, n + 1, state.blkIndent, False).rstrip("\n")
+
+    first = text(start)
+    header: list[str] = []
+    if _FULL_RULE.fullmatch(first):   # a header follows, up to the columns' dashes
+        line = start + 1
+        while line < end and text(line).strip() and not _COLUMN_RULE.fullmatch(text(line)):
+            header.append(text(line))
+            line += 1
+        if not header or line >= end or not _COLUMN_RULE.fullmatch(text(line)):
+            return False
+        rule_line = line
+    elif _COLUMN_RULE.fullmatch(first) and " " in first.strip():
+        rule_line = start
+    else:
+        return False
+    rule = text(rule_line)
+    line, body = rule_line + 1, []
+    while line < end and not _COLUMN_RULE.fullmatch(text(line)):
+        if not text(line).strip() and line + 1 < end and not text(line + 1).strip():
+            return False   # two blank lines: no table
+        body.append((line, text(line)))
+        line += 1
+    if line >= end or not body or not body[0][1].strip():
+        return False
+    blank = any(not t.strip() for _, t in body)
+    if silent:
+        return True
+    last = line + 1
+    columns = [(m.start(), m.end()) for m in re.finditer(r"-+", rule)]
+    if not header and not blank:
+        rows = [[(n, t)] for n, t in body]   # a headerless simple table
+    else:
+        rows, current = [], []
+        for n, t in body:
+            if t.strip():
+                current.append((n, t))
+            elif current:
+                rows.append(current)
+                current = []
+        if current:
+            rows.append(current)
+
+    def cells(lines: list[tuple[int, str]]) -> list[list[str]]:
+        bounds = [c[0] for c in columns[1:]]
+        found: list[list[str]] = [[] for _ in columns]
+        for _, t in lines:
+            starts = [0, *bounds]
+            ends = [*bounds, max(len(t), columns[-1][1])]
+            for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
+                found[k].append(t[a:b])
+        return found
+
+    def align(column_lines: list[str], width: int) -> str | None:
+        nonempty = [t.rstrip() for t in column_lines if t.strip()]
+        if not nonempty:
+            return None
+        shortest = min(nonempty, key=len)
+        left, right = shortest[:1].isspace(), len(shortest) < width
+        return ("center" if left and right else "right" if left else "left" if right
+                else None)
+
+    sample = cells([(start + 1 + k, t) for k, t in enumerate(header)] if header else rows[0])
+    aligns = [align(sample[k], b - a) for k, (a, b) in enumerate(columns)]
+    state.push("table_open", "table", 1).map = [start, last]
+    parts = ([("thead", [[(start + 1 + k, t) for k, t in enumerate(header)]], "th")]
+             if header else []) + [("tbody", rows, "td")]
+    for part, part_rows, cell in parts:
+        state.push(f"{part}_open", part, 1)
+        for row in part_rows:
+            state.push("tr_open", "tr", 1)
+            for k, texts in enumerate(cells(row)):
+                opening = state.push(f"{cell}_open", cell, 1)
+                if aligns[k]:
+                    opening.attrs = {"style": f"text-align:{aligns[k]}"}
+                inline = state.push("inline", "", 0)
+                inline.content = "\n".join(t.strip() for t in texts if t.strip())
+                inline.children = []
+                inline.map = [row[0][0], row[-1][0] + 1]
                 state.push(f"{cell}_close", cell, -1)
             state.push("tr_close", "tr", -1)
         state.push(f"{part}_close", part, -1)
@@ -381,7 +522,7 @@ def _inline_with_note_context(state: StateCore) -> None:
     It stops at the block where the chapter passes :data:`MAX_TOKENS_PER_CHAPTER` tokens
     or :data:`MAX_NOTES_PER_CHAPTER` notes: an error there (the rest stays unparsed)."""
     in_note, tokens, definitions = False, len(state.tokens), 0
-    for token in state.tokens:
+    for at, token in enumerate(state.tokens):
         if token.type == "footnote_reference_open":
             in_note = True
             definitions += 1
@@ -393,6 +534,7 @@ def _inline_with_note_context(state: StateCore) -> None:
             if tokens > MAX_TOKENS_PER_CHAPTER:
                 return _too_much(state, token, "Markdown elements", MAX_TOKENS_PER_CHAPTER)
             state.env["_in_note"], state.env["_tokens_before"] = in_note, tokens
+            state.env["_trailing_attributes"] = _ends_in_attributes(state.tokens, at)
             token.children = token.children or []
             state.md.inline.parse(token.content, state.md, state.env, token.children)
             tokens += len(token.children)
@@ -401,6 +543,24 @@ def _inline_with_note_context(state: StateCore) -> None:
             if len(state.env.get("footnotes", {}).get("list", {})) > MAX_NOTES_PER_CHAPTER:
                 return _too_much(state, token, "notes", MAX_NOTES_PER_CHAPTER)
     state.env["_in_note"] = False
+    state.env["_trailing_attributes"] = False
+
+
+_CAPTION_START = re.compile(r"(?:Table|Listing)?:\s")
+_CAPTIONED = {"table_close", "table_open", "fence", "code_block"}
+
+
+def _ends_in_attributes(tokens: list[Token], at: int) -> bool:
+    """Whether the inline ``tokens[at]`` may end in an attribute list: a heading's, or a
+    caption's (a paragraph ``: caption``, ``Table: caption`` or ``Listing: caption``
+    next to a table or a code block)."""
+    before = tokens[at - 1].type if at else ""
+    if before == "heading_open":
+        return True
+    if before != "paragraph_open" or not _CAPTION_START.match(tokens[at].content):
+        return False
+    return (at >= 2 and tokens[at - 2].type in _CAPTIONED - {"table_open"}) or (
+        at + 2 < len(tokens) and tokens[at + 2].type in _CAPTIONED - {"table_close"})
 
 
 def _token_limit(state: StateInline, silent: bool) -> bool:

@@ -136,7 +136,8 @@ def _check_source(tex: str) -> None:
         elif match.group("begin_end") is not None:
             name = re.sub(r"^\\(begin|end)\s*\{|\}$", "", token)
             if token.startswith("\\begin"):
-                if "\\" + name not in l2m_commands.MATRICES and name not in environments:
+                if "\\" + name not in l2m_commands.MATRICES and name not in _ALIASES \
+                        and name not in environments:
                     raise MathError(f"unknown environment '{name}'", column)
                 envs.append((name, column))
             else:
@@ -282,13 +283,25 @@ def _spaced_font(match: re.Match[str]) -> str:
     return match[1] + " " if plain else match[1]
 
 
+# amsmath's environments latex2mathml lacks, written as the ones it has that lay out the
+# same: aligned as align* (pairs of columns, right then left, no numbers), gathered as
+# \displaylines (centred rows).
+_ALIASES = {"aligned": ("\\begin{align*}", "\\end{align*}"),
+            "gathered": ("\\displaylines{", "}")}
+_ALIASED = re.compile(r"\\(begin|end)\s*\{(" + "|".join(_ALIASES) + r")\}")
+
+
+def _aliased(tex: str) -> str:
+    return _ALIASED.sub(lambda m: _ALIASES[m[2]][m[1] == "end"], tex)
+
+
 def _parse(tex: str, display: bool) -> ET.Element:
     """The checked, cleaned MathML of ``tex``: ``<math display><mrow>...</mrow></math>``."""
     if not isinstance(tex, str):
         raise TypeError(f"tex must be a str, not {type(tex).__name__}")
     _check_source(tex)
     try:
-        root = convert_to_element(_FONT_LETTER.sub(_spaced_font, tex),
+        root = convert_to_element(_FONT_LETTER.sub(_spaced_font, _aliased(tex)),
                                   display="block" if display else "inline")
     except Exception as error:  # latex2mathml's own, and StopIteration, IndexError...
         message = _LIBRARY_ERRORS.get(type(error))

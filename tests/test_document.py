@@ -262,3 +262,207 @@ def test_raw_text_for_another_writer_is_left_out_with_a_warning(tmp_path: Path) 
     assert [re.sub(r"\s+", " ", lxml_html.tostring(e, encoding="unicode", with_tail=False))
             for e in tree.xpath('//section[@class="chapter"]/*')] == [
         "<p>Before after.</p>", "<p><b>bold</b> text.</p>"]
+
+
+def test_quoted_attribute_values_are_read_before_the_smart_quotes(tmp_path: Path) -> None:
+    """A value with a space (``short-caption="a b"``) keeps its list whole: the figure keeps
+    its id; the quotes and dashes inside a list stay as written, those around it are
+    typographic, and a list after emphasis is text (all as pandoc -t native reads them)."""
+    body = ('![A cap](flow.svg){#fig:q short-caption="Figure -- short caption"}\n\n'
+            '# T "x" {#sec:t k="a -- b"}\n\n'
+            '`x`{k="a b"} [l](u){k="c d"} *a*{k="g h"} {"hi there"}\n\n'
+            'See @fig:q and @sec:t.\n')
+    assert chapter(tmp_path, body) == [
+        '<figure id="fig:q"> <img src="book/flow.svg" alt="A cap" '
+        'data-short-caption="Figure -- short caption"> <figcaption>Figure 1: A cap'
+        '</figcaption> </figure>',
+        '<h1 id="sec:t" data-k="a -- b">T “x”</h1>',
+        '<p><code data-k="a b">x</code> <a href="u" data-k="c d">l</a> <em>a</em>'
+        '{k=“g h”} {“hi there”}</p>',
+        '<p>See fig.\u00a0<a href="#fig:q" class="cross-ref">1</a> and '
+        'sec.\u00a0<a href="#sec:t" class="cross-ref">1</a>.</p>',
+    ]
+
+
+def test_a_table_labelled_by_an_empty_span_in_its_caption(tmp_path: Path) -> None:
+    """pandoc-crossref's (and table-short-captions') ``: caption []{#tbl:x ...}``."""
+    body = ('| x |\n|---|\n| 1 |\n\n: Land masses. []{#tbl:random short-caption="Short one"}\n\n'
+            'Table: Second []{#tbl:two}\n\n| y |\n|---|\n| 2 |\n\nSee @tbl:random and @tbl:two.\n')
+    found = chapter(tmp_path, body)
+    assert [re.sub(r"<thead>.*", "", e) for e in found] == [
+        '<table id="tbl:random" data-short-caption="Short one"> <caption>Table 1: Land masses.'
+        '</caption> ',
+        '<table id="tbl:two"> <caption>Table 2: Second</caption> ',
+        '<p>See tbl.\u00a0<a href="#tbl:random" class="cross-ref">1</a> and '
+        'tbl.\u00a0<a href="#tbl:two" class="cross-ref">2</a>.</p>',
+    ]
+
+
+def test_amsmaths_aligned_in_every_format(tmp_path: Path) -> None:
+    """\\begin{aligned} (and gathered) as MathML in the HTML and the EPUB, drawn as vector
+    paths in the PDF (looked at: the rows aligned at "=", the gathered ones centred)."""
+    body = ("$$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$ {#eq:a}\n\n"
+            "$$\\begin{gathered} a = b \\\\ c = d \\end{gathered}$$\n\nSee @eq:a.\n")
+    root = project(tmp_path / "p", body)
+    out = build(BuildRequest(root, formats=("html", "epub", "pdf"), cache=False)).outputs
+    found = chapter_of(out["html"])
+    assert [re.sub(r".*<semantics>(<mrow><mtable[^>]*>).*(\(\d\)).*", r"\1 \2", e)
+            for e in found[:1]] == [
+        '<mrow><mtable displaystyle="true" rowspacing="3pt" columnspacing="0em 2em"> (1)']
+    assert '<mtable rowspacing="0.5em" columnspacing="1em" displaystyle="true">' in found[1]
+    assert re.sub(r"<[^>]+>", "", found[2]) == "See eq.\u00a01."
+    import zipfile
+    with zipfile.ZipFile(out["epub"]) as archive:
+        xhtml = "".join(archive.read(n).decode("utf-8") for n in archive.namelist()
+                        if n.endswith(".xhtml"))
+    assert xhtml.count("<mtable") == 2
+    from pypdf import PdfReader
+    page = PdfReader(out["pdf"]).pages[0]
+    assert "/Image" not in str(page["/Resources"].get("/XObject", {}))
+    text = " ".join(page.extract_text().split())
+    assert "aligned" not in text and "See eq. 1." in text.replace("\u00a0", " ")
+
+
+MULTILINE = """\
+-------------------------------------------------------------
+ Centered   Default           Right Left
+  Header    Aligned         Aligned Aligned
+----------- ------- --------------- -------------------------
+   First    row                12.0 Example of a row that
+                                    spans multiple lines.
+
+  Second    row                 5.0 Here's another one. Note
+                                    the blank line between
+                                    rows.
+-------------------------------------------------------------
+
+Table: Here's the caption. It, too, may span
+multiple lines. {#tbl:ml}
+
+----------- ------- --------------- -------------------------
+   First    row                12.0 Example of a row that
+                                    spans multiple lines.
+
+  Second    row                 5.0 Here's another one.
+----------- ------- --------------- -------------------------
+
+: Here's a multiline table without a header.
+
+-------- -----
+ a        b
+ c        d
+-------- -----
+
+See @tbl:ml.
+"""
+
+
+def test_multiline_tables_as_pandoc_reads_them(tmp_path: Path) -> None:
+    """Pandoc's manual's multiline tables, with a header and without, and a headerless
+    simple table: the cells, headers and alignments pandoc -t html gives (its <colgroup>
+    of relative widths aside), the caption's label."""
+    def cell(tag: str, align: str | None, text: str) -> str:
+        style = f' style="text-align:{align}"' if align else ""
+        return f"<{tag}{style}>{text}</{tag}>"
+
+    def row(tag: str, aligns: list[str | None], texts: list[str]) -> str:
+        return "<tr> " + " ".join(cell(tag, a, t) for a, t in zip(aligns, texts,
+                                                                  strict=True)) + " </tr>"
+    rows = [["First", "row", "12.0", "Example of a row that spans multiple lines."],
+            ["Second", "row", "5.0", "Here’s another one. Note the blank line between rows."]]
+    aligns: list[str | None] = ["center", None, "right", "left"]
+    headerless: list[str | None] = ["center", "left", "right", "left"]
+    assert chapter(tmp_path, MULTILINE) == [
+        '<table id="tbl:ml"> <caption>Table 1: Here’s the caption. It, too, may span '
+        "multiple lines.</caption> <thead> "
+        + row("th", aligns, ["Centered Header", "Default Aligned", "Right Aligned",
+                             "Left Aligned"])
+        + " </thead> <tbody> " + " ".join(row("td", aligns, r) for r in rows)
+        + " </tbody> </table>",
+        "<table> <caption>Here’s a multiline table without a header.</caption> <tbody> "
+        + row("td", headerless, rows[0]) + " "
+        + row("td", headerless, ["Second", "row", "5.0", "Here’s another one."])
+        + " </tbody> </table>",
+        "<table> <tbody> " + row("td", ["center", "center"], ["a", "b"]) + " "
+        + row("td", ["center", "center"], ["c", "d"]) + " </tbody> </table>",
+        '<p>See tbl.\u00a0<a href="#tbl:ml" class="cross-ref">1</a>.</p>',
+    ]
+
+
+LISTINGS = """\
+```python
+mood = 'happy'
+```
+
+: Code caption {#lst:code}
+
+```{#lst:two .haskell caption="Second listing"}
+main = print 1
+```
+
+Listing: Third, "quoted" {#lst:three}
+
+    plain code
+
+See @lst:code, @Lst:two and [@lst:code; @lst:two; @lst:three].
+"""
+
+
+def test_listings_as_pandoc_crossref_writes_them(tmp_path: Path) -> None:
+    """A code block labelled ``lst:`` with a caption (its ``caption`` attribute, or a
+    paragraph ``: caption {#lst:x}`` / ``Listing: caption {#lst:x}`` next to it) is a
+    numbered listing: pandoc-crossref's div, "Listing 1: ..." first; "lst. 1"."""
+    root = project(tmp_path / "p", LISTINGS)
+    out = build(BuildRequest(root, formats=("html", "epub", "pdf"), cache=False)).outputs
+    assert chapter_of(out["html"]) == [
+        '<div id="lst:code" class="listing python"> <p class="listing-caption">Listing 1: '
+        'Code caption</p> <div class="sourceCode"><pre class="sourceCode python"><code '
+        'class="sourceCode python">mood <span class="op">=</span> <span class="st">'
+        "'happy'</span></code></pre></div> </div>",
+        '<div id="lst:two" class="listing haskell"> <p class="listing-caption">Listing 2: '
+        'Second listing</p> <div class="sourceCode"><pre class="sourceCode haskell"><code '
+        'class="sourceCode haskell"><span class="fu">main</span> <span class="kw">=</span> '
+        'print <span class="dv">1</span></code></pre></div> </div>',
+        '<div id="lst:three" class="listing"> <p class="listing-caption">Listing 3: Third, '
+        "“quoted”</p> <pre><code>plain code</code></pre> </div>",
+        '<p>See lst.\u00a0<a href="#lst:code" class="cross-ref">1</a>, '
+        'Lst.\u00a0<a href="#lst:two" class="cross-ref">2</a> and '
+        'lsts.\u00a0<a href="#lst:code" class="cross-ref">1</a>-'
+        '<a href="#lst:three" class="cross-ref">3</a>.</p>',
+    ]
+    import zipfile
+    with zipfile.ZipFile(out["epub"]) as archive:
+        xhtml = "".join(archive.read(n).decode("utf-8") for n in archive.namelist()
+                        if n.endswith(".xhtml"))
+    assert re.findall(r'<p class="listing-caption">([^<]*)</p>', xhtml) == [
+        "Listing 1: Code caption", "Listing 2: Second listing", "Listing 3: Third, “quoted”"]
+    from pypdf import PdfReader
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out["pdf"]).pages).split())
+    assert "Listing 1: Code caption" in text and "See lst. 1, Lst. 2 and lsts. 1-3." in \
+        text.replace("\u00a0", " ")
+
+
+def test_a_label_only_raw_latex_defines_is_a_warning_as_pandoc_crossref_gives(
+        tmp_path: Path) -> None:
+    """pandoc-crossref does not see ``\\label{}`` in raw LaTeX: it warns and writes the
+    reference **¿fig:x?**; so do we (a warning at the reference's line; an error under
+    --strict).  A label nothing defines stays an error."""
+    body = ("\\begin{figure}\n\\includegraphics{x.pdf}\n\\caption{A}\\label{fig:raw}\n"
+            "\\end{figure}\n\n![One](flow.svg){#fig:one}\n\n"
+            "See @fig:raw, [@Fig:raw] and [@fig:one; @fig:raw].\n")
+    root = project(tmp_path / "p", body)
+    result = build(BuildRequest(root, formats=("html",), cache=False))
+    warning = ("cross-reference '@{}' names a label only raw LaTeX defines: written ¿{}?, as "
+               "pandoc-crossref writes it (hint: give the figure the id {{#fig:raw}} in "
+               "Markdown)")
+    assert [str(w) for w in result.diagnostics.warnings if "cross-reference" in w.message] \
+        == [f"{root}/book/a.md:12: warning: " + warning.format(k, k)
+            for k in ("fig:raw", "Fig:raw")]  # (the same warning once)
+    assert chapter_of(result.outputs["html"])[-1] == (
+        "<p>See <strong>¿fig:raw?</strong>, <strong>¿Fig:raw?</strong> and "
+        'fig.\u00a0<a href="#fig:one" class="cross-ref">1</a>, <strong>¿fig:raw?</strong>.</p>')
+    with pytest.raises(BuildError) as caught:
+        build(BuildRequest(root, formats=("html",), cache=False, strict=True))
+    assert [str(e) for e in caught.value.errors][0] == (
+        f"{root}/book/a.md:12: error: " + warning.format("fig:raw", "fig:raw").replace(
+            " (hint", " (--strict makes warnings errors) (hint"))

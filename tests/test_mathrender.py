@@ -36,6 +36,9 @@ FORMULAS = [
     (r"\left( \frac{a}{b} \right)", "mrow"),
     (r"\mathbb{R}^n, \mathbf{v}\cdot\mathbf{w}, \mathrm{d}x", "msup"),
     (r"\text{a < b \& 100\%}", "mtext"),
+    (r"\begin{aligned} a &= b \\ c &= d \end{aligned}", "mtable"),
+    (r"\begin{gathered} a = b \\ c = d \end{gathered}", "mtable"),
+    (r"\begin{split} a &= b \\ &= c \end{split}", "mtable"),
 ]
 # Rarer constructs whose MathML latex2mathml makes invalid unless cleaned.
 EDGE_CASES = [
@@ -131,6 +134,27 @@ def test_svg(tex: str, display: bool) -> None:
     _, top, _, box_height = (float(v) for v in root.get("viewBox").split())
     assert top == pytest.approx(-(height - depth), abs=0.002)
     assert box_height == pytest.approx(height, abs=0.002)
+
+
+def test_amsmaths_aligned_and_gathered() -> None:
+    """aligned is laid out as align* (columns right, left, ...; no numbers), gathered as
+    centred rows; the alttext and annotation keep the TeX as written."""
+    tex = r"\begin{aligned} a &= b & c &= d \\ e &= f \end{aligned}"
+    assert to_mathml(tex, True) == (
+        f'<math xmlns="{MATHML_NS}" display="block" alttext="\\begin{{aligned}} a &amp;= b '
+        '&amp; c &amp;= d \\\\ e &amp;= f \\end{aligned}"><semantics><mrow><mtable '
+        'displaystyle="true" rowspacing="3pt" columnspacing="0em 2em 0em 2em"><mtr>'
+        '<mtd columnalign="right"><mi>a</mi></mtd><mtd columnalign="left"><mi /><mo>=</mo>'
+        '<mi>b</mi></mtd><mtd columnalign="right"><mi>c</mi></mtd><mtd columnalign="left">'
+        '<mi /><mo>=</mo><mi>d</mi></mtd></mtr><mtr><mtd columnalign="right"><mi>e</mi>'
+        '</mtd><mtd columnalign="left"><mi /><mo>=</mo><mi>f</mi></mtd></mtr></mtable>'
+        '</mrow><annotation encoding="application/x-tex">\\begin{aligned} a &amp;= b &amp; '
+        'c &amp;= d \\\\ e &amp;= f \\end{aligned}</annotation></semantics></math>')
+    assert to_mathml(r"\begin{gathered} a \\ bc \end{gathered}", False).split(
+        "<semantics>")[1].split("<annotation")[0] == (
+        '<mrow><mtable rowspacing="0.5em" columnspacing="1em" displaystyle="true"><mtr><mtd>'
+        '<mi>a</mi></mtd></mtr><mtr><mtd><mi>b</mi><mi>c</mi></mtd></mtr></mtable></mrow>')
+    assert to_svg(tex, True) == to_svg(tex.replace("{aligned}", "{align*}"), True)
 
 
 def test_svg_scales_with_size_and_depth() -> None:

@@ -118,15 +118,7 @@ class Project:
 # What stops a thesis from building with us though pandoc reads it; each is changed in
 # the copies (never in ../shared) and counted.  See docs/realworld.md for the causes.
 _ADAPTATIONS: list[tuple[str, re.Pattern[str], str]] = [
-    # pandoc-crossref's table label: ": caption []{#tbl:x short-caption=...}".
-    ("a table's label as an empty span ([]{#tbl:x}) in its caption",
-     re.compile(r"\[\]\{(#tbl:[^\s}]+)[^}]*\}"), r"{\1}"),
-    # Smart quotes reach the attributes after an image before they are read: a quoted
-    # value with a space then spoils the whole list (the figure loses its id).
-    ("a quoted attribute value with a space after an image",
-     re.compile(r'(\]\([^)]*\)\{[^}]*?)\s*[\w-]+="[^"]* [^"]*"'), r"\1"),
-    # amsmath's aligned and an operator of the thesis's LaTeX preamble.
-    ("amsmath's aligned environment", re.compile(r"\{aligned\}"), "{align*}"),
+    # an operator of the thesis's LaTeX preamble.
     (r"\argmin (defined in the thesis's LaTeX preamble)", re.compile(r"\\argmin(?![A-Za-z])"),
      r"\\operatorname*{arg\\,min}"),
 ]
@@ -185,10 +177,17 @@ _UNRESOLVED = re.compile(r"^(\S+?):\d+:\d+: error: (?:cross-reference|citation k
                          r"'@((?:fig|tbl|sec|eq|lst):[^']+)'", re.M | re.I)
 
 
+_LATEX_ONLY = re.compile(r"warning: cross-reference '@([^']+)' names a label only raw LaTeX")
+
+
+def latex_only(stderr: str) -> list[str]:
+    """The labels our build warns are defined only in raw LaTeX (written ¿label?)."""
+    return sorted(set(_LATEX_ONLY.findall(stderr)))
+
+
 def unresolved(stderr: str, book: Path) -> list[str]:
     """Turn each cross-reference our build reports as naming nothing (a label only raw
-    LaTeX defines, or one of a construct we do not read: a listing, a multiline table)
-    into the text pandoc-crossref gives for it, in the copies; the labels."""
+    LaTeX defines) into the text pandoc-crossref gives for it, in the copies; the labels."""
     labels = sorted({m.group(2) for m in _UNRESOLVED.finditer(stderr)})
     for path in book.glob("*.md"):
         text = path.read_text(encoding="utf-8")
@@ -347,6 +346,7 @@ class Result:
     placeholders: list[str] = field(default_factory=list)
     adaptations: dict[str, int] = field(default_factory=dict)
     unresolved: list[str] = field(default_factory=list)
+    latex_only: list[str] = field(default_factory=list)
     pandoc_warnings: list[str] = field(default_factory=list)
 
     @property
@@ -410,6 +410,7 @@ def run_thesis(thesis: Thesis, formats: str = "html",
             result.unresolved += labels
             ours = build_ours(project.root, "html")
         result.formats["html"] = _outcome(ours)
+        result.latex_only = latex_only(ours.stderr)
         for kind in [f for f in formats.split(",") if f != "html"]:
             result.formats[kind] = _outcome(build_ours(project.root, kind))
         pandoc = build_pandoc(thesis, pandoc_work)
@@ -476,6 +477,10 @@ def report(results: Sequence[Result]) -> str:
             notes.append(f"- {r.name}: {len(r.unresolved)} cross-references our build finds "
                          f"no label for, written as pandoc-crossref does (¿label?): "
                          f"{', '.join(r.unresolved)}\n")
+        if r.latex_only:
+            notes.append(f"- {r.name}: {len(r.latex_only)} cross-references to labels only "
+                         f"raw LaTeX defines, written ¿label? as pandoc-crossref writes them "
+                         f"(our warning): {', '.join(r.latex_only)}\n")
         for why, n in r.adaptations.items():
             notes.append(f"- {r.name}: changed in the copies: {why} ({n}×)\n")
     return (table(results) + "\n" + "".join(notes) + ("\n" if notes else "")

@@ -12,6 +12,7 @@
 - :mod:`.walk`: every block, inline, image and piece of raw HTML of a tree.
 """
 from . import checks, nodes, numbering, walk
+from .crossrefs import latex_labels
 from .crossrefs import resolve as resolve_crossrefs
 from .from_markdown import read_chapter
 from .html import NOTES_AS_ASIDES, NOTES_AT_CALLS, NOTES_AT_END, Context, chapter_html, plain_text
@@ -23,5 +24,5 @@ from .walk import has_print_variant, image_sources, raw_html
 
 __all__ = ["NOTES_AS_ASIDES", "NOTES_AT_CALLS", "NOTES_AT_END", "Chapter", "Context",
            "HeadingId", "Ids", "Numbers", "assign", "chapter_html", "checks", "first_notes",
-           "has_print_variant", "image_sources", "nodes", "number", "numbering", "plain_text",
-           "raw_html", "read_chapter", "resolve_crossrefs", "walk"]
+           "has_print_variant", "image_sources", "latex_labels", "nodes", "number", "numbering",
+           "plain_text", "raw_html", "read_chapter", "resolve_crossrefs", "walk"]

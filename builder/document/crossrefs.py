@@ -12,28 +12,34 @@ written       pandoc-crossref (``:``)    Quarto (``-``)
 two or more   figs. 1, 2 (a run: 1-3)    Figures 1, 2
 ============  =========================  ==============================================
 
-The same for tables (``tbl``), equations (``eq``) and sections (``sec``: the section's
-number).  The words come in the document's language (:data:`WORDS`).
+The same for tables (``tbl``), equations (``eq``), listings (``lst``: a code block) and
+sections (``sec``: the section's number).  The words come in the document's language
+(:data:`WORDS`; a listing's, for now, in English in every language).
 """
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..errors import BuildError
+from ..errors import BuildError, Warning_
 from ..model import Cluster
+from .html import escape
+from .nodes import Chapter, RawBlock, RawInline, Str
+from .walk import blocks, inlines
 
-LABEL = re.compile(r"(?P<kind>[Ff]ig|[Tt]bl|[Ee]q|[Ss]ec)(?P<sep>[:-])(?P<name>\S+)")
-KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section"}
+LABEL = re.compile(r"(?P<kind>[Ff]ig|[Tt]bl|[Ee]q|[Ss]ec|[Ll]st)(?P<sep>[:-])(?P<name>\S+)")
+KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section",
+         "lst": "listing"}
 
 # Per language: pandoc-crossref's prefixes (one, several) and Quarto's words (one, several).
 WORDS: dict[str, dict[str, tuple[str, str, str, str]]] = {
     "en": {"figure": ("fig.", "figs.", "Figure", "Figures"),
            "table": ("tbl.", "tbls.", "Table", "Tables"),
            "equation": ("eq.", "eqns.", "Equation", "Equations"),
-           "section": ("sec.", "secs.", "Section", "Sections")},
+           "section": ("sec.", "secs.", "Section", "Sections"),
+           "listing": ("lst.", "lsts.", "Listing", "Listings")},
     "de": {"figure": ("Abb.", "Abb.", "Abbildung", "Abbildungen"),
            "table": ("Tab.", "Tab.", "Tabelle", "Tabellen"),
            "equation": ("Gl.", "Gl.", "Gleichung", "Gleichungen"),
@@ -54,7 +60,8 @@ WORDS: dict[str, dict[str, tuple[str, str, str, str]]] = {
 
 
 def words(lang: str) -> dict[str, tuple[str, str, str, str]]:
-    return WORDS.get(lang.split("-")[0].lower(), WORDS["en"])
+    """The words of a language; English for a kind it lacks (listings, but in English)."""
+    return {**WORDS["en"], **WORDS.get(lang.split("-")[0].lower(), {})}
 
 
 def is_label(key: str) -> bool:
@@ -136,17 +143,46 @@ def suggestion(label: str, targets: dict[str, Target]) -> str:
     return f"give the {kind} the id {{#{_key(label)}}}"
 
 
+_LATEX_LABEL = re.compile(r"\\(?:label|hypertarget)\s*\{([^{}\s]+)\}")
+
+
+def latex_labels(chapters: Iterable[Chapter]) -> set[str]:
+    """The labels raw LaTeX defines in the chapters (``\\label{fig:x}``,
+    ``\\hypertarget{fig:x}``): Markdown never sees them, nor does pandoc-crossref."""
+    found: set[str] = set()
+    for chapter in chapters:
+        text = "".join(node.text if isinstance(node, Str) else node.html
+                       for node in inlines(chapter) if isinstance(node, (Str, RawInline)))
+        text += "".join(block.html for block in blocks(chapter) if isinstance(block, RawBlock))
+        found.update(_LATEX_LABEL.findall(text))
+    return found
+
+
 def resolve(clusters: Sequence[Cluster], targets: dict[str, Target], bibliography: set[str],
-            lang: str) -> tuple[dict[str, str], list[BuildError]]:
+            lang: str, latex: Collection[str] = ()
+            ) -> tuple[dict[str, str], list[BuildError], list[Warning_]]:
     """The HTML of each cross-reference cluster, and an error for each label that names
     nothing (with the closest labels), is also a bibliography key, or shares its bracket
-    with a citation."""
+    with a citation.  A label only raw LaTeX defines (``latex``) is a warning, and is
+    written as pandoc-crossref writes a label it does not know: **¿fig:x?**."""
     made: dict[str, str] = {}
     errors: list[BuildError] = []
+    warnings: list[Warning_] = []
     for cluster in clusters:
         where = cluster.position
         problems = []
+        unknown = [item for item in cluster.items if is_label(item.key)
+                   and _key(item.key) not in targets and _key(item.key) in latex
+                   and item.key not in bibliography]
+        for item in unknown:
+            warnings.append(Warning_(
+                f"cross-reference '@{item.key}' names a label only raw LaTeX defines: "
+                f"written ¿{item.key}?, as pandoc-crossref writes it", where.path, where.line,
+                hint=f"give the {label_kind(item.key)} the id {{#{_key(item.key)}}} in "
+                     "Markdown"))
         for item in cluster.items:
+            if item in unknown:
+                continue
             if not is_label(item.key):
                 problems.append(BuildError(
                     f"'@{item.key}' is a citation in a bracket of cross-references",
@@ -163,6 +199,9 @@ def resolve(clusters: Sequence[Cluster], targets: dict[str, Target], bibliograph
         if problems:
             errors.extend(problems)
             continue
-        made[cluster.id] = render([Reference(item.key, item.suppress_author)
-                                   for item in cluster.items], targets, lang)
-    return made, errors
+        known = [Reference(item.key, item.suppress_author)
+                 for item in cluster.items if item not in unknown]
+        made[cluster.id] = ", ".join(
+            ([render(known, targets, lang)] if known else [])
+            + [f"<strong>¿{escape(item.key)}?</strong>" for item in unknown])
+    return made, errors, warnings

@@ -14,6 +14,7 @@ from typing import Any
 from markdown_it.token import Token
 
 from .attributes import parse_attributes, split_leading, split_trailing
+from .crossrefs import label_kind
 from .html import plain_text
 from .nodes import (
     NO_ATTR,
@@ -82,7 +83,7 @@ class _Reader:
             token = tokens[i]
             kind = token.type
             if kind == close:
-                return _table_captions(found), i + 1
+                return _table_captions(_listing_captions(found)), i + 1
             if kind == "paragraph_open":
                 para, i = self.paragraph(tokens, i)
                 found.append(_figure(para) or para)
@@ -142,7 +143,7 @@ class _Reader:
                 found.append(Para((NoteBack(token.meta["id"] + 1, token.meta.get("subId", 0)),),
                                   plain=True))
             i += 1
-        return _table_captions(found), i
+        return _table_captions(_listing_captions(found)), i
 
     def paragraph(self, tokens: Sequence[Token], i: int) -> tuple[Para, int]:
         opening = tokens[i]
@@ -160,7 +161,8 @@ class _Reader:
             text, found = split_trailing(children[-1].text)
             if found is not None:
                 attr = found
-                children[-1:] = [Str(text.rstrip())] if text.strip() else []
+                children[-1:] = [Str(text)]
+                children = list(_strip_end(tuple(children)))
         return Heading(int(opening.tag[1]), tuple(children), attr, self.line(opening))
 
     def list_block(self, tokens: Sequence[Token], i: int) -> tuple[ListBlock, int]:
@@ -185,7 +187,12 @@ class _Reader:
             rest, found = split_trailing(info)  # ```python {#id}
             if found is not None:
                 attr, info = found, rest.strip()
-        return CodeBlock(token.content, info, attr, self.line(token), token.type == "fence")
+        caption: tuple[Inline, ...] = ()
+        if label_kind(attr.id) == "listing" and any(k == "caption" for k, _ in attr.pairs):
+            caption = (Str(dict(attr.pairs)["caption"]),)  # pandoc-crossref's caption="..."
+            attr = Attr(attr.id, attr.classes, tuple(p for p in attr.pairs if p[0] != "caption"))
+        return CodeBlock(token.content, info, attr, self.line(token), token.type == "fence",
+                         caption)
 
     def table(self, tokens: Sequence[Token], i: int) -> tuple[Table, int]:
         opening = tokens[i]
@@ -266,6 +273,55 @@ def _figure(para: Para) -> Figure | None:
 
 
 _CAPTION = re.compile(r"^(?:Table)?:\s+")
+_LISTING_CAPTION = re.compile(r"^(?:Listing)?:\s+")
+
+
+def _listing_captions(blocks: list[Block]) -> list[Block]:
+    """pandoc-crossref's listing captions: a paragraph ``Listing: caption {#lst:x}`` or
+    ``: caption {#lst:x}`` right before or after a code block (after it first) makes the
+    block listing ``lst:x``; one with no ``lst`` label is left as it is."""
+    out: list[Block] = []
+    n = 0
+    while n < len(blocks):
+        block = blocks[n]
+        labelled = _listing_caption(block)
+        before = out[-1] if out else None
+        following = blocks[n + 1] if n + 1 < len(blocks) else None
+        if labelled and isinstance(before, CodeBlock) and not before.caption:
+            out[-1] = _listing(before, *labelled)
+        elif labelled and isinstance(following, CodeBlock) and not following.caption \
+                and not (n + 2 < len(blocks) and _listing_caption(blocks[n + 2])):
+            out.append(_listing(following, *labelled))
+            n += 1
+        else:
+            out.append(block)
+        n += 1
+    return out
+
+
+def _listing_caption(block: Block) -> tuple[tuple[Inline, ...], Attr] | None:
+    if not isinstance(block, Para) or not block.children:
+        return None
+    first = block.children[0]
+    if not isinstance(first, Str):
+        return None
+    match = _LISTING_CAPTION.match(first.text)
+    if not match:
+        return None
+    rest = first.text[match.end():]
+    caption = ((Str(rest),) if rest else ()) + block.children[1:]
+    last = caption[-1] if caption else None
+    if not isinstance(last, Str):
+        return None
+    text, attr = split_trailing(last.text)
+    if attr is None or label_kind(attr.id) != "listing":
+        return None
+    return _strip_end(caption[:-1] + (Str(text),)), attr
+
+
+def _listing(block: CodeBlock, caption: tuple[Inline, ...], attr: Attr) -> CodeBlock:
+    merged = Attr(attr.id, block.attr.classes + attr.classes, block.attr.pairs + attr.pairs)
+    return CodeBlock(block.text, block.info, merged, block.line, block.fenced, caption)
 
 
 def _table_captions(blocks: list[Block]) -> list[Block]:
@@ -311,13 +367,29 @@ def _caption(block: Block) -> tuple[Inline, ...] | None:
 
 
 def _captioned(table: Table, caption: tuple[Inline, ...]) -> Table:
+    """The table with its caption; the attributes at the caption's end, ``{#tbl:x}`` or
+    an empty span ``[]{#tbl:x short-caption="..."}`` (pandoc-crossref and the
+    table-short-captions filter), are the table's."""
     attr = NO_ATTR
+    bare = _strip_end(caption)
+    last = bare[-1] if bare else None
+    if isinstance(last, Span) and not last.children and last.attr.id:
+        return Table(table.head, table.body, table.line, _strip_end(bare[:-1]), last.attr)
     if caption and isinstance(caption[-1], Str):
         text, found = split_trailing(caption[-1].text)
         if found is not None:
             attr = found
-            caption = caption[:-1] + ((Str(text.rstrip()),) if text.strip() else ())
+            caption = _strip_end(caption[:-1] + (Str(text),))
     return Table(table.head, table.body, table.line, caption, attr)
+
+
+def _strip_end(children: tuple[Inline, ...]) -> tuple[Inline, ...]:
+    """Inlines without the spaces at their end (before an attribute list taken off)."""
+    while children and isinstance(children[-1], Str) and not children[-1].text.strip():
+        children = children[:-1]
+    if children and isinstance(children[-1], Str):
+        children = children[:-1] + (Str(children[-1].text.rstrip()),)
+    return children
 
 
 def inlines(tokens: Sequence[Token]) -> list[Inline]:
@@ -347,7 +419,7 @@ def _inlines(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[I
                               str(token.attrGet("title") or ""),
                               _token_attr(token, "href", "title")))
             continue
-        if kind == "text":
+        if kind in ("text", "attributes"):  # (attributes: attached by _attach_attributes)
             found.append(Str(token.content))
         elif kind == "code_inline":
             found.append(Code(token.content, _token_attr(token)))

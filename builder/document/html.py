@@ -107,6 +107,7 @@ class Context:
     math_size: float = 10.5  # the PDF's body size in pt
     long_table: int | None = None  # the PDF: a table of more rows is class "long" (may break)
     block_keys: bool = False  # the PDF: blocks carry data-block keys (see formats.pdf)
+    listing: str = "Listing"
 
 
 class Writer:
@@ -235,9 +236,19 @@ class Writer:
         language = block.info.split()[0] if block.info else (
             block.attr.classes[0] if block.attr.classes else "")
         wrap = self.context.code_columns if self.context.print else None
-        return highlight.code_block(block.text.removesuffix("\n"), language or None, wrap,
-                                    block.attr.id or None, block.attr.classes,
-                                    block.attr.pairs) + "\n"
+        number = self.context.numbers.get(block.attr.id)
+        if number is None:
+            return highlight.code_block(block.text.removesuffix("\n"), language or None, wrap,
+                                        block.attr.id or None, block.attr.classes,
+                                        block.attr.pairs) + "\n"
+        # a listing, as pandoc-crossref writes it: a div with the id, the caption first
+        caption = (f"{escape(self.context.listing)}{_space(block.attr.id)}{number}: "
+                   f"{self.inlines(block.caption)}")
+        code = highlight.code_block(block.text.removesuffix("\n"), language or None, wrap,
+                                    None, block.attr.classes, block.attr.pairs)
+        kind = " ".join(("listing", *([language] if language else [])))
+        return (f'<div id="{escape(block.attr.id)}" class="{escape(kind)}">\n'
+                f'<p class="listing-caption">{caption}</p>\n{code}\n</div>\n')
 
     def math(self, node: Math) -> str:
         """MathML for screens and e-readers, vector paths for the PDF; a displayed

@@ -160,6 +160,7 @@ class CodeBlock:
     attr: Attr = NO_ATTR
     line: int | None = None
     fenced: bool = True
+    caption: tuple[Inline, ...] = ()  # a listing's (pandoc-crossref's {#lst:x})
 
 
 @dataclass(frozen=True, slots=True)

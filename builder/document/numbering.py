@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .crossrefs import Target, label_kind
 from .html import inline_html
 from .ids import HeadingId
-from .nodes import Chapter, Cite, Figure, Math, Table
+from .nodes import Chapter, Cite, CodeBlock, Figure, Math, Table
 from .walk import blocks, inlines
 
 
@@ -47,7 +47,7 @@ def number(chapters: Sequence[Chapter], headings: Sequence[Sequence[HeadingId]],
         for heading, section in zip(chapter_headings, numbers, strict=True):
             if label_kind(heading.id) == "section" and section is not None:
                 found.targets[heading.id] = Target("section", section)
-    figures = tables = equations = 0
+    figures = tables = equations = listings = 0
     for chapter in chapters:
         for node in inlines(chapter):
             if isinstance(node, Math) and node.display and label_kind(node.attr.id) == "equation":
@@ -60,6 +60,9 @@ def number(chapters: Sequence[Chapter], headings: Sequence[Sequence[HeadingId]],
             elif isinstance(block, Table) and label_kind(block.attr.id) == "table":
                 tables += 1
                 found.targets[block.attr.id] = Target("table", str(tables))
+            elif isinstance(block, CodeBlock) and label_kind(block.attr.id) == "listing":
+                listings += 1
+                found.targets[block.attr.id] = Target("listing", str(listings))
     return found
 
 

@@ -67,6 +67,8 @@ def located_inlines(chapter: Chapter) -> Iterator[tuple[int | None, Inline]]:
             runs = [block.children]
         elif isinstance(block, Figure):
             runs = [(block.image,)]
+        elif isinstance(block, CodeBlock):
+            runs = [block.caption]
         elif isinstance(block, Table):
             runs = [block.caption] + [cell.children for row in (*block.head, *block.body)
                                       for cell in row]
