@@ -634,9 +634,9 @@ def _short_title(fields: dict[str, str], title: str, main: bool, chapterlike: bo
     """shorttitle, else the title before its subtitle or before a colon."""
     if _first(fields, "shorttitle") and (not main or chapterlike):
         return _title(fields, "shorttitle", english)
-    if not main and _first(fields, "subtitle", "titleaddon"):
-        return title
     plain_colon = title.find(":")
+    if not main and _first(fields, "subtitle", "titleaddon"):  # (the title alone, or before
+        return title[:plain_colon].rstrip() if plain_colon > 0 else title  # its own colon)
     return title[:plain_colon].rstrip() if plain_colon > 0 else ""
 
 
@@ -929,12 +929,17 @@ def _parse_date(text: str) -> dict[str, Any]:
     date_parts: list[list[int]] = []
     circa = False
     for part in text.split("/") if text.count("/") <= 1 else [text]:
-        part = part.strip()
+        part = re.sub(r"T\d\d:\d\d(?::\d\d)?(?:Z|[+-]\d\d:?\d\d)?$", "", part.strip())  # a time
         if part in ("", ".."):
             continue
-        if part[-1] in "~?%":
+        while part and part[-1] in "~?%":  # EDTF qualifiers: approximate, uncertain, both
             circa = circa or part[-1] in "~%"
             part = part[:-1]
+        unspecified = re.fullmatch(r"(\d{1,3})[uX]{1,3}", part)  # "20uu": 2000 to 2099
+        if unspecified and len(part) == 4 and text.count("/") == 0:
+            digits = unspecified.group(1)
+            date_parts = [[int(digits.ljust(4, "0"))], [int(digits.ljust(4, "9"))]]
+            break
         parsed = _iso_parts(part)
         if parsed is None:
             return {"literal": text}
