@@ -47,6 +47,8 @@ PAGE_DEFAULTS: dict[str, Any] = {
     "mirror": False,           # inner/outer margins swap on left-hand pages
     "chapter-start": "any",    # any | page | right
     "toc": False,              # a table of contents after the title page
+    "line-chars": "60-75",     # characters a line of body text (builder check: pages outside)
+    "min-lines": 8,            # fewer lines on a page that ends no chapter: builder check says so
 }
 PRINT_DEFAULTS: dict[str, Any] = {
     "bleed": "3mm",
