@@ -25,7 +25,6 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import citeproc
@@ -123,6 +122,7 @@ class Processor:
         self.cite_options = self._options("citation")
         self._mark_first_field()
         self.style = self._load_style()
+        self._starting_terms = _starting_terms(self.style, self.tree)
         # The cs:citation element and its parts, looked up once (citeproc-py's
         # element.layout is an lxml find on each access); the variants' layouts.
         self._citation = self.style.root.citation
@@ -550,7 +550,7 @@ class Processor:
             return ""  # a dry run (see _prerender): nothing was rendered
         text = self._assemble(layout, pieces)
         if self.note_style and not (cluster and cluster[0].prefix):
-            text = _capitalize_term(text, self.locale)
+            text = _capitalize_term(text, self._starting_terms)
         return self._finish(text, cluster)
 
     def _sorted(self, group: tuple[list[CitationItem], list[CitationItem], list[CitationItem]],
@@ -601,7 +601,10 @@ class Processor:
         text = self._rendered[cache_key]
         if text is None:
             return None
-        return str(item.get("prefix", "")) + text + str(item.get("suffix", ""))
+        prefix = str(item.get("prefix", ""))
+        if self.note_style and _ends_sentence(prefix):
+            text = _capitalize_term(text, self._starting_terms)
+        return prefix + text + str(item.get("suffix", ""))
 
     def _render_job(self, layout: Any, item: CitationItem, marked: Any, cites: list[Any] | None,
                     first_note: str | None, implied: bool = True) -> str | None:
@@ -1037,25 +1040,42 @@ def _prepare(item: dict[str, Any], internal_id: str, context: quotes.QuoteContex
     return prepared
 
 
-def _capitalize_term(text: str, locale: str) -> str:
-    """A note that starts with a term ("ibid.") starts with a capital (CSL 1.0.2)."""
+def _ends_sentence(prefix: str) -> bool:
+    """Whether a cite's prefix ends a sentence ("This has been said. "), so that a
+    term starting the cite starts with a capital.  A single word before the full
+    stop may be an abbreviation ("Cf. ibid."), as citeproc-js has it (CSL
+    test-suite, bugreports_CapsAfterOneWordPrefix)."""
+    text = markup.plain(prefix).strip()
+    return bool(_SENTENCE_END.search(text)) and len(text.split()) > 1
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+
+
+def _capitalize_term(text: str, terms: frozenset[str]) -> str:
+    """A note that starts with a term ("ibid.", "from") starts with a capital
+    (CSL 1.0.2, as citeproc-js: test-suite magic_CapitalizeFirstOccurringTerm)."""
     visible = re.match(r"((?:<[^>]+>|[\ue000-\ue4ff])*)(\w+)", text)
-    if visible and visible.group(2).lower() in _starting_terms(locale):
+    if visible and visible.group(2).lower() in terms:
         start = visible.end(1)
         return text[:start] + text[start].upper() + text[start + 1:]
     return text
 
 
-@functools.cache
-def _starting_terms(locale: str) -> frozenset[str]:
-    """Words of the locale's ibid and similar terms, which may start a note."""
+def _starting_terms(style: Any, tree: Any) -> frozenset[str]:
+    """The first words of the terms the style prints with cs:text term="...", which
+    capitalise at the start of a note; not those of a cs:label or of a long ordinal
+    (citeproc-js and the CSL test-suite: "ninth", "pages" stay lowercase)."""
     words = {"ibid", "id"}
-    path = Path(citeproc.__file__).parent / "data" / "locales" / f"locales-{locale}.xml"
-    if path.is_file():
-        root = etree.parse(str(path)).getroot()
-        for term in root.iter(f"{{{CSL_NS}}}term"):
-            if term.get("name") in ("ibid", "supra", "ibid-with-locator"):
-                words.update(w.lower() for w in re.findall(r"\w+", "".join(term.itertext())))
+    for element in tree.iter(f"{{{CSL_NS}}}text"):
+        name = element.get("term")
+        term = style.root.get_term(name, element.get("form")) if name else None
+        if term is None:
+            continue
+        for text in (term.text, *(form.text for form in term)):  # or single, multiple
+            first = re.match(r"\w+", (text or "").strip())
+            if first:
+                words.add(first.group().lower())
     return frozenset(words)
 
 
