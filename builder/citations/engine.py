@@ -14,6 +14,7 @@ around it, each documented with the CSL rule it implements:
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
@@ -23,7 +24,7 @@ import string
 import unicodedata
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -330,12 +331,38 @@ class Processor:
                 self._set_field(key, "disambiguate", "true")
 
     def _ambiguous(self, keys: list[str]) -> list[list[str]]:
-        """Groups of items whose first cites render the same."""
-        texts = self._render_citations([[Cite(key)] for key in keys])
+        """Groups of items whose first cites render the same, leaving out their access
+        dates: the date a web page was read does not tell one work from another
+        (citeproc-js; CSL test-suite, date_YearSuffixWithNoDate: "Doe n.d.-a [Accessed:
+        June 1, 1965]; Doe n.d.-b [Accessed: June 1, 2065]")."""
+        accessed = [key for key in keys if "accessed" in self.items[key]]
+        with self._without_accessed(accessed):
+            texts = self._render_citations([[Cite(key)] for key in keys])
         groups: dict[str, list[str]] = {}
         for key, text in zip(keys, texts, strict=True):
             groups.setdefault(markup.plain(text), []).append(key)
         return [g for g in groups.values() if len(g) > 1]
+
+    @contextlib.contextmanager
+    def _without_accessed(self, keys: list[str]) -> Iterator[None]:
+        """The items of ``keys`` as if they had no access date, for a while."""
+        saved = []
+        for key in keys:
+            internal = self._internal[key]
+            version = self._versions.get(internal)
+            saved.append((internal, version, self._source[internal]))
+            item = {k: v for k, v in self.items[key].items() if k != "accessed"}
+            self._source[internal] = _Source([item])[internal]
+            self._versions[internal] = -1 - (version or 0)  # renderings of its own
+        try:
+            yield
+        finally:
+            for internal, version, source in saved:
+                self._source[internal] = source
+                if version is None:
+                    del self._versions[internal]
+                else:
+                    self._versions[internal] = version
 
     def _add_names(self, group: list[str], order: list[str],
                    rule: str | None) -> list[list[str]]:
