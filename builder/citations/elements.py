@@ -540,6 +540,8 @@ class Text(_SafeCase, model.Text):
                 value = item.reference.get(key)
                 if value is not None and str(value).strip():
                     return value
+        if variable == "year-suffix" and _sorting() is not None:
+            raise model.VariableError  # not part of a sort key: see Sort
         if variable in ("page", "page-first"):
             page = item.reference.page
             if variable == "page-first":
