@@ -1196,7 +1196,7 @@ def _parts_of(name: object) -> dict[str, Any]:
         if trailing:
             parts["dropping-particle"] = " ".join(trailing)
             parts["given"] = " ".join(given_words)
-    for key in ("dropping-particle", "non-dropping-particle"):
+    for key in ("dropping-particle", "non-dropping-particle", "suffix"):  # "abbé d’"
         parts[key] = parts[key].replace("'", "\u2019")
     return parts
 
