@@ -496,8 +496,9 @@ class Text(_SafeCase, model.Text):
       label_PluralWithLocalizedAmpersand;
     * a locator is printed without the spaces around it
       (locator_WithLeadingSpace);
-    * the short form of container-title is also read from
-      "journalAbbreviation" (magic_StripPeriodsTrueShortForm).
+    * the short form of container-title (form="short", or the variable
+      container-title-short) is also read from "journalAbbreviation"
+      (magic_StripPeriodsTrueShortForm, bugreports_ContainerTitleShort).
 
     With :class:`_SafeCase` and the group and substitute bookkeeping this
     class turns 45 fixtures green (the textcase_* ones listed there, the
@@ -535,8 +536,9 @@ class Text(_SafeCase, model.Text):
                 raise model.VariableError
             return _format_numbers(self, item.locator.identifier,
                                    page=item.locator.label == "page", locator=True)
-        if self.get("form") == "short" and variable in _SHORT_ALIASES:
-            for key in _SHORT_ALIASES[variable]:
+        long = variable.removesuffix("-short")  # "container-title-short" too
+        if long in _SHORT_ALIASES and (long != variable or self.get("form") == "short"):
+            for key in _SHORT_ALIASES[long]:
                 value = item.reference.get(key)
                 if value is not None and str(value).strip():
                     return value
