@@ -1096,15 +1096,22 @@ def _initials(given: str, mark: str, initialize: bool) -> str:
     ``initialize="false"``, stays whole.  Initials and abbreviations get the
     mark after them; whole words are set off by spaces.
     """
-    tokens: list[tuple[str, bool]] = []  # (text, followed by a period)
+    tokens: list[tuple[str, bool, str, str]] = []  # (text, followed by a period, tags)
     for word in given.split():
+        lead, word, trail = _WORD_TAGS.fullmatch(word).groups()  # type: ignore[union-attr]
         pieces = word.split(".")
+        first = len(tokens)
         for n, piece in enumerate(pieces):
             if piece:
-                tokens.append((piece, n < len(pieces) - 1))
+                tokens.append((piece, n < len(pieces) - 1, "", ""))
+        if len(tokens) > first:  # "<b>John</b>": "<b>J.</b>" (name_InTextMarkupInitialize)
+            text, period, _, end = tokens[first]
+            tokens[first] = (text, period, lead, end)
+            text, period, start, _ = tokens[-1]
+            tokens[-1] = (text, period, start, trail)
     out = ""
     previous_whole = False
-    for text, period in tokens:
+    for text, period, lead, trail in tokens:
         if len(text) == 1 or period:
             initial = text
         elif initialize and len(text) > 2 and text[0].isupper() and text[1].isupper() \
@@ -1117,14 +1124,18 @@ def _initials(given: str, mark: str, initialize: bool) -> str:
         if initial is None:
             if out and not out.endswith(" "):
                 out += " "
-            out += text
+            out += lead + text + trail
             previous_whole = True
         else:
             if previous_whole:
                 out += " "
-            out += initial + mark
+            out += lead + initial + mark.rstrip() + trail + mark[len(mark.rstrip()):]
             previous_whole = False
     return out.rstrip()
+
+
+# A word's rich-text tags before and after it (names are not encoded: see markup)
+_WORD_TAGS = re.compile(r"((?:<[^<>]+>)*)(.*?)((?:<[^<>]+>)*)", re.S)
 
 
 # Lowercase name particles (CSL 1.0.2, "Name-part Order"; the list citeproc-js
