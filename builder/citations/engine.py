@@ -788,14 +788,24 @@ class Processor:
         rendered = [entry for entry in made if entry[1] is not None]
         keys = [self._external[key] for key, _, _ in rendered]
         entries = [str(text) for _, text, _ in rendered]
+        marked = [marked for _, _, marked in rendered]
         if self.implicit_year_suffix:
             numbers = {key: n + 1 for n, (key, _, _) in enumerate(made)}
-            entries = [_implied_suffix(e, self.items[k], functools.partial(
-                           self._entry_with, number=numbers[self._internal[k]]))
-                       if self.items[k].get("year-suffix") else e
-                       for e, k in zip(entries, keys, strict=True)]
+
+            def suffixed(text: str | None, key: str, mark: bool = False) -> str | None:
+                data = self.items[key]
+                if text is None or not data.get("year-suffix"):
+                    return text
+                if mark:  # the entry with its author marked gets it too (sort_ChicagoYearSuffix1)
+                    data = dict(data)
+                    _mark_author(data)
+                return _implied_suffix(text, data, functools.partial(
+                    self._entry_with, number=numbers[self._internal[key]]))
+
+            entries = [str(suffixed(e, k)) for e, k in zip(entries, keys, strict=True)]
+            marked = [suffixed(m, k, True) for m, k in zip(marked, keys, strict=True)]
         if self.bib_options.get("subsequent-author-substitute") is not None:
-            entries = self._substitute_authors(entries, [marked for _, _, marked in rendered])
+            entries = self._substitute_authors(entries, marked)
         return [(key, _split_first_field(markup.decode(quotes.finish(entry, self.quotes))))
                 for key, entry in zip(keys, entries, strict=True)]
 
