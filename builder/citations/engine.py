@@ -198,7 +198,7 @@ class Processor:
         again = None
         try:
             versions = dict(self._versions)
-            self._disambiguate(order)
+            self._disambiguate(order, _first_notes(clusters, note_indexes))
             # The entries of the items disambiguation changed (year-suffix, disambiguate)
             # are made again, shared with another child, while the citations render.
             changed = [n for n, key in enumerate(keys)
@@ -303,13 +303,13 @@ class Processor:
         return self.tree.getroot().find(f"{{{CSL_NS}}}{element}/{{{CSL_NS}}}sort") is not None
 
     # -- disambiguation (CSL 1.0.2, "Disambiguation") -------------------------------
-    def _disambiguate(self, order: list[str]) -> None:
-        """Make cites that render alike differ: names, given names, year-suffix, condition."""
+    def _disambiguate(self, order: list[str], first_notes: dict[str, int]) -> None:
+        """Make cites that render alike differ: names, given names, year-suffix,
+        condition (``first_notes``: the note of each item's first cite)."""
         options = self.cite_options
         if not any(options.get(f"disambiguate-add-{method}") == "true"
                    for method in ("names", "givenname", "year-suffix")) \
-                and not any(e.get("disambiguate") for e in self.tree.getroot().iter(
-                    f"{{{CSL_NS}}}if", f"{{{CSL_NS}}}else-if")):
+                and not self._tests_disambiguate:
             return  # no method, and no <if disambiguate>: nothing would change what renders
         rule = options.get("givenname-disambiguation-rule", "by-cite")
         if options.get("disambiguate-add-givenname") == "true" and rule != "by-cite":
@@ -326,6 +326,10 @@ class Processor:
                 for n, key in enumerate(sorted(group, key=rank.__getitem__)):
                     self._set_field(key, "year-suffix", _letters(n))
             groups = self._ambiguous(order)
+        if self._positional and self._tests_disambiguate:
+            seen = {key for group in groups for key in group}
+            groups += [g for g in self._ambiguous_later(order, first_notes)
+                       if not seen.intersection(g)]
         for group in groups:  # what is left: <if disambiguate="true">
             for key in group:
                 self._set_field(key, "disambiguate", "true")
@@ -363,6 +367,32 @@ class Processor:
                     del self._versions[internal]
                 else:
                     self._versions[internal] = version
+
+    @functools.cached_property
+    def _tests_disambiguate(self) -> bool:
+        return any(e.get("disambiguate") for e in self.tree.getroot().iter(
+            f"{{{CSL_NS}}}if", f"{{{CSL_NS}}}else-if"))
+
+    def _ambiguous_later(self, keys: list[str], first_notes: dict[str, int]
+                         ) -> list[list[str]]:
+        """Groups of items whose later cites (position subsequent: a style's short
+        form, "Doe, supra note 1") render the same, though their first cites differ:
+        they too take the style's <if disambiguate="true"> (CSL 1.0.2,
+        Disambiguation; bugreports_OldMhraDisambiguationFailure).  Each first cite
+        is in the note it has in the document (``first_notes``), which a later
+        cite may print."""
+        keys = [key for key in keys if key in first_notes]
+        if len(keys) < 2:
+            return []
+        last = max(first_notes.values())
+        notes = [first_notes[key] for key in keys] + [last + 1 + n for n in range(len(keys))]
+        accessed = [key for key in keys if "accessed" in self.items[key]]
+        with self._without_accessed(accessed):
+            texts = self._render_citations([[Cite(key)] for key in keys] * 2, notes)
+        groups: dict[str, list[str]] = {}
+        for key, text in zip(keys, texts[len(keys):], strict=True):
+            groups.setdefault(markup.plain(text), []).append(key)
+        return [g for g in groups.values() if len(g) > 1]
 
     def _add_names(self, group: list[str], order: list[str],
                    rule: str | None) -> list[list[str]]:
@@ -1087,6 +1117,17 @@ def _ends_sentence(prefix: str) -> bool:
 
 
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+
+
+def _first_notes(clusters: Sequence[Sequence[Cite]], note_indexes: Sequence[int] | None
+                 ) -> dict[str, int]:
+    """The note (or, without notes, the citation's rank) of each item's first cite."""
+    first: dict[str, int] = {}
+    for n, cluster in enumerate(clusters):
+        note = note_indexes[n] if note_indexes and n < len(note_indexes) else n + 1
+        for cite in cluster:
+            first.setdefault(cite.id, note)
+    return first
 
 
 def _capitalize_term(text: str, terms: frozenset[str]) -> str:
