@@ -320,6 +320,15 @@ class Processor:
             groups = [rest for group in groups for rest in self._add_names(group, order, given)]
         if groups and options.get("disambiguate-add-givenname") == "true":
             groups = [rest for group in groups for rest in self._add_given_names(group, rule)]
+        if self._subsequent_et_al and options.get("disambiguate-add-year-suffix") == "true" \
+                and options.get("disambiguate-add-names") != "true":
+            # cites alike only in their later et-al form get a year-suffix too: "Baur,
+            # Fröberg, Baur, et al. 2000a", later "Baur et al. 2000a" (test-suite
+            # disambiguate_BasedOnEtAlSubsequent); with add-names, citeproc-js adds
+            # names to the later form first (not done here: the add-names cause)
+            seen = {key for group in groups for key in group}
+            groups += [g for g in self._ambiguous_later(order, first_notes)
+                       if not seen.intersection(g)]
         if groups and options.get("disambiguate-add-year-suffix") == "true":
             rank = {key: n for n, key in enumerate(order)}
             for group in groups:  # with a date or without one ("n.d.-a", "n.d.-b")
