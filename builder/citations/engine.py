@@ -437,7 +437,9 @@ class Processor:
         """givenname-disambiguation-rule (all-names, primary-name, ...): in every cite,
         each name shown (only the first with primary-name) that another person of
         the document shares is given its initials, or its full given name when
-        the initials are shared too (not with "-with-initials")."""
+        the initials are shared too (not with "-with-initials": there, no initials
+        when they are all the others' too, as citeproc-js: test-suite
+        disambiguate_ToInitialOnly, "Smith; Smith" for Cecil and Charles)."""
         primary = rule.startswith("primary-name")
         limit = 1 if rule.endswith("with-initials") else 2
         shown = {key: [person for person in _persons(self.items[key])
@@ -452,7 +454,10 @@ class Processor:
             for index, family, given in shown[key]:
                 others = people[family] - {given}
                 if others:
-                    clash = _initials(given) in {_initials(other) for other in others}
+                    initials = {_initials(other) for other in others}
+                    clash = _initials(given) in initials
+                    if limit == 1 and initials == {_initials(given)}:
+                        continue  # initials tell this person from no other: none added
                     state = state.with_given(index, limit if clash else 1)
             if not state.is_base or key in self._name_state:
                 self._name_state[key] = state
