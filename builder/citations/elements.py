@@ -1909,6 +1909,9 @@ class If(model.If):
       for ``locator``; citeproc-py tested the reference's (always absent)
       field and accepted one number only, so APA dropped "Chapter" from
       ``[@a, chap. 2]`` (no fixture tests it; tests/test_elements.py does).
+    * ``type`` with several types is one test, true for any of them, also
+      under ``match="all"`` (an item has one type; as citeproc-js: ASA's
+      ``type="book dataset" variable="version" match="all"``, and its thesis).
     * ``variable`` is true only for a non-empty value (CSL 1.0.2: "tests
       whether the given variables contain non-empty values").
     * ``position`` (CSL 1.0.2, "Choose", position):
@@ -1961,8 +1964,9 @@ class If(model.If):
         types = self.__dict__.get("_types")
         if types is None:
             types = self.__dict__["_types"] = [t.lower() for t in self.get("type").split()]
-        kind = item.reference.type
-        return [t == kind for t in types]
+        # one test, whatever the match: an item has one type, so under match="all"
+        # type="book dataset" means either (citeproc-js; ASA's dataset title)
+        return [item.reference.type in types]
 
     def _disambiguate(self, item):  # type: ignore[no-untyped-def]
         wanted = self.get("disambiguate", "").strip().lower() == "true"
