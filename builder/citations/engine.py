@@ -15,6 +15,7 @@ around it, each documented with the CSL rule it implements:
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import io
 import logging
@@ -848,7 +849,10 @@ class Processor:
 
             entries = [str(suffixed(e, k)) for e, k in zip(entries, keys, strict=True)]
             marked = [suffixed(m, k, True) for m, k in zip(marked, keys, strict=True)]
-        if self.bib_options.get("subsequent-author-substitute") is not None:
+        if self.bib_options.get("subsequent-author-substitute-rule") == "partial-first":
+            numbers = {key: n + 1 for n, (key, _, _) in enumerate(made)}
+            entries = self._substitute_first_names(entries, keys, numbers)
+        elif self.bib_options.get("subsequent-author-substitute") is not None:
             entries = self._substitute_authors(entries, marked)
         return [(key, _split_first_field(markup.decode(quotes.finish(entry, self.quotes))))
                 for key, entry in zip(keys, entries, strict=True)]
@@ -864,6 +868,29 @@ class Processor:
                 names = _substitute_names(author, substitute, rule)
                 entry = other.replace(markup.AUTHOR_MARK, names, 1)  # type: ignore[union-attr]
             previous = author
+            out.append(entry)
+        return out
+
+
+    def _substitute_first_names(self, entries: list[str], keys: list[str],
+                                numbers: dict[str, int]) -> list[str]:
+        """subsequent-author-substitute-rule="partial-first": an entry whose first
+        name is the first name of the entry above has that name replaced, whatever
+        the names after it ("——, Bob White, and Carol Green"; CSL 1.0.2,
+        Bibliography, Reference Grouping)."""
+        substitute = self.bib_options.get("subsequent-author-substitute")
+        if substitute is None:
+            return entries
+        out, previous = [], None
+        for entry, key in zip(entries, keys, strict=True):
+            first = _first_name(self.items[key])
+            if first is not None and first == previous:
+                data = copy.deepcopy(self.items[key])
+                _mark_author(data, first_only=True)
+                marked = self._entry_with(data, numbers[self._internal[key]])
+                if markup.AUTHOR_MARK in marked:
+                    entry = marked.replace(markup.AUTHOR_MARK, substitute, 1)
+            previous = first
             out.append(entry)
         return out
 
@@ -1236,6 +1263,15 @@ def _persons(item: dict[str, Any]) -> list[tuple[int, str, str]]:
     return []
 
 
+def _first_name(item: dict[str, Any]) -> tuple[tuple[str, str], ...] | None:
+    """The first name of the item's first name variable, as comparable data."""
+    for variable in _NAME_VARIABLES:
+        names = item.get(variable)
+        if names and isinstance(names[0], dict):
+            return tuple(sorted((k, str(v)) for k, v in names[0].items() if v))
+    return None
+
+
 def _person_at(item: dict[str, Any], index: int) -> tuple[str, str] | None:
     """(family, given) of the name at ``index`` of the item's first name variable."""
     for place, family, given in _persons(item):
@@ -1293,10 +1329,11 @@ def _name_key(item: dict[str, Any]) -> str | None:
     return None
 
 
-def _mark_author(item: dict[str, Any]) -> None:
+def _mark_author(item: dict[str, Any], first_only: bool = False) -> None:
     for variable in _NAME_VARIABLES:
         if item.get(variable):
-            item[variable] = [{"literal": markup.AUTHOR_MARK}]
+            rest = list(item[variable][1:]) if first_only else []
+            item[variable] = [{"literal": markup.AUTHOR_MARK}, *rest]
             return
 
 
