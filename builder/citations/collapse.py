@@ -43,7 +43,21 @@ def join_cites(pieces: list[Piece], options: dict[str, str], delimiter: str) -> 
         return _join_numbers(pieces, delimiter)
     if mode in ("year", "year-suffix", "year-suffix-ranged") or options.get("cite-group-delimiter"):
         return _join_groups(pieces, options, delimiter, mode)
-    return delimiter.join(p.text for p in pieces)
+    return _join(delimiter, [p.text for p in pieces])
+
+
+def _join(delimiter: str, texts: list[str]) -> str:
+    """``texts`` joined by ``delimiter``, but for a cite whose prefix starts with
+    punctuation ("Book A, cited in Book B"; "Book A. He said ..."): the prefix takes
+    the delimiter's place, as citeproc-js does (CSL test-suite,
+    magic_SuppressLayoutDelimiterIfPrefixComma)."""
+    out = texts[0] if texts else ""
+    for text in texts[1:]:
+        out += (text if text[:1] in _PUNCTUATION else delimiter + text)
+    return out
+
+
+_PUNCTUATION = frozenset(",.;:")
 
 
 def group_by_author(pieces: list[Piece]) -> list[list[Piece]]:
@@ -80,7 +94,7 @@ def _join_numbers(pieces: list[Piece], delimiter: str) -> str:
         else:
             out.append(piece.text)
     flush()
-    return delimiter.join(out)
+    return _join(delimiter, out)
 
 
 def _join_groups(pieces: list[Piece], options: dict[str, str], delimiter: str,
@@ -94,7 +108,7 @@ def _join_groups(pieces: list[Piece], options: dict[str, str], delimiter: str,
         text = _collapse_group(group, options, delimiter, mode, group_delimiter) if collapsed \
             else group_delimiter.join(p.text for p in group) if len(group) > 1 \
             else group[0].text
-        if n:
+        if n and text[:1] not in _PUNCTUATION:
             out += after_collapse if previous_collapsed else delimiter
         out += text
         previous_collapsed = collapsed

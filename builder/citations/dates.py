@@ -23,7 +23,7 @@ def _date(value: Any) -> Any:
         value = str(int(value))
     if isinstance(value, str):
         return _parse(value)
-    if isinstance(value, dict) and "date-parts" not in value:
+    if isinstance(value, dict) and not value.get("date-parts"):  # none, or [] beside a raw
         raw = value.get("raw")
         if isinstance(raw, str):
             parsed = _parse(raw)

@@ -14,6 +14,8 @@ around it, each documented with the CSL rule it implements:
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import functools
 import io
 import logging
@@ -23,9 +25,8 @@ import string
 import unicodedata
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import citeproc
@@ -123,6 +124,7 @@ class Processor:
         self.cite_options = self._options("citation")
         self._mark_first_field()
         self.style = self._load_style()
+        self._starting_terms = _starting_terms(self.style, self.tree)
         # The cs:citation element and its parts, looked up once (citeproc-py's
         # element.layout is an lxml find on each access); the variants' layouts.
         self._citation = self.style.root.citation
@@ -197,7 +199,7 @@ class Processor:
         again = None
         try:
             versions = dict(self._versions)
-            self._disambiguate(order)
+            self._disambiguate(order, _first_notes(clusters, note_indexes))
             # The entries of the items disambiguation changed (year-suffix, disambiguate)
             # are made again, shared with another child, while the citations render.
             changed = [n for n, key in enumerate(keys)
@@ -302,13 +304,13 @@ class Processor:
         return self.tree.getroot().find(f"{{{CSL_NS}}}{element}/{{{CSL_NS}}}sort") is not None
 
     # -- disambiguation (CSL 1.0.2, "Disambiguation") -------------------------------
-    def _disambiguate(self, order: list[str]) -> None:
-        """Make cites that render alike differ: names, given names, year-suffix, condition."""
+    def _disambiguate(self, order: list[str], first_notes: dict[str, int]) -> None:
+        """Make cites that render alike differ: names, given names, year-suffix,
+        condition (``first_notes``: the note of each item's first cite)."""
         options = self.cite_options
         if not any(options.get(f"disambiguate-add-{method}") == "true"
                    for method in ("names", "givenname", "year-suffix")) \
-                and not any(e.get("disambiguate") for e in self.tree.getroot().iter(
-                    f"{{{CSL_NS}}}if", f"{{{CSL_NS}}}else-if")):
+                and not self._tests_disambiguate:
             return  # no method, and no <if disambiguate>: nothing would change what renders
         rule = options.get("givenname-disambiguation-rule", "by-cite")
         if options.get("disambiguate-add-givenname") == "true" and rule != "by-cite":
@@ -319,21 +321,86 @@ class Processor:
             groups = [rest for group in groups for rest in self._add_names(group, order, given)]
         if groups and options.get("disambiguate-add-givenname") == "true":
             groups = [rest for group in groups for rest in self._add_given_names(group, rule)]
+        if self._subsequent_et_al and options.get("disambiguate-add-year-suffix") == "true" \
+                and options.get("disambiguate-add-names") != "true":
+            # cites alike only in their later et-al form get a year-suffix too: "Baur,
+            # Fröberg, Baur, et al. 2000a", later "Baur et al. 2000a" (test-suite
+            # disambiguate_BasedOnEtAlSubsequent); with add-names, citeproc-js adds
+            # names to the later form first (not done here: the add-names cause)
+            seen = {key for group in groups for key in group}
+            groups += [g for g in self._ambiguous_later(order, first_notes)
+                       if not seen.intersection(g)]
         if groups and options.get("disambiguate-add-year-suffix") == "true":
             rank = {key: n for n, key in enumerate(order)}
             for group in groups:  # with a date or without one ("n.d.-a", "n.d.-b")
                 for n, key in enumerate(sorted(group, key=rank.__getitem__)):
                     self._set_field(key, "year-suffix", _letters(n))
             groups = self._ambiguous(order)
+        if self._positional and self._tests_disambiguate:
+            seen = {key for group in groups for key in group}
+            groups += [g for g in self._ambiguous_later(order, first_notes)
+                       if not seen.intersection(g)]
         for group in groups:  # what is left: <if disambiguate="true">
             for key in group:
                 self._set_field(key, "disambiguate", "true")
 
     def _ambiguous(self, keys: list[str]) -> list[list[str]]:
-        """Groups of items whose first cites render the same."""
-        texts = self._render_citations([[Cite(key)] for key in keys])
+        """Groups of items whose first cites render the same, leaving out their access
+        dates: the date a web page was read does not tell one work from another
+        (citeproc-js; CSL test-suite, date_YearSuffixWithNoDate: "Doe n.d.-a [Accessed:
+        June 1, 1965]; Doe n.d.-b [Accessed: June 1, 2065]")."""
+        accessed = [key for key in keys if "accessed" in self.items[key]]
+        with self._without_accessed(accessed):
+            texts = self._render_citations([[Cite(key)] for key in keys])
         groups: dict[str, list[str]] = {}
         for key, text in zip(keys, texts, strict=True):
+            groups.setdefault(markup.plain(text), []).append(key)
+        return [g for g in groups.values() if len(g) > 1]
+
+    @contextlib.contextmanager
+    def _without_accessed(self, keys: list[str]) -> Iterator[None]:
+        """The items of ``keys`` as if they had no access date, for a while."""
+        saved = []
+        for key in keys:
+            internal = self._internal[key]
+            version = self._versions.get(internal)
+            saved.append((internal, version, self._source[internal]))
+            item = {k: v for k, v in self.items[key].items() if k != "accessed"}
+            self._source[internal] = _Source([item])[internal]
+            self._versions[internal] = -1 - (version or 0)  # renderings of its own
+        try:
+            yield
+        finally:
+            for internal, version, source in saved:
+                self._source[internal] = source
+                if version is None:
+                    del self._versions[internal]
+                else:
+                    self._versions[internal] = version
+
+    @functools.cached_property
+    def _tests_disambiguate(self) -> bool:
+        return any(e.get("disambiguate") for e in self.tree.getroot().iter(
+            f"{{{CSL_NS}}}if", f"{{{CSL_NS}}}else-if"))
+
+    def _ambiguous_later(self, keys: list[str], first_notes: dict[str, int]
+                         ) -> list[list[str]]:
+        """Groups of items whose later cites (position subsequent: a style's short
+        form, "Doe, supra note 1") render the same, though their first cites differ:
+        they too take the style's <if disambiguate="true"> (CSL 1.0.2,
+        Disambiguation; bugreports_OldMhraDisambiguationFailure).  Each first cite
+        is in the note it has in the document (``first_notes``), which a later
+        cite may print."""
+        keys = [key for key in keys if key in first_notes]
+        if len(keys) < 2:
+            return []
+        last = max(first_notes.values())
+        notes = [first_notes[key] for key in keys] + [last + 1 + n for n in range(len(keys))]
+        accessed = [key for key in keys if "accessed" in self.items[key]]
+        with self._without_accessed(accessed):
+            texts = self._render_citations([[Cite(key)] for key in keys] * 2, notes)
+        groups: dict[str, list[str]] = {}
+        for key, text in zip(keys, texts[len(keys):], strict=True):
             groups.setdefault(markup.plain(text), []).append(key)
         return [g for g in groups.values() if len(g) > 1]
 
@@ -371,7 +438,9 @@ class Processor:
         """givenname-disambiguation-rule (all-names, primary-name, ...): in every cite,
         each name shown (only the first with primary-name) that another person of
         the document shares is given its initials, or its full given name when
-        the initials are shared too (not with "-with-initials")."""
+        the initials are shared too (not with "-with-initials": there, no initials
+        when they are all the others' too, as citeproc-js: test-suite
+        disambiguate_ToInitialOnly, "Smith; Smith" for Cecil and Charles)."""
         primary = rule.startswith("primary-name")
         limit = 1 if rule.endswith("with-initials") else 2
         shown = {key: [person for person in _persons(self.items[key])
@@ -386,7 +455,10 @@ class Processor:
             for index, family, given in shown[key]:
                 others = people[family] - {given}
                 if others:
-                    clash = _initials(given) in {_initials(other) for other in others}
+                    initials = {_initials(other) for other in others}
+                    clash = _initials(given) in initials
+                    if limit == 1 and initials == {_initials(given)}:
+                        continue  # initials tell this person from no other: none added
                     state = state.with_given(index, limit if clash else 1)
             if not state.is_base or key in self._name_state:
                 self._name_state[key] = state
@@ -550,7 +622,7 @@ class Processor:
             return ""  # a dry run (see _prerender): nothing was rendered
         text = self._assemble(layout, pieces)
         if self.note_style and not (cluster and cluster[0].prefix):
-            text = _capitalize_term(text, self.locale)
+            text = _capitalize_term(text, self._starting_terms)
         return self._finish(text, cluster)
 
     def _sorted(self, group: tuple[list[CitationItem], list[CitationItem], list[CitationItem]],
@@ -601,7 +673,10 @@ class Processor:
         text = self._rendered[cache_key]
         if text is None:
             return None
-        return str(item.get("prefix", "")) + text + str(item.get("suffix", ""))
+        prefix = str(item.get("prefix", ""))
+        if self.note_style and _ends_sentence(prefix):
+            text = _capitalize_term(text, self._starting_terms)
+        return prefix + text + str(item.get("suffix", ""))
 
     def _render_job(self, layout: Any, item: CitationItem, marked: Any, cites: list[Any] | None,
                     first_note: str | None, implied: bool = True) -> str | None:
@@ -758,14 +833,27 @@ class Processor:
         rendered = [entry for entry in made if entry[1] is not None]
         keys = [self._external[key] for key, _, _ in rendered]
         entries = [str(text) for _, text, _ in rendered]
+        marked = [marked for _, _, marked in rendered]
         if self.implicit_year_suffix:
             numbers = {key: n + 1 for n, (key, _, _) in enumerate(made)}
-            entries = [_implied_suffix(e, self.items[k], functools.partial(
-                           self._entry_with, number=numbers[self._internal[k]]))
-                       if self.items[k].get("year-suffix") else e
-                       for e, k in zip(entries, keys, strict=True)]
-        if self.bib_options.get("subsequent-author-substitute") is not None:
-            entries = self._substitute_authors(entries, [marked for _, _, marked in rendered])
+
+            def suffixed(text: str | None, key: str, mark: bool = False) -> str | None:
+                data = self.items[key]
+                if text is None or not data.get("year-suffix"):
+                    return text
+                if mark:  # the entry with its author marked gets it too (sort_ChicagoYearSuffix1)
+                    data = dict(data)
+                    _mark_author(data)
+                return _implied_suffix(text, data, functools.partial(
+                    self._entry_with, number=numbers[self._internal[key]]))
+
+            entries = [str(suffixed(e, k)) for e, k in zip(entries, keys, strict=True)]
+            marked = [suffixed(m, k, True) for m, k in zip(marked, keys, strict=True)]
+        if self.bib_options.get("subsequent-author-substitute-rule") == "partial-first":
+            numbers = {key: n + 1 for n, (key, _, _) in enumerate(made)}
+            entries = self._substitute_first_names(entries, keys, numbers)
+        elif self.bib_options.get("subsequent-author-substitute") is not None:
+            entries = self._substitute_authors(entries, marked)
         return [(key, _split_first_field(markup.decode(quotes.finish(entry, self.quotes))))
                 for key, entry in zip(keys, entries, strict=True)]
 
@@ -780,6 +868,29 @@ class Processor:
                 names = _substitute_names(author, substitute, rule)
                 entry = other.replace(markup.AUTHOR_MARK, names, 1)  # type: ignore[union-attr]
             previous = author
+            out.append(entry)
+        return out
+
+
+    def _substitute_first_names(self, entries: list[str], keys: list[str],
+                                numbers: dict[str, int]) -> list[str]:
+        """subsequent-author-substitute-rule="partial-first": an entry whose first
+        name is the first name of the entry above has that name replaced, whatever
+        the names after it ("——, Bob White, and Carol Green"; CSL 1.0.2,
+        Bibliography, Reference Grouping)."""
+        substitute = self.bib_options.get("subsequent-author-substitute")
+        if substitute is None:
+            return entries
+        out, previous = [], None
+        for entry, key in zip(entries, keys, strict=True):
+            first = _first_name(self.items[key])
+            if first is not None and first == previous:
+                data = copy.deepcopy(self.items[key])
+                _mark_author(data, first_only=True)
+                marked = self._entry_with(data, numbers[self._internal[key]])
+                if markup.AUTHOR_MARK in marked:
+                    entry = marked.replace(markup.AUTHOR_MARK, substitute, 1)
+            previous = first
             out.append(entry)
         return out
 
@@ -1037,25 +1148,53 @@ def _prepare(item: dict[str, Any], internal_id: str, context: quotes.QuoteContex
     return prepared
 
 
-def _capitalize_term(text: str, locale: str) -> str:
-    """A note that starts with a term ("ibid.") starts with a capital (CSL 1.0.2)."""
+def _ends_sentence(prefix: str) -> bool:
+    """Whether a cite's prefix ends a sentence ("This has been said. "), so that a
+    term starting the cite starts with a capital.  A single word before the full
+    stop may be an abbreviation ("Cf. ibid."), as citeproc-js has it (CSL
+    test-suite, bugreports_CapsAfterOneWordPrefix)."""
+    text = markup.plain(prefix).strip()
+    return bool(_SENTENCE_END.search(text)) and len(text.split()) > 1
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+
+
+def _first_notes(clusters: Sequence[Sequence[Cite]], note_indexes: Sequence[int] | None
+                 ) -> dict[str, int]:
+    """The note (or, without notes, the citation's rank) of each item's first cite."""
+    first: dict[str, int] = {}
+    for n, cluster in enumerate(clusters):
+        note = note_indexes[n] if note_indexes and n < len(note_indexes) else n + 1
+        for cite in cluster:
+            first.setdefault(cite.id, note)
+    return first
+
+
+def _capitalize_term(text: str, terms: frozenset[str]) -> str:
+    """A note that starts with a term ("ibid.", "from") starts with a capital
+    (CSL 1.0.2, as citeproc-js: test-suite magic_CapitalizeFirstOccurringTerm)."""
     visible = re.match(r"((?:<[^>]+>|[\ue000-\ue4ff])*)(\w+)", text)
-    if visible and visible.group(2).lower() in _starting_terms(locale):
+    if visible and visible.group(2).lower() in terms:
         start = visible.end(1)
         return text[:start] + text[start].upper() + text[start + 1:]
     return text
 
 
-@functools.cache
-def _starting_terms(locale: str) -> frozenset[str]:
-    """Words of the locale's ibid and similar terms, which may start a note."""
+def _starting_terms(style: Any, tree: Any) -> frozenset[str]:
+    """The first words of the terms the style prints with cs:text term="...", which
+    capitalise at the start of a note; not those of a cs:label or of a long ordinal
+    (citeproc-js and the CSL test-suite: "ninth", "pages" stay lowercase)."""
     words = {"ibid", "id"}
-    path = Path(citeproc.__file__).parent / "data" / "locales" / f"locales-{locale}.xml"
-    if path.is_file():
-        root = etree.parse(str(path)).getroot()
-        for term in root.iter(f"{{{CSL_NS}}}term"):
-            if term.get("name") in ("ibid", "supra", "ibid-with-locator"):
-                words.update(w.lower() for w in re.findall(r"\w+", "".join(term.itertext())))
+    for element in tree.iter(f"{{{CSL_NS}}}text"):
+        name = element.get("term")
+        term = style.root.get_term(name, element.get("form")) if name else None
+        if term is None:
+            continue
+        for text in (term.text, *(form.text for form in term)):  # or single, multiple
+            first = re.match(r"\w+", (text or "").strip())
+            if first:
+                words.add(first.group().lower())
     return frozenset(words)
 
 
@@ -1124,6 +1263,15 @@ def _persons(item: dict[str, Any]) -> list[tuple[int, str, str]]:
     return []
 
 
+def _first_name(item: dict[str, Any]) -> tuple[tuple[str, str], ...] | None:
+    """The first name of the item's first name variable, as comparable data."""
+    for variable in _NAME_VARIABLES:
+        names = item.get(variable)
+        if names and isinstance(names[0], dict):
+            return tuple(sorted((k, str(v)) for k, v in names[0].items() if v))
+    return None
+
+
 def _person_at(item: dict[str, Any], index: int) -> tuple[str, str] | None:
     """(family, given) of the name at ``index`` of the item's first name variable."""
     for place, family, given in _persons(item):
@@ -1181,10 +1329,11 @@ def _name_key(item: dict[str, Any]) -> str | None:
     return None
 
 
-def _mark_author(item: dict[str, Any]) -> None:
+def _mark_author(item: dict[str, Any], first_only: bool = False) -> None:
     for variable in _NAME_VARIABLES:
         if item.get(variable):
-            item[variable] = [{"literal": markup.AUTHOR_MARK}]
+            rest = list(item[variable][1:]) if first_only else []
+            item[variable] = [{"literal": markup.AUTHOR_MARK}, *rest]
             return
 
 
