@@ -9,9 +9,9 @@ A theme may ``extend`` another: it then uses the other's templates unless it
 has its own, its stylesheets come after the other's (``css(name)`` joins
 them), and its ``page:`` and ``print:`` settings override the other's one
 key at a time.  ``page:`` holds the page size, margins (``inner``/``outer``
-for mirrored books), where chapters start and whether there is a table of
-contents; ``print:`` the bleed, the printer's marks and the CMYK output
-profile of ``--print`` (see docs/pdf.md).
+for mirrored books), the widest text column (``measure``), where chapters
+start and whether there is a table of contents; ``print:`` the bleed, the
+printer's marks and the CMYK output profile of ``--print`` (see docs/pdf.md).
 """
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ PAGE_DEFAULTS: dict[str, Any] = {
     "mirror": False,           # inner/outer margins swap on left-hand pages
     "chapter-start": "any",    # any | page | right
     "toc": False,              # a table of contents after the title page
+    "measure": None,           # the widest text column (a length): wider pages get wider margins
 }
 PRINT_DEFAULTS: dict[str, Any] = {
     "bleed": "3mm",

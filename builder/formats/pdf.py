@@ -80,6 +80,7 @@ class Layout:
     marks: bool
     output_condition: str | None = None
     profile: Path | None = None
+    measure: str | None = None  # the widest text column; the margins grow to keep to it
     notes: list[str] = field(default_factory=list, compare=False)
 
     @property
@@ -189,9 +190,15 @@ def layout_for(theme: Theme, options: Options) -> Layout:
         raise BuildError(f"chapter-start '{chapter_start}' must be any, page, right or left",
                          theme.folder / "theme.yml")
     toc = bool(page.get("toc")) if options.toc is None else options.toc
+    if page.get("measure"):
+        try:
+            parse_length_mm(str(page["measure"]), "measure")
+        except BuildError as exc:
+            raise BuildError(exc.message, theme.folder / "theme.yml", hint=exc.hint) from None
     return Layout(width, height, dict(page.get("margins") or {}), bool(page.get("mirror")),
                   chapter_start, toc, "pdf/x-4" if print_ready else variant, print_ready,
-                  bleed, marks and print_ready, printing.get("output-condition"), profile)
+                  bleed, marks and print_ready, printing.get("output-condition"), profile,
+                  str(page["measure"]) if page.get("measure") else None)
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -216,18 +223,34 @@ def document_for(book: Book, layout: Layout) -> str:
 
 
 def code_columns(layout: Layout) -> int:
-    """How many characters of code a line holds: the page's width less its margins, in the
-    print stylesheet's code size (8.5 pt of IBM Plex Mono, 0.6 em a character, less the
-    block's rule and padding)."""
-    def mm(length: str) -> float:
-        try:
-            return parse_length_mm(length, "length")
-        except BuildError:  # (a bad margin is reported by the stylesheet's checks)
-            return 22.0
-    measure = mm(layout.width) - mm(layout.margins.get("inner", "22mm")) \
-        - mm(layout.margins.get("outer", "22mm"))
-    body_margins = 12.0  # the page's body keeps the browser's 6 pt margin each side (issue 16)
-    return wrap_columns(measure * 72 / 25.4 - body_margins, 8.5, inset_pt=13.5)
+    """How many characters of code a line holds: the text column's width (see
+    :func:`side_margins_mm`) in the print stylesheet's code size (8.5 pt of IBM Plex Mono,
+    0.6 em a character, less the block's rule and padding)."""
+    inner, outer = side_margins_mm(layout)
+    measure = _mm(layout.width, 210.0) - inner - outer
+    return wrap_columns(measure * 72 / 25.4, 8.5, inset_pt=13.5)
+
+
+def _mm(length: str, fallback: float) -> float:
+    try:
+        return parse_length_mm(length, "length")
+    except BuildError:  # (a bad margin is reported by the stylesheet's checks)
+        return fallback
+
+
+def side_margins_mm(layout: Layout) -> tuple[float, float]:
+    """The inner and outer margins: the theme's, or, when the text column between them
+    would be wider than the theme's ``measure``, wider ones that keep it to the measure,
+    the extra width shared in the theme's inner:outer proportion (so a line holds about
+    the same number of characters on A4 as on Letter)."""
+    inner = _mm(layout.margins.get("inner", "22mm"), 22.0)
+    outer = _mm(layout.margins.get("outer", "22mm"), 22.0)
+    if layout.measure is None:
+        return inner, outer
+    extra = _mm(layout.width, 210.0) - inner - outer - _mm(layout.measure, 1e6)
+    if extra <= 0 or inner + outer <= 0:
+        return inner, outer
+    return inner + extra * inner / (inner + outer), outer + extra * outer / (inner + outer)
 
 
 def write(book: Book, dest: Path, options: Options) -> Written:
@@ -421,6 +444,9 @@ def stylesheet(book: Book, layout: Layout) -> str:
 
 def page_css(layout: Layout) -> str:
     m = {"top": "25mm", "bottom": "25mm", "inner": "22mm", "outer": "22mm", **layout.margins}
+    if layout.measure is not None:
+        inner, outer = side_margins_mm(layout)
+        m["inner"], m["outer"] = f"{inner:.2f}mm", f"{outer:.2f}mm"
     rules = [f"@page {{ size: {layout.width} {layout.height}; "
              f"margin: {m['top']} {m['outer']} {m['bottom']} {m['inner']}; }}"]
     if layout.mirror:

@@ -1,0 +1,84 @@
+"""The printed page a book designer signs off (issue 16): the text column in line with the
+running heads and folios, the measure, hyphenation, space above headings, list numbers,
+the contents' page numbers and the back matter, read from the real PDF's text positions
+(``pdftotext -bbox-layout``, tests/pdflines.py)."""
+from __future__ import annotations
+
+import collections
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_builder
+from pdflines import Line, body_lines, characters_per_line, full_lines, margin_lines, pdf_lines
+
+pytestmark = [pytest.mark.slow, pytest.mark.external,  # PDF layouts, poppler
+              pytest.mark.skipif(shutil.which("pdftotext") is None,
+                                 reason="poppler-utils (pdftotext) is not installed")]
+
+SAMPLE = ROOT / "tests" / "books" / "sample"
+
+
+@pytest.fixture(scope="module")
+def lines_of(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., list[Line]]:
+    """The lines of the PDF of a project built with these options (built once)."""
+    cache: dict[tuple[str, ...], list[Line]] = {}
+
+    def build(project: Path, *options: str) -> list[Line]:
+        key = (str(project), *options)
+        if key not in cache:
+            out = tmp_path_factory.mktemp("page")
+            result = run_builder("build", str(project), "--out", str(out), "--to", "pdf",
+                                 "-q", *options)
+            assert result.returncode == 0, result.stderr
+            cache[key] = pdf_lines(next(out.glob("*.pdf")))
+        return cache[key]
+
+    return build
+
+
+def _right_edge(lines: list[Line]) -> float | None:
+    """Where the page's justified lines end: the most common right end of the lines that
+    fill the measure (a line ending in a hyphen or a comma has a box a little wider);
+    None on a page set ragged right (the references), where no three lines end together."""
+    ends = collections.Counter(round(ln.x_max, 1) for ln in full_lines(lines))
+    end, count = ends.most_common(1)[0]
+    return end if count >= 3 else None
+
+
+@pytest.mark.parametrize("project,options", [
+    (ROOT, ()), (ROOT, ("--page-size", "Letter")), (ROOT, ("--theme", "book")),
+    (SAMPLE, ("--theme", "book")), (SAMPLE, ("--theme", "book", "--page-size", "6x9")),
+])
+def test_text_column_shares_its_edges_with_the_heads_and_folios(lines_of, project, options):
+    lines = lines_of(project, *options)
+    checked = 0
+    for page in sorted({ln.page for ln in lines}):
+        on_page = [ln for ln in lines if ln.page == page]
+        heads, body = margin_lines(on_page), body_lines(on_page)
+        if not heads or not body:
+            continue
+        middle = on_page[0].page_width / 2
+        centre = {id(h): (h.x_min + h.x_max) / 2 for h in heads}  # "Page n of N" is centred
+        left = [h.x_min for h in heads if centre[id(h)] < middle - 30]
+        right = [h.x_max for h in heads if centre[id(h)] > middle + 30]
+        if left:
+            assert min(ln.x_min for ln in body) == pytest.approx(min(left), abs=0.5), page
+            checked += 1
+        if right and _right_edge(body) is not None:
+            assert _right_edge(body) == pytest.approx(max(right), abs=0.5), page
+            checked += 1
+    assert checked >= 2
+
+
+@pytest.mark.parametrize("options", [(), ("--page-size", "Letter"), ("--theme", "book"),
+                                     ("--theme", "book", "--page-size", "Letter")])
+def test_the_measure_is_60_to_75_characters_at_a4_and_letter(lines_of, options):
+    assert 60 <= characters_per_line(lines_of(ROOT, *options)) <= 75
+
+
+@pytest.mark.parametrize("size", ["A5", "B5", "6x9"])
+def test_smaller_pages_keep_a_sensible_measure(lines_of, size):
+    assert 55 <= characters_per_line(lines_of(ROOT, "--page-size", size)) <= 75
