@@ -82,3 +82,55 @@ def test_the_measure_is_60_to_75_characters_at_a4_and_letter(lines_of, options):
 @pytest.mark.parametrize("size", ["A5", "B5", "6x9"])
 def test_smaller_pages_keep_a_sensible_measure(lines_of, size):
     assert 55 <= characters_per_line(lines_of(ROOT, "--page-size", size)) <= 75
+
+
+# --- a small book with the cases of issue 16 ---------------------------------------------------
+
+CHAPTER = """# First chapter
+
+A paragraph before the lists, long enough to be a paragraph of text in the book.
+
+1. one
+2. two
+
+3) three
+4) four
+
+A paragraph after the lists.
+
+# A second chapter heading in the same file
+
+More text under it.
+
+## A section
+
+Text of the section.
+
+## Русский и қазақша
+
+Текст на русском языке.
+"""
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cases")
+    (root / "book").mkdir()
+    (root / "book" / "book.yml").write_text(
+        "title: Page cases\nauthor:\n  - name: A. Writer\n    bio: A. Writer writes books.\n"
+        "lang: en\ntags: [alpha, beta]\n", encoding="utf-8")
+    (root / "book" / "01-one.md").write_text(CHAPTER, encoding="utf-8")
+    return root
+
+
+def _line(lines: list[Line], text: str) -> Line:
+    found = [ln for ln in lines if ln.text == text]
+    assert len(found) == 1, (text, [ln.text for ln in lines])
+    return found[0]
+
+
+@pytest.mark.parametrize("theme", ["report", "book"])
+def test_a_list_that_starts_at_3_is_numbered_from_3(lines_of, cases, theme):
+    texts = [ln.text for ln in body_lines(lines_of(cases, "--theme", theme))]
+    at = texts.index("1. one")
+    assert texts[at:at + 4] == ["1. one", "2. two", "3. three", "4. four"]

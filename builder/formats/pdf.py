@@ -208,7 +208,8 @@ def weasyprint_input(book: Book, options: Options) -> tuple[str, str]:
     """The HTML and the stylesheet that :func:`write` hands WeasyPrint (its first layout):
     what WeasyPrint alone would be given, for the benchmark's floor."""
     layout = layout_for(book.theme, options)
-    return document_for(book, layout), stylesheet(book, layout)
+    html = document_for(book, layout)
+    return html, stylesheet(book, layout) + list_start_css(html)
 
 
 def document_for(book: Book, layout: Layout) -> str:
@@ -263,7 +264,8 @@ def write(book: Book, dest: Path, options: Options) -> Written:
     from weasyprint.text.fonts import FontConfiguration
 
     layout = layout_for(book.theme, options)
-    html, css = document_for(book, layout), stylesheet(book, layout)
+    html = document_for(book, layout)
+    css = stylesheet(book, layout) + list_start_css(html)
     fetcher = make_url_fetcher(Path(str(options.project_root)), book.theme,
                                allow_remote=options.allow_remote)
     fetcher = _svg_fetcher(fetcher, book.theme, cmyk=layout.print_ready)
@@ -423,6 +425,19 @@ def _blocks_on(page: Any) -> list[str]:
             if key not in found:
                 found.append(key)
     return found
+
+
+_OL_START = re.compile(r'<ol\b[^>]*?\sstart="(-?\d+)"')
+
+
+def list_start_css(html: str) -> str:
+    """The numbers of lists that do not start at 1 (``<ol start="3">``, a list whose
+    delimiter changed, ``2.`` then ``3)``): WeasyPrint reads ``start`` only as a
+    presentational hint, and those are off (they would also apply ``width``, ``align``
+    and the like), so the rule its hint would give is written for each start used."""
+    starts = sorted({int(n) for n in _OL_START.findall(html)})
+    return "".join(f'\nol[start="{n}"] {{ counter-reset: list-item {n}; '
+                   f'counter-increment: list-item -1; }}' for n in starts)
 
 
 def keep_css(blocks: set[str]) -> str:
