@@ -98,7 +98,7 @@ A paragraph before the lists, long enough to be a paragraph of text in the book.
 
 A paragraph after the lists.
 
-# A second chapter heading in the same file
+# Second heading
 
 More text under it.
 
@@ -134,3 +134,19 @@ def test_a_list_that_starts_at_3_is_numbered_from_3(lines_of, cases, theme):
     texts = [ln.text for ln in body_lines(lines_of(cases, "--theme", theme))]
     at = texts.index("1. one")
     assert texts[at:at + 4] == ["1. one", "2. two", "3. three", "4. four"]
+
+
+@pytest.mark.parametrize("theme", ["report", "book"])
+def test_a_heading_in_the_middle_of_a_chapter_has_space_above(lines_of, cases, theme):
+    lines = body_lines(lines_of(cases, "--theme", theme))
+
+    def space_above(text: str) -> float:
+        heading = _line(lines, text)
+        before = lines[lines.index(heading) - 1]
+        assert before.page == heading.page
+        return heading.y_min - before.y_max
+
+    # an h1 in the middle of the file has more space above it than an h2, and that at
+    # least a line (14 pt) (it had less than one point)
+    h1, h2 = space_above("Second heading"), space_above("A section")
+    assert h1 > h2 >= 14
