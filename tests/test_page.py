@@ -150,3 +150,25 @@ def test_a_heading_in_the_middle_of_a_chapter_has_space_above(lines_of, cases, t
     # least a line (14 pt) (it had less than one point)
     h1, h2 = space_above("Second heading"), space_above("A section")
     assert h1 > h2 >= 14
+
+
+def test_tags_end_the_html_not_the_pdf_unless_the_theme_says(lines_of, cases, tmp_path):
+    texts = [ln.text for ln in lines_of(cases)]
+    assert "A. Writer writes books." in texts and not any("alpha" in t for t in texts)
+    out = tmp_path / "html"
+    assert run_builder("build", str(cases), "--out", str(out), "--to", "html",
+                       "-q").returncode == 0
+    assert '<span class="tags-label">Tags:</span> alpha, beta</p>' in \
+        next(out.glob("*.html")).read_text(encoding="utf-8")
+    theme = cases / "styles" / "tagged"
+    theme.mkdir(parents=True)
+    (theme / "theme.yml").write_text("name: tagged\nextends: report\npage:\n  tags: true\n",
+                                     encoding="utf-8")
+    assert "Tags: alpha, beta" in [ln.text for ln in lines_of(cases, "--theme", "tagged")]
+
+
+def test_the_bios_follow_the_references_on_their_page_when_they_fit(lines_of):
+    lines = body_lines(lines_of(SAMPLE))
+    last_reference = next(ln for ln in reversed(lines) if ln.text.startswith("Tashkent City"))
+    about = _line(lines, "About the authors")
+    assert about.page == last_reference.page == lines[-1].page

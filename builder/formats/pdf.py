@@ -81,6 +81,7 @@ class Layout:
     output_condition: str | None = None
     profile: Path | None = None
     measure: str | None = None  # the widest text column; the margins grow to keep to it
+    tags: bool = False          # the tags line at the end (the HTML and the EPUB have it)
     notes: list[str] = field(default_factory=list, compare=False)
 
     @property
@@ -198,7 +199,7 @@ def layout_for(theme: Theme, options: Options) -> Layout:
     return Layout(width, height, dict(page.get("margins") or {}), bool(page.get("mirror")),
                   chapter_start, toc, "pdf/x-4" if print_ready else variant, print_ready,
                   bleed, marks and print_ready, printing.get("output-condition"), profile,
-                  str(page["measure"]) if page.get("measure") else None)
+                  str(page["measure"]) if page.get("measure") else None, bool(page.get("tags")))
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -218,6 +219,7 @@ def document_for(book: Book, layout: Layout) -> str:
                f"chapters-{layout.chapter_start}"]
     classes += ["with-toc"] if layout.toc else []
     classes += ["press"] if layout.print_ready else []
+    classes += [] if layout.tags else ["without-tags"]
     return render_document(book, "pdf", [], {"long_table": LONG_TABLE_ROWS,
                                              "code_columns": code_columns(layout)},
                            toc=layout.toc, body_classes=classes)
