@@ -5,6 +5,7 @@ the contents' page numbers and the back matter, read from the real PDF's text po
 from __future__ import annotations
 
 import collections
+import itertools
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -172,3 +173,54 @@ def test_the_bios_follow_the_references_on_their_page_when_they_fit(lines_of):
     last_reference = next(ln for ln in reversed(lines) if ln.text.startswith("Tashkent City"))
     about = _line(lines, "About the authors")
     assert about.page == last_reference.page == lines[-1].page
+
+
+# --- hyphenation --------------------------------------------------------------------------------
+
+HYPHENATED = ("President", "standards", "nuclear")
+
+
+@pytest.fixture(scope="module")
+def narrow(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """A book of one-line paragraphs, "1 President" to "1111111111 President", in a 62 pt
+    column that breaks each word at the last hyphenation point that fits: together they
+    show every point of the word (a theme that allows two letters each side)."""
+    def make(lang: str) -> Path:
+        root = tmp_path_factory.mktemp("narrow")
+        (root / "book").mkdir()
+        (root / "book" / "book.yml").write_text(f"title: Hyphens\nlang: {lang}\n",
+                                                encoding="utf-8")
+        paragraphs = [f"{'1' * k} {word}" for word in HYPHENATED for k in range(1, 11)]
+        (root / "book" / "01.md").write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+        theme = root / "styles" / "narrow"
+        (theme / "css").mkdir(parents=True)
+        (theme / "theme.yml").write_text("name: narrow\nextends: report\n", encoding="utf-8")
+        (theme / "css" / "print.css").write_text(
+            ".chapter p { width: 62pt; text-align: left; hyphenate-limit-chars: 4 2 2; }\n",
+            encoding="utf-8")
+        return root
+    return make
+
+
+def _hyphenation_points(lines: list[Line]) -> dict[str, list[str]]:
+    """Each word broken at a line end (a line ending in "-"), with the parts before the
+    breaks that the layout chose."""
+    found: dict[str, set[str]] = {}
+    for line, after in itertools.pairwise(lines):
+        if line.text.endswith("-"):
+            part = line.text.split()[-1][:-1]
+            found.setdefault(part + after.text.split()[0], set()).add(part)
+    return {word: sorted(parts) for word, parts in found.items()}
+
+
+@pytest.mark.parametrize("lang,points", [
+    ("en", {"President": ["Pres", "Presi"], "standards": ["stan"], "nuclear": ["nu", "nucle"]}),
+    ("en-US", {"President": ["Pres", "Presi"], "standards": ["stan"],
+               "nuclear": ["nu", "nucle"]}),
+    ("en-GB", {"President": ["Pres", "Presid"], "standards": ["stand"],
+               "nuclear": ["nuc", "nucle"]}),
+])
+def test_english_is_hyphenated_as_us_english_unless_british(lines_of, narrow, lang, points):
+    # Pres-i-dent, stan-dards, nu-cle-ar (US); Pres-id-ent, stand-ards, nuc-le-ar (GB)
+    lines = body_lines(lines_of(narrow(lang), "--theme", "narrow"))
+    assert _hyphenation_points(lines) == points

@@ -447,9 +447,16 @@ def keep_css(blocks: set[str]) -> str:
     return "".join(f'[data-block="{key}"] {{ break-before: page }}\n' for key in sorted(blocks))
 
 
+HYPHENATION_CSS = '[lang="en" i] { -weasy-lang: "en-US" !important; }'
+"""English without a region is hyphenated as US English, as pandoc takes ``en`` (its default
+language is en-US): WeasyPrint gives the element's ``lang`` to Pyphen, whose ``en`` is the
+British dictionary (Pres-id-ent, stand-ards); ``en-GB`` keeps it, ``en-US`` is US already.
+The HTML keeps ``lang="en"``: only the language WeasyPrint hyphenates with changes."""
+
+
 def stylesheet(book: Book, layout: Layout) -> str:
     """The fonts, the theme's base, code and print CSS, then the page of this build."""
-    parts = [font_face_css(book.theme, lambda p: p.as_uri()),
+    parts = [font_face_css(book.theme, lambda p: p.as_uri()), HYPHENATION_CSS,
              book.theme.css("base.css"), book.theme.css("code.css"), book.theme.css("print.css"),
              page_css(layout)]
     if layout.print_ready:
