@@ -224,3 +224,10 @@ def test_english_is_hyphenated_as_us_english_unless_british(lines_of, narrow, la
     # Pres-i-dent, stan-dards, nu-cle-ar (US); Pres-id-ent, stand-ards, nuc-le-ar (GB)
     lines = body_lines(lines_of(narrow(lang), "--theme", "narrow"))
     assert _hyphenation_points(lines) == points
+
+
+def test_a_cyrillic_heading_has_its_page_number_in_the_contents(lines_of, cases):
+    lines = lines_of(cases, "--theme", "book")
+    heading = next(ln for ln in body_lines(lines) if ln.text == "Русский и қазақша")
+    entry = next(ln for ln in lines if ln.text.startswith("Русский и қазақша ."))
+    assert entry.text.split()[-1] == str(heading.page)
