@@ -220,9 +220,37 @@ def document_for(book: Book, layout: Layout) -> str:
     classes += ["with-toc"] if layout.toc else []
     classes += ["press"] if layout.print_ready else []
     classes += [] if layout.tags else ["without-tags"]
-    return render_document(book, "pdf", [], {"long_table": LONG_TABLE_ROWS,
-                                             "code_columns": code_columns(layout)},
-                           toc=layout.toc, body_classes=classes)
+    document = render_document(book, "pdf", [], {"long_table": LONG_TABLE_ROWS,
+                                                 "code_columns": code_columns(layout)},
+                               toc=layout.toc, body_classes=classes)
+    return no_break_spaces(document)
+
+
+_TAG = re.compile(r"""(<(?:[^>"']|"[^"]*"|'[^']*')*>)""")
+_VERBATIM = re.compile(r"<(/?)(pre|code|kbd|samp|script|style|svg|math|title)\b", re.I)
+_INITIAL = re.compile(r"(?<![\w.\-])([A-Z]\.) (?=[A-Z])")   # George H. W. Bush
+_PAGE = re.compile(r"\b(pp?\.) (?=\d)")                     # p. 88, pp. 12-13
+_UNIT = re.compile(r"(\d) (?=(?:km|m|cm|mm|kg|g|t|ha|km²|m²|m³|MW|GW|kWh)\b)")  # 300 km
+
+
+def no_break_spaces(document: str) -> str:
+    """The PDF's text with a no-break space where a line must not break: after an initial
+    before another capital ("H.\u00a0W.\u00a0Bush"), after "p."/"pp." before a number, and
+    between a number and its unit.  Only in text (not in tags, code or math), only in the
+    PDF: the HTML and the EPUB keep the author's spaces."""
+    start = document.find("<body")
+    parts = _TAG.split(document[start:])
+    verbatim = 0
+    for i, part in enumerate(parts):
+        if i % 2:
+            tag = _VERBATIM.match(part)
+            if tag and not part.endswith("/>"):
+                verbatim = max(0, verbatim + (-1 if tag.group(1) else 1))
+        elif not verbatim and part.strip():
+            part = _INITIAL.sub("\\1\u00a0", part)
+            part = _PAGE.sub("\\1\u00a0", part)
+            parts[i] = _UNIT.sub("\\1\u00a0", part)
+    return document[:start] + "".join(parts)
 
 
 def code_columns(layout: Layout) -> int:
