@@ -234,11 +234,10 @@ _UNIT = re.compile(r"(\d) (?=(?:km|m|cm|mm|kg|g|t|ha|km²|m²|m³|MW|GW|kWh)\b)"
 
 
 def no_break_spaces(document: str) -> str:
-    """The PDF's text with a no-break space where a line must not break: after an initial
-    before another capital ("H.\u00a0W.\u00a0Bush"), after "p."/"pp." before a number, and
-    between a number and its unit.  Only in text (not in tags, code or math), only in the
-    PDF: the HTML and the EPUB keep the author's spaces."""
-    start = document.find("<body")
+    """The PDF's HTML with :func:`no_break_text` applied to its body's text: not to tags,
+    nor to code, math or SVG.  Only in the PDF: the HTML and the EPUB keep the author's
+    spaces."""
+    start = max(document.find("<body"), 0)
     parts = _TAG.split(document[start:])
     verbatim = 0
     for i, part in enumerate(parts):
@@ -247,10 +246,17 @@ def no_break_spaces(document: str) -> str:
             if tag and not part.endswith("/>"):
                 verbatim = max(0, verbatim + (-1 if tag.group(1) else 1))
         elif not verbatim and part.strip():
-            part = _INITIAL.sub("\\1\u00a0", part)
-            part = _PAGE.sub("\\1\u00a0", part)
-            parts[i] = _UNIT.sub("\\1\u00a0", part)
+            parts[i] = no_break_text(part)
     return document[:start] + "".join(parts)
+
+
+def no_break_text(text: str) -> str:
+    """Text with a no-break space where a line must not break: after an initial before
+    another capital ("H.\u00a0W.\u00a0Bush"), after "p."/"pp." before a number, and
+    between a number and its unit."""
+    text = _INITIAL.sub("\\1\u00a0", text)
+    text = _PAGE.sub("\\1\u00a0", text)
+    return _UNIT.sub("\\1\u00a0", text)
 
 
 def code_columns(layout: Layout) -> int:
