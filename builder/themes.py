@@ -9,9 +9,10 @@ A theme may ``extend`` another: it then uses the other's templates unless it
 has its own, its stylesheets come after the other's (``css(name)`` joins
 them), and its ``page:`` and ``print:`` settings override the other's one
 key at a time.  ``page:`` holds the page size, margins (``inner``/``outer``
-for mirrored books), where chapters start and whether there is a table of
-contents; ``print:`` the bleed, the printer's marks and the CMYK output
-profile of ``--print`` (see docs/pdf.md).
+for mirrored books), the widest text column (``measure``), where chapters
+start, whether there is a table of contents and whether the PDF shows the
+tags; ``print:`` the bleed, the printer's marks and the CMYK output profile
+of ``--print`` (see docs/pdf.md).
 """
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ PAGE_DEFAULTS: dict[str, Any] = {
     "toc": False,              # a table of contents after the title page
     "line-chars": "60-75",     # characters a line of body text (builder check: pages outside)
     "min-lines": 8,            # fewer lines on a page that ends no chapter: builder check says so
+    "measure": None,           # the widest text column (a length): wider pages get wider margins
+    "tags": False,             # the tags line at the end of the PDF (the HTML and EPUB have it)
 }
 PRINT_DEFAULTS: dict[str, Any] = {
     "bleed": "3mm",

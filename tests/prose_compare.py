@@ -333,8 +333,12 @@ def epub_roots(path: Path) -> list[etree._Element]:
 
 
 def expected_pdf(text: CaseText) -> str:
-    """What the PDF page of a case reads: the prose, then each note with its number."""
-    return normalise(" ".join([text.prose] + [f"{n}. {note}" for n, note in text.notes]))
+    """What the PDF page of a case reads: the prose, then each note with its number, with
+    the no-break spaces that only the PDF has ("p.\u00a0104", "H.\u00a0W.\u00a0Bush":
+    builder.formats.pdf.no_break_text)."""
+    from builder.formats.pdf import no_break_text
+    return normalise(no_break_text(" ".join([text.prose]
+                                            + [f"{n}. {note}" for n, note in text.notes])))
 
 
 def expected_epub(text: CaseText) -> CaseText:
@@ -375,9 +379,13 @@ LINE_END = "\n"
 
 
 def _pdf_tokens(text: str) -> str:
-    """Runs of whitespace made one character: a line end if the run holds one, else a space."""
-    return re.sub(r"[ \t\r\f\n]+", lambda m: LINE_END if "\n" in m.group() else " ",
-                  text).strip()
+    """Runs of whitespace made one character: a line end if the run holds one, else a
+    no-break space if it holds one (pypdf writes the stretched gap of a justified line
+    around it as spaces too), else a space."""
+    def one(match: re.Match[str]) -> str:
+        run = match.group()
+        return LINE_END if "\n" in run else "\u00a0" if "\u00a0" in run else " "
+    return re.sub(r"[ \t\r\f\n\u00a0]+", one, text).strip()
 
 
 def pdf_equal(expected: str, pdf: str) -> tuple[bool, int]:

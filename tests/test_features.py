@@ -494,11 +494,12 @@ def test_footnotes(outputs: Outputs, fmt: str) -> None:
 
 def test_footnotes_pdf(outputs: Outputs) -> None:
     """The PDF's notes at the feet of the pages: numbered through the book, in call order,
-    each note's whole text."""
+    each note's whole text (with the PDF's no-break spaces, "pp.\u00a060-62")."""
+    from builder.formats.pdf import no_break_text
     joined = pc.normalise(" ".join(outputs.pdf_pages))
     at = 0
     for n, note in enumerate(EXPECTED["footnotes"], 1):
-        found = joined.find(f"{n}. {pc.normalise(note)}", at)
+        found = joined.find(f"{n}. {pc.normalise(no_break_text(note))}", at)
         assert found >= 0, (n, note, joined[at:at + 300])
         at = found + 1
 
@@ -749,7 +750,9 @@ def _visitor_boxes(reader: Any) -> list[tuple[int, float, float, str]]:
 def test_pdf_text_inside_trim_box(outputs: Outputs) -> None:
     """No text of any page runs past the trim box's right edge minus the margin (the
     report theme's margins are equal left and right: the left one is the leftmost text
-    of the book), by poppler's word boxes (pypdf's visitor positions without poppler)."""
+    of the book), by poppler's word boxes (pypdf's visitor positions without poppler),
+    which end a justified line up to 2 pt past the text column's edge (the seed test
+    allows the same; until issue 16 the body's 6 pt margin hid that)."""
     reader = outputs.pdf_reader
     words = _word_boxes(outputs.pdf) or _visitor_boxes(reader)
     assert words
@@ -757,7 +760,7 @@ def test_pdf_text_inside_trim_box(outputs: Outputs) -> None:
     margin = min(x0 - float(boxes[i].left) for i, x0, _, _ in words)
     assert margin > 20, margin  # 22 mm is 62 pt; a negative one is text off the page
     over = [(i + 1, round(x1, 1), w[:40]) for i, _, x1, w in words
-            if x1 > float(boxes[i].right) - margin + 1]
+            if x1 > float(boxes[i].right) - margin + 2]
     assert over == []
 
 

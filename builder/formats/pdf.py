@@ -80,6 +80,8 @@ class Layout:
     marks: bool
     output_condition: str | None = None
     profile: Path | None = None
+    measure: str | None = None  # the widest text column; the margins grow to keep to it
+    tags: bool = False          # the tags line at the end (the HTML and the EPUB have it)
     notes: list[str] = field(default_factory=list, compare=False)
 
     @property
@@ -189,9 +191,15 @@ def layout_for(theme: Theme, options: Options) -> Layout:
         raise BuildError(f"chapter-start '{chapter_start}' must be any, page, right or left",
                          theme.folder / "theme.yml")
     toc = bool(page.get("toc")) if options.toc is None else options.toc
+    if page.get("measure"):
+        try:
+            parse_length_mm(str(page["measure"]), "measure")
+        except BuildError as exc:
+            raise BuildError(exc.message, theme.folder / "theme.yml", hint=exc.hint) from None
     return Layout(width, height, dict(page.get("margins") or {}), bool(page.get("mirror")),
                   chapter_start, toc, "pdf/x-4" if print_ready else variant, print_ready,
-                  bleed, marks and print_ready, printing.get("output-condition"), profile)
+                  bleed, marks and print_ready, printing.get("output-condition"), profile,
+                  str(page["measure"]) if page.get("measure") else None, bool(page.get("tags")))
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -201,7 +209,8 @@ def weasyprint_input(book: Book, options: Options) -> tuple[str, str]:
     """The HTML and the stylesheet that :func:`write` hands WeasyPrint (its first layout):
     what WeasyPrint alone would be given, for the benchmark's floor."""
     layout = layout_for(book.theme, options)
-    return document_for(book, layout), stylesheet(book, layout)
+    html = document_for(book, layout)
+    return html, stylesheet(book, layout) + list_start_css(html)
 
 
 def document_for(book: Book, layout: Layout) -> str:
@@ -210,24 +219,75 @@ def document_for(book: Book, layout: Layout) -> str:
                f"chapters-{layout.chapter_start}"]
     classes += ["with-toc"] if layout.toc else []
     classes += ["press"] if layout.print_ready else []
-    return render_document(book, "pdf", [], {"long_table": LONG_TABLE_ROWS,
-                                             "code_columns": code_columns(layout)},
-                           toc=layout.toc, body_classes=classes)
+    classes += [] if layout.tags else ["without-tags"]
+    document = render_document(book, "pdf", [], {"long_table": LONG_TABLE_ROWS,
+                                                 "code_columns": code_columns(layout)},
+                               toc=layout.toc, body_classes=classes)
+    return no_break_spaces(document)
+
+
+_TAG = re.compile(r"""(<(?:[^>"']|"[^"]*"|'[^']*')*>)""")
+_VERBATIM = re.compile(r"<(/?)(pre|code|kbd|samp|script|style|svg|math|title)\b", re.I)
+_INITIAL = re.compile(r"(?<![\w.\-])([A-Z]\.) (?=[A-Z])")   # George H. W. Bush
+_PAGE = re.compile(r"\b(pp?\.) (?=\d)")                     # p. 88, pp. 12-13
+_UNIT = re.compile(r"(\d) (?=(?:km|m|cm|mm|kg|g|t|ha|km²|m²|m³|MW|GW|kWh)\b)")  # 300 km
+
+
+def no_break_spaces(document: str) -> str:
+    """The PDF's HTML with :func:`no_break_text` applied to its body's text: not to tags,
+    nor to code, math or SVG.  Only in the PDF: the HTML and the EPUB keep the author's
+    spaces."""
+    start = max(document.find("<body"), 0)
+    parts = _TAG.split(document[start:])
+    verbatim = 0
+    for i, part in enumerate(parts):
+        if i % 2:
+            tag = _VERBATIM.match(part)
+            if tag and not part.endswith("/>"):
+                verbatim = max(0, verbatim + (-1 if tag.group(1) else 1))
+        elif not verbatim and part.strip():
+            parts[i] = no_break_text(part)
+    return document[:start] + "".join(parts)
+
+
+def no_break_text(text: str) -> str:
+    """Text with a no-break space where a line must not break: after an initial before
+    another capital ("H.\u00a0W.\u00a0Bush"), after "p."/"pp." before a number, and
+    between a number and its unit."""
+    text = _INITIAL.sub("\\1\u00a0", text)
+    text = _PAGE.sub("\\1\u00a0", text)
+    return _UNIT.sub("\\1\u00a0", text)
 
 
 def code_columns(layout: Layout) -> int:
-    """How many characters of code a line holds: the page's width less its margins, in the
-    print stylesheet's code size (8.5 pt of IBM Plex Mono, 0.6 em a character, less the
-    block's rule and padding)."""
-    def mm(length: str) -> float:
-        try:
-            return parse_length_mm(length, "length")
-        except BuildError:  # (a bad margin is reported by the stylesheet's checks)
-            return 22.0
-    measure = mm(layout.width) - mm(layout.margins.get("inner", "22mm")) \
-        - mm(layout.margins.get("outer", "22mm"))
-    body_margins = 12.0  # the page's body keeps the browser's 6 pt margin each side (issue 16)
-    return wrap_columns(measure * 72 / 25.4 - body_margins, 8.5, inset_pt=13.5)
+    """How many characters of code a line holds: the text column's width (see
+    :func:`side_margins_mm`) in the print stylesheet's code size (8.5 pt of IBM Plex Mono,
+    0.6 em a character, less the block's rule and padding)."""
+    inner, outer = side_margins_mm(layout)
+    measure = _mm(layout.width, 210.0) - inner - outer
+    return wrap_columns(measure * 72 / 25.4, 8.5, inset_pt=13.5)
+
+
+def _mm(length: str, fallback: float) -> float:
+    try:
+        return parse_length_mm(length, "length")
+    except BuildError:  # (a bad margin is reported by the stylesheet's checks)
+        return fallback
+
+
+def side_margins_mm(layout: Layout) -> tuple[float, float]:
+    """The inner and outer margins: the theme's, or, when the text column between them
+    would be wider than the theme's ``measure``, wider ones that keep it to the measure,
+    the extra width shared in the theme's inner:outer proportion (so a line holds about
+    the same number of characters on A4 as on Letter)."""
+    inner = _mm(layout.margins.get("inner", "22mm"), 22.0)
+    outer = _mm(layout.margins.get("outer", "22mm"), 22.0)
+    if layout.measure is None:
+        return inner, outer
+    extra = _mm(layout.width, 210.0) - inner - outer - _mm(layout.measure, 1e6)
+    if extra <= 0 or inner + outer <= 0:
+        return inner, outer
+    return inner + extra * inner / (inner + outer), outer + extra * outer / (inner + outer)
 
 
 def write(book: Book, dest: Path, options: Options) -> Written:
@@ -240,7 +300,8 @@ def write(book: Book, dest: Path, options: Options) -> Written:
     from weasyprint.text.fonts import FontConfiguration
 
     layout = layout_for(book.theme, options)
-    html, css = document_for(book, layout), stylesheet(book, layout)
+    html = document_for(book, layout)
+    css = stylesheet(book, layout) + list_start_css(html)
     fetcher = make_url_fetcher(Path(str(options.project_root)), book.theme,
                                allow_remote=options.allow_remote)
     fetcher = _svg_fetcher(fetcher, book.theme, cmyk=layout.print_ready)
@@ -402,14 +463,34 @@ def _blocks_on(page: Any) -> list[str]:
     return found
 
 
+_OL_START = re.compile(r'<ol\b[^>]*?\sstart="(-?\d+)"')
+
+
+def list_start_css(html: str) -> str:
+    """The numbers of lists that do not start at 1 (``<ol start="3">``, a list whose
+    delimiter changed, ``2.`` then ``3)``): WeasyPrint reads ``start`` only as a
+    presentational hint, and those are off (they would also apply ``width``, ``align``
+    and the like), so the rule its hint would give is written for each start used."""
+    starts = sorted({int(n) for n in _OL_START.findall(html)})
+    return "".join(f'\nol[start="{n}"] {{ counter-reset: list-item {n}; '
+                   f'counter-increment: list-item -1; }}' for n in starts)
+
+
 def keep_css(blocks: set[str]) -> str:
     """Start each of these blocks on the next page."""
     return "".join(f'[data-block="{key}"] {{ break-before: page }}\n' for key in sorted(blocks))
 
 
+HYPHENATION_CSS = '[lang="en" i] { -weasy-lang: "en-US" !important; }'
+"""English without a region is hyphenated as US English, as pandoc takes ``en`` (its default
+language is en-US): WeasyPrint gives the element's ``lang`` to Pyphen, whose ``en`` is the
+British dictionary (Pres-id-ent, stand-ards); ``en-GB`` keeps it, ``en-US`` is US already.
+The HTML keeps ``lang="en"``: only the language WeasyPrint hyphenates with changes."""
+
+
 def stylesheet(book: Book, layout: Layout) -> str:
     """The fonts, the theme's base, code and print CSS, then the page of this build."""
-    parts = [font_face_css(book.theme, lambda p: p.as_uri()),
+    parts = [font_face_css(book.theme, lambda p: p.as_uri()), HYPHENATION_CSS,
              book.theme.css("base.css"), book.theme.css("code.css"), book.theme.css("print.css"),
              page_css(layout)]
     if layout.print_ready:
@@ -421,6 +502,9 @@ def stylesheet(book: Book, layout: Layout) -> str:
 
 def page_css(layout: Layout) -> str:
     m = {"top": "25mm", "bottom": "25mm", "inner": "22mm", "outer": "22mm", **layout.margins}
+    if layout.measure is not None:
+        inner, outer = side_margins_mm(layout)
+        m["inner"], m["outer"] = f"{inner:.2f}mm", f"{outer:.2f}mm"
     rules = [f"@page {{ size: {layout.width} {layout.height}; "
              f"margin: {m['top']} {m['outer']} {m['bottom']} {m['inner']}; }}"]
     if layout.mirror:
