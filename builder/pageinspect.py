@@ -42,6 +42,9 @@ from .pdfcheck import _resources_fonts
 XHTML = "{http://www.w3.org/1999/xhtml}"
 PT_PER = {"mm": 72 / 25.4, "cm": 720 / 25.4, "in": 72.0, "pt": 1.0}
 SLACK = 0.5  # points: how far an edge may be from where it belongs
+# poppler's word boxes end a justified line up to 1.5 pt past the column (its glyph
+# boxes, not the advance): a line is "wider" past this
+OVERFLOW_SLACK = 2.5
 POPPLER_HINT = "sudo apt-get install poppler-utils"
 
 
@@ -68,6 +71,7 @@ class Expect:
     min_lines: int = 8
     print_ready: bool = False
     fonts: tuple[str, ...] = ()
+    measure: float | None = None  # the theme's widest column (pt): the margins grow to it
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,8 @@ def expect_for(theme: Any, variant: str | None = None) -> Expect:
     margins = {**Expect().margins, **{k: length_pt(v) for k, v in
                                       (page.get("margins") or {}).items()}}
     low, _, high = str(page.get("line-chars") or "60-75").partition("-")
-    return Expect(margins=margins, mirror=bool(page.get("mirror")),
+    measure = length_pt(str(page["measure"])) if page.get("measure") else None
+    return Expect(margins=margins, mirror=bool(page.get("mirror")), measure=measure,
                   line_chars=(int(low), int(high or low)),
                   min_lines=int(page.get("min-lines") or 8),
                   print_ready=bool(variant and variant.lower().startswith("pdf/x")),
@@ -170,6 +175,10 @@ def _place(pages: list[Page], reader: Any, expect: Expect) -> None:
         y0, y1 = float(crop.top) - float(trim.top), float(crop.top) - float(trim.bottom)
         page.trim = (x0, y0, x1, y1)
         left, right = m["inner"], m["outer"]
+        extra = (x1 - x0) - left - right - (expect.measure or 1e9)
+        if extra > 0 and left + right > 0:  # as the PDF writer does (side_margins_mm)
+            share = extra / (left + right)
+            left, right = left + left * share, right + right * share
         if expect.mirror and page.number % 2 == 0:
             left, right = right, left
         page.column = (x0 + left, y0 + m["top"], x1 - right, y1 - m["bottom"])
@@ -258,7 +267,7 @@ def _overflow(page: Page) -> list[Finding]:
         if outside:
             found.append(Finding(page.number, "overflow", f"text outside the trim box: "
                                  f"'{outside[0][4][:30]}'", _excerpt(line)))
-        elif line.x0 < cx0 - SLACK or line.x1 > cx1 + SLACK:
+        elif line.x0 < cx0 - OVERFLOW_SLACK or line.x1 > cx1 + OVERFLOW_SLACK:
             wider = max(cx0 - line.x0, line.x1 - cx1)
             found.append(Finding(page.number, "overflow", f"line {wider:.1f} pt wider than its "
                                  f"column", _excerpt(line)))
