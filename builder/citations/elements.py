@@ -1435,6 +1435,8 @@ class Name(model.Name):
         use = (precedes == "always" or precedes == "contextual" and len(texts) >= 3
                or precedes == "after-inverted-name" and rendered[-2][1])
         head = join(texts[:-1], delimiter)
+        if str(and_term).endswith("\u2008"):  # a term that joins its names itself (Hebrew
+            return head + f"{and_term}" + texts[-1]  # "ו\u2008": name_HebrewAnd, citeproc-js)
         return head + (delimiter if use else " ") + f"{and_term} " + texts[-1]
 
 
