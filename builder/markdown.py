@@ -480,12 +480,8 @@ def _block_depth(state: StateCore) -> None:
     limit = state.md.options["maxNesting"]
     for token in state.tokens:
         if token.nesting == 1 and token.level >= limit - 1:
-            source = state.env.get("source")
-            line = token.map[0] + source.first_line if source and token.map else None
-            state.env.setdefault("errors", []).append(BuildError(
-                f"blocks nested more than {limit} deep (blockquotes, lists, divs)",
-                source.path if source else None, line,
-                hint="nest them less deeply"))
+            _error_at(state, token, f"blocks nested more than {limit} deep (blockquotes, "
+                      "lists, divs)", "nest them less deeply")
             state.tokens[:] = [t for t in state.tokens if t.level < limit - 1]
             return
 
@@ -501,12 +497,17 @@ def _inline_depth(state: StateCore) -> None:
             depth += child.nesting
             deepest = max(deepest, depth)
         if deepest > limit:
-            source = state.env.get("source")
-            line = token.map[0] + source.first_line if source and token.map else None
-            state.env.setdefault("errors", []).append(BuildError(
-                f"inline formatting nested more than {limit} deep (emphasis, links, spans)",
-                source.path if source else None, line, hint="nest it less deeply"))
+            _error_at(state, token, f"inline formatting nested more than {limit} deep "
+                      "(emphasis, links, spans)", "nest it less deeply")
             token.children = []
+
+
+def _error_at(state: StateCore, token: Token, message: str, hint: str) -> None:
+    """An input error of the chapter at ``token``'s line (kept: all are reported)."""
+    source = state.env.get("source")
+    line = token.map[0] + source.first_line if source and token.map else None
+    state.env.setdefault("errors", []).append(
+        BuildError(message, source.path if source else None, line, hint=hint))
 
 
 # What one chapter may hold.  Each token and note is kept in memory through the build (a
@@ -576,11 +577,8 @@ def _token_limit(state: StateInline, silent: bool) -> bool:
 def _too_much(state: StateCore, token: Token, what: str, limit: int) -> None:
     """The error of a chapter that holds more than ``limit`` of ``what`` (at ``token``'s
     line); the inline text of the blocks from there on is left unparsed."""
-    source = state.env.get("source")
-    line = token.map[0] + source.first_line if source and token.map else None
-    state.env.setdefault("errors", []).append(BuildError(
-        f"the chapter holds more than {limit:,} {what}", source.path if source else None,
-        line, hint="split it into several chapters, listed in book/book.yml"))
+    _error_at(state, token, f"the chapter holds more than {limit:,} {what}",
+              "split it into several chapters, listed in book/book.yml")
     for later in state.tokens:
         if later.type == "inline" and later.children is None:
             later.children = []
