@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .formats.pdf import grown_margins
 from .pdfcheck import _resources_fonts
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -175,10 +176,8 @@ def _place(pages: list[Page], reader: Any, expect: Expect) -> None:
         y0, y1 = float(crop.top) - float(trim.top), float(crop.top) - float(trim.bottom)
         page.trim = (x0, y0, x1, y1)
         left, right = m["inner"], m["outer"]
-        extra = (x1 - x0) - left - right - (expect.measure or 1e9)
-        if extra > 0 and left + right > 0:  # as the PDF writer does (side_margins_mm)
-            share = extra / (left + right)
-            left, right = left + left * share, right + right * share
+        if expect.measure is not None:  # as the PDF writer widens them
+            left, right = grown_margins(x1 - x0, left, right, expect.measure)
         if expect.mirror and page.number % 2 == 0:
             left, right = right, left
         page.column = (x0 + left, y0 + m["top"], x1 - right, y1 - m["bottom"])

@@ -284,7 +284,14 @@ def side_margins_mm(layout: Layout) -> tuple[float, float]:
     outer = _mm(layout.margins.get("outer", "22mm"), 22.0)
     if layout.measure is None:
         return inner, outer
-    extra = _mm(layout.width, 210.0) - inner - outer - _mm(layout.measure, 1e6)
+    return grown_margins(_mm(layout.width, 210.0), inner, outer, _mm(layout.measure, 1e6))
+
+
+def grown_margins(width: float, inner: float, outer: float,
+                  measure: float) -> tuple[float, float]:
+    """Side margins that keep the column between them to ``measure``, the extra width
+    shared in the inner:outer proportion (any unit, the same for all four lengths)."""
+    extra = width - inner - outer - measure
     if extra <= 0 or inner + outer <= 0:
         return inner, outer
     return inner + extra * inner / (inner + outer), outer + extra * outer / (inner + outer)
