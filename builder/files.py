@@ -168,8 +168,3 @@ class Gate:
             line = data[: exc.start].count(b"\n") + 1
             raise BuildError(f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
                              Path(path), line, hint="save it as UTF-8") from None
-
-
-def anywhere(path: Path) -> Gate:
-    """A gate for one file named by the user (a library caller's own path)."""
-    return Gate(None, (path,))
