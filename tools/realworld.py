@@ -495,7 +495,7 @@ def _merged_spaced_periods(ours: str, theirs: str) -> bool:
 RULES = [
     Rule("citeproc-js", "we choose otherwise",
          "two periods a space apart where one group's suffix \". \" meets the next one's "
-         "(the style's webpage group inside the entry's group, both suffix=\". \": "
+         "(the group of the entry's type inside the entry's group, both suffix=\". \": "
          "\"2022. . https\"): we merge them into one, as pandoc does "
          "(builder/citations/quotes.py, _merge_punctuation); citeproc-js keeps both, as "
          "the CSL suite does (bugreports_NoTitle \"(n.d.). .\", which jgm/citeproc "
