@@ -116,5 +116,5 @@ def test_expect_reads_the_theme():
     expect = expect_for(load_theme("book", ROOT), "pdf/x-4")
     assert (expect.mirror, expect.line_chars, expect.min_lines, expect.print_ready) == (
         True, (60, 75), 8, True)
-    assert round(expect.margins["inner"], 2) == 73.70
+    assert round(expect.margins["inner"], 2) == 56.69  # 20 mm
     assert Expect().line_chars == (60, 75)
