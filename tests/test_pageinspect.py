@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from builder.pageinspect import (Expect, Line, Page, check_columns, check_contents, expect_for,
-                                 inspect_pdf)
+from builder.pageinspect import (
+    Expect,
+    Line,
+    Page,
+    check_columns,
+    check_contents,
+    expect_for,
+    inspect_pdf,
+)
 from builder.themes import load_theme
 from conftest import ROOT, SLUG, run_builder
 

@@ -19,10 +19,11 @@ def _mismatches(case: Case, out: Path) -> list[str]:
     found = []
     if len(pictures) != len(approved):
         found.append(f"{len(pictures)} pages, {len(approved)} approved")
-    for number, (picture, path) in enumerate(zip(pictures, approved), start=1):
+    for number, (picture, path) in enumerate(zip(pictures, approved, strict=False), start=1):
         share, diff = difference(picture, load(path))
         if share > TOLERANCE:
-            actual, diff_path = out / f"{case.name}-p{number}.png", out / f"{case.name}-p{number}-diff.png"
+            actual = out / f"{case.name}-p{number}.png"
+            diff_path = out / f"{case.name}-p{number}-diff.png"
             reduce(picture).save(actual)
             diff.save(diff_path)
             found.append(f"page {number}: {share:.2%} of its pixels differ "

@@ -31,8 +31,8 @@ def approve(names: list[str]) -> int:
         with tempfile.TemporaryDirectory() as out:
             pictures = render(build_pdf(case, Path(out)))
         old = case.approved()
-        changed = [n for n, (picture, path) in enumerate(zip(pictures, old), start=1)
-                   if difference(picture, load(path))[0] > 0]
+        pairs = enumerate(zip(pictures, old, strict=False), start=1)
+        changed = [n for n, (picture, path) in pairs if difference(picture, load(path))[0] > 0]
         for path in old:
             path.unlink()
         for number, picture in enumerate(pictures, start=1):
