@@ -175,7 +175,8 @@ class DaskPool:
                 pending[future] = n
                 new.append(future)
             return new
-        running = self.distributed.as_completed(submit(window(self.workers)))
+        running = self.distributed.as_completed(submit(window(self.workers)),
+                                                 loop=self.client.loop)
         for future in running:
             yield pending.pop(future), _outcome(future.result, "a Dask worker")
             future.release()
