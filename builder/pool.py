@@ -29,9 +29,9 @@ builds never run at once in one worker process (a lock): a build sets the proces
 """
 from __future__ import annotations
 
+import itertools
 import os
 import threading
-import itertools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol, TypeVar

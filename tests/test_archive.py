@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from archives import make_archive, outputs
-from conftest import run_builder
 from lxml import html as lxml_html
 
+from archives import make_archive, outputs
 from builder.archive import Outcome, find_projects, summary
+from conftest import run_builder
 
 SLUG = "a-synthetic-book-of-700-words"
 

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from archives import make_archive, outputs
-from conftest import run_builder
 
+from archives import make_archive, outputs
 from builder.errors import BuildError
 from builder.pool import LocalPool, open_pool, scheduler_address
+from conftest import run_builder
 
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "a-synthetic-book-of-700-words"
