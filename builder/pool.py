@@ -34,6 +34,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
 from .errors import BuildError, crash
@@ -105,26 +106,54 @@ class LocalPool:
     shares_files = True
 
     def __init__(self, jobs: int, warm: Callable[[], None] | None = None) -> None:
-        import multiprocessing
         self.workers = jobs
         if warm is not None:
             warm()
+        self.executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        import multiprocessing
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        self.executor = ProcessPoolExecutor(jobs, mp_context=context,
-                                            initializer=_worker_started)
+        return ProcessPoolExecutor(self.workers, mp_context=context,
+                                   initializer=_worker_started)
 
     def run(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[int, Any]]:
+        """Each item's outcome as it ends.  A worker that dies (killed for its memory, a
+        crash in a library) breaks the pool, and with it every task then running: those
+        are run again in a new pool, one at a time, so that the one whose worker dies
+        again alone is known, and fails; the others go on."""
         numbered = enumerate(items)
-        pending: dict[Future[R], int] = {}
+        pending: dict[Future[R], tuple[int, T, bool]] = {}  # index, item, run alone
+        suspects: list[tuple[int, T]] = []  # running when the pool broke
 
         def fill() -> None:
+            if suspects:  # alone, so that a death is its own
+                if not pending:
+                    n, item = suspects.pop(0)
+                    pending[self.executor.submit(guarded, task, item)] = (n, item, True)
+                return
             for n, item in itertools.islice(numbered, window(self.workers) - len(pending)):
-                pending[self.executor.submit(guarded, task, item)] = n
+                pending[self.executor.submit(guarded, task, item)] = (n, item, False)
         fill()
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
             for future in done:
-                yield pending.pop(future), _outcome(future.result, "a worker process")
+                n, item, alone = pending.pop(future)
+                if isinstance(future.exception(), BrokenProcessPool):
+                    broken = True
+                    if not alone:
+                        suspects.append((n, item))
+                        continue
+                    yield n, BuildError("the worker process building it died",
+                                        hint="build it alone with builder build to see why "
+                                             "(a crash, or too little memory)",
+                                        category="crash")
+                    continue
+                yield n, _outcome(future.result, "a worker process")
+            if broken:
+                self.executor.shutdown(wait=False, cancel_futures=True)
+                self.executor = self._start()
             fill()
 
     def close(self) -> None:
@@ -141,6 +170,8 @@ def _worker_started() -> None:
     """A worker of the local pool builds one project at a time on its core: it does not
     fork again for the PDF (``processes.can_fork``), the pool keeps every core busy."""
     os.environ["BUILDER_NO_FORK"] = "1"
+    from .processes import die_with_parent
+    die_with_parent()
 
 
 class DaskPool:

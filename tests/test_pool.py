@@ -39,6 +39,22 @@ def test_local_pool_gives_every_outcome_and_a_crash_as_one_line() -> None:
     assert crashed.message == "a worker process failed: ZeroDivisionError: three is not welcome"
 
 
+def _dies_on_four(n: int) -> int:
+    if n == 4:
+        os._exit(9)  # (as a worker killed for its memory)
+    return n + 100
+
+
+def test_a_worker_that_dies_fails_its_own_task_only() -> None:
+    with LocalPool(2) as pool:
+        found = dict(pool.run(_dies_on_four, iter(range(9))))
+    died = found.pop(4)
+    assert found == {n: n + 100 for n in range(9) if n != 4}
+    assert isinstance(died, BuildError)
+    assert str(died) == ("error: the worker process building it died (hint: build it alone "
+                         "with builder build to see why (a crash, or too little memory))")
+
+
 def test_the_scheduler_comes_from_the_option_or_the_environment(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BUILDER_SCHEDULER", raising=False)
