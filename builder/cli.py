@@ -4,6 +4,8 @@
                   [--locale TAG] [--out DIR] [--bibliography FILE]... [--strict]
                   [--page-size SIZE] [--print] [--bleed LENGTH] [--pdf-variant VARIANT]
                   [--toc | --no-toc] [--draft] [--no-cache] [--debug]
+    builder build-all DIR... [--to ...] [--style ...] [--theme ...] [--jobs N]
+                  [--scheduler tcp://HOST:PORT]
     builder styles [QUERY]
 
 Exit status: 0 success, 1 a problem in the input (reported as
@@ -18,6 +20,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import BuildError, BuildErrors, display_path
@@ -88,6 +91,7 @@ def make_parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--format", choices=("text", "json"), default="text",
                        help="text for people (default), json for machines")
+    _add_build_all(commands)
     return parser
 
 
@@ -101,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _styles(args.query)
             if args.command == "check":
                 return _check(args)
+            if args.command == "build-all":
+                return _build_all(args)
             return _build(args)
     except BuildError as exc:
         if getattr(args, "debug", False) and exc.details:
@@ -236,6 +242,90 @@ class _Progress:
             line += f"  {done}"
         print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
         self.shown = True
+
+
+# --- builder build-all: many projects at once (builder/archive.py, builder/pool.py) ----------
+
+def _add_build_all(commands: Any) -> None:
+    every = commands.add_parser("build-all", help="build every project (a folder holding "
+                                "book/) under the folders, at once")
+    every.add_argument("folders", nargs="+", type=Path, metavar="DIR",
+                       help="folders searched for projects")
+    every.add_argument("--to", default="pdf,epub,html", metavar="FORMATS",
+                       help="comma-separated formats: pdf, epub, html (default: all three)")
+    every.add_argument("--style", metavar="NAME|FILE.csl", help="citation style for all")
+    every.add_argument("--locale", metavar="TAG", help="citation locale for all")
+    every.add_argument("--theme", default="report", help="theme for all (default: report)")
+    every.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    every.add_argument("--no-cache", dest="cache", action="store_false",
+                       help="redo every stage of every project")
+    every.add_argument("-j", "--jobs", type=int, metavar="N",
+                       help="projects built at once here (default: the number of cores)")
+    every.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="build on this Dask cluster (default: $BUILDER_SCHEDULER, else "
+                            "on this machine)")
+    every.add_argument("-q", "--quiet", action="store_true", help="print the failures only")
+
+
+def _build_all(args: argparse.Namespace) -> int:
+    from .archive import build_all, find_projects, summary
+    from .build import FORMATS, BuildRequest
+    from .pool import open_pool
+    formats = tuple(f.strip().lower() for f in args.to.split(",") if f.strip())
+    if not formats or any(f not in FORMATS for f in formats):
+        raise BuildError(f"unknown output format in '{args.to}'",
+                         hint="choose from pdf, epub, html", category="usage")
+    if args.jobs is not None and args.jobs < 1:
+        raise BuildError("--jobs must be at least 1", category="usage")
+    projects = find_projects(args.folders)
+    if not projects:
+        raise BuildError("no project (a folder holding book/) under "
+                         + ", ".join(display_path(f) for f in args.folders), category="usage")
+    style = args.style
+    if style and style.endswith(".csl") and Path(style).exists():
+        style = str(Path(style).resolve())
+    template = BuildRequest(project_root=Path("."), formats=formats, style=style,
+                            locale=args.locale, theme=args.theme, strict=args.strict,
+                            cache=args.cache)
+    bar = _ProjectsBar(len(projects), args.quiet)
+    with open_pool(args.jobs, args.scheduler, warm=_warm) as pool:
+        outcomes = build_all(projects, template, pool, bar)
+    bar.done()
+    print(summary(outcomes, failed_only=args.quiet))
+    return EXIT_ERROR if any(o.status == "failed" for o in outcomes) else EXIT_OK
+
+
+def _warm() -> None:
+    """The imports every build needs, once, before the local pool's workers are forked."""
+    from .formats import pdf
+    pdf.load_weasyprint()
+
+
+class _ProjectsBar:
+    """A bar over the projects on a terminal; otherwise a line per project as it ends."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.total, self.quiet, self.count = total, quiet, 0
+        self.failed = 0
+        self.tty = sys.stderr.isatty() and not quiet
+
+    def __call__(self, outcome: Any) -> None:
+        self.count += 1
+        self.failed += outcome.status == "failed"
+        if self.tty:
+            filled = round(self.WIDTH * self.count / self.total)
+            print(f"\r\033[K[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                  f"{self.count}/{self.total} projects, {self.failed} failed", end="",
+                  file=sys.stderr, flush=True)
+        elif not self.quiet or outcome.status == "failed":
+            print(f"{outcome.status}: {display_path(outcome.project)} "
+                  f"({outcome.seconds:.1f} s)", flush=True)
+
+    def done(self) -> None:
+        if self.tty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
