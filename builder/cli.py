@@ -39,10 +39,19 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+class _Help(argparse.HelpFormatter):
+    """Each command's help on its own line, ``completion`` included."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
+        self._action_max_length = 16
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="builder", description="Build a PDF, an EPUB and an HTML page "
                      "from Markdown and a bibliography.",
-                     epilog="'builder COMMAND --help' for a command's options.")
+                     epilog="'builder COMMAND --help' for a command's options.",
+                     formatter_class=_Help)
     parser.add_argument("--version", action="version", version=f"builder {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
                                      metavar="COMMAND", title="commands")
@@ -72,6 +81,8 @@ def _add_build_options(build: argparse.ArgumentParser) -> None:
                        help="a YAML metadata file (--- fenced or not), beneath the book's own")
     build.add_argument("-M", "--metadata", action="append", default=[], metavar="KEY[=VALUE]",
                        help="set a metadata key (the value read as YAML; no value: true)")
+    build.add_argument("-N", "--number-sections", action="store_true", default=None,
+                       help="number the headings (as -M number-sections=true)")
     build.add_argument("--theme", help="theme folder in styles/ (default: report)")
     build.add_argument("--page-size", metavar="SIZE",
                        help="PDF page size: A4 (default), Letter, A5, B5, 6x9 (inches), "
@@ -114,9 +125,9 @@ def _add_new(commands: Any) -> None:
     new = commands.add_parser("new", help="make a new project that builds at once",
                               description="A new project: a sample chapter with citations, "
                                           "a figure, a table, a cross-reference and a note.")
-    new.add_argument("template", nargs="?", choices=TEMPLATES, default="article",
-                     help="article (default), report or book")
-    new.add_argument("folder", type=Path, metavar="DIR", help="a new or empty folder")
+    new.add_argument("names", nargs="+", metavar="[TEMPLATE] DIR",
+                     help=f"{', '.join(TEMPLATES)} (default article), then a new or empty "
+                          "folder")
     new.add_argument("--bibliography", choices=BIBLIOGRAPHY_FORMATS, default="bib",
                      help="the bibliography's format: bib (BibTeX, default), json (CSL-JSON) "
                           "or yaml (CSL-YAML)")
@@ -125,14 +136,16 @@ def _add_new(commands: Any) -> None:
 
 def _add_config(commands: Any) -> None:
     _add_build_options(commands.add_parser(
-        "config", help="print the effective build settings and where each comes from",
+        "config", help="the build's settings and where each comes from",
         description="The settings a build with these options would use: each with its value "
                     "and its source (default, book.yml:LINE or command line)."))
 
 
 def _add_check(commands: Any) -> None:
-    check = commands.add_parser("check", help="check the sources without writing anything, "
-                                "and the outputs already built (EPUBCheck, Ace, PDF checks)")
+    check = commands.add_parser("check", help="check the sources and the outputs (EPUBCheck, "
+                                "Ace, PDF)",
+                                description="Check the sources without writing anything, "
+                                "and the outputs already built (EPUBCheck, Ace, PDF checks).")
     check.add_argument("project", nargs="?", default=".", type=Path,
                        help="the project folder, holding book/ (default: here)")
     for flag in ("--style", "--locale", "--theme"):
@@ -159,7 +172,12 @@ def _add_completion(commands: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .processes import Terminated, sigterm_stops
-    args = make_parser().parse_args(argv)
+    parser = make_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "new" and not [e for e in extra if e.startswith("-")]:
+        args.names += extra  # (argparse ends `new book --theme x DIR` at the option)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     verbose = getattr(args, "verbose", False)
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(message)s")
     try:
@@ -316,7 +334,9 @@ def _request(args: argparse.Namespace) -> tuple[Any, Any]:
         page_size=settings["page-size"], print_ready=settings["print"],
         bleed=settings["bleed"], pdf_variant=settings["pdf-variant"], toc=settings["toc"],
         cache=args.cache, draft=args.draft, output_name=settings["output"],
-        inputs=Inputs(files, metadata_files, tuple(_metadata_value(m) for m in args.metadata)))
+        inputs=Inputs(files, metadata_files, tuple(
+            [_metadata_value(m) for m in args.metadata]
+            + ([("number-sections", True)] if args.number_sections else []))))
     return request, settings
 
 
@@ -380,10 +400,14 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
-    from .scaffold import create
-    made = create(args.folder, args.template, args.bibliography, args.theme)
-    print(f"made {display_path(args.folder)}/ ({args.template}, {len(made)} files); "
-          f"now: builder build {display_path(args.folder)}")
+    from .scaffold import TEMPLATES, create
+    if len(args.names) > 2 or (len(args.names) == 2 and args.names[0] not in TEMPLATES):
+        raise BuildError(f"'{args.names[0]}' is not a template", category="usage",
+                         hint=f"builder new [{'|'.join(TEMPLATES)}] DIR")
+    template, folder = (args.names if len(args.names) == 2 else ["article", *args.names])
+    made = create(Path(folder), template, args.bibliography, args.theme)
+    print(f"made {display_path(Path(folder))}/ ({template}, {len(made)} files); "
+          f"now: builder build {display_path(Path(folder))}")
     return EXIT_OK
 
 
