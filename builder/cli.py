@@ -276,7 +276,7 @@ def _build(args: argparse.Namespace) -> int:
     for fmt, path in result.outputs.items():
         if fmt in result.up_to_date:
             print(f"{display_path(path)} is up to date")
-        elif args.verbose:
+        else:
             print(f"wrote {display_path(path)} ({result.timings[fmt]:.1f} s)")
     print(summary(list(result.outputs.values()), result.diagnostics.warnings,
                   result.timings["total"]))

@@ -69,7 +69,7 @@ class Metadata:
     title: str
     subtitle: str | None = None
     authors: tuple[Author, ...] = ()
-    date: str | None = None
+    date: str | None = None  # as written ("January 2015", "2018-02-05")
     lang: str = "en"
     category: str | None = None
     tags: tuple[str, ...] = ()
@@ -80,6 +80,7 @@ class Metadata:
     abstract: Text | None = None
     references_title: Text | None = None  # reference-section-title
     extra: tuple[tuple[str, Any], ...] = ()
+    date_iso: str | None = None  # the date as ISO 8601 (2015-01), None when it is not one
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "extra":  # (pickle, copy: not a variable)

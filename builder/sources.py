@@ -465,6 +465,7 @@ def _metadata(config: _Config, found: Diagnostics, root: Path) -> Metadata:
     def field(text: str | None) -> Text | None:
         return _prose(text, config, root, "author")
 
+    date = value(_text, "date")
     authors = tuple(Author(field(a.name) or "", field(a.role), field(a.bio),
                            field(a.affiliation), a.email)
                     for a in value(_authors, default=()))
@@ -472,7 +473,8 @@ def _metadata(config: _Config, found: Diagnostics, root: Path) -> Metadata:
         title=_prose(title, config, root, "title") or "",
         subtitle=prose("subtitle"),
         authors=authors,
-        date=value(_text, "date"),
+        date=date,
+        date_iso=iso_date(date),
         lang=lang,
         category=prose("category"),
         tags=value(_string_list, "tags", default=()) or value(_string_list, "keywords",
@@ -486,6 +488,31 @@ def _metadata(config: _Config, found: Diagnostics, root: Path) -> Metadata:
         extra=tuple((key, _variable(data, config, root, key))
                     for key, data in config.data.items() if key not in METADATA_KEYS),
     )
+
+
+_DATE_FORMATS = (("%B %Y", 7), ("%b %Y", 7), ("%B %d, %Y", 10), ("%b %d, %Y", 10),
+                 ("%d %B %Y", 10), ("%d %b %Y", 10), ("%B %d %Y", 10))
+
+
+def iso_date(text: str | None) -> str | None:
+    """A date as Pandoc writers write it ("2018-02-05", "January 2015", "May 04, 2022") in
+    ISO 8601 form, as far as it is given ("2015-01"); None when it is not a date."""
+    import datetime as dt
+    if not text:
+        return None
+    text = " ".join(str(text).split())
+    if re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
+        return text
+    try:
+        return dt.datetime.fromisoformat(text).date().isoformat()
+    except ValueError:
+        pass
+    for form, length in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, form).date().isoformat()[:length]
+        except ValueError:
+            continue
+    return None
 
 
 def _variable(data: Any, config: _Config, root: Path, key: str) -> Any:
