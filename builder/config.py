@@ -87,6 +87,7 @@ def load(root: Path, command_line: dict[str, Any], path: Path | None = None) -> 
     path = path if path is not None else project_file(root)
     section, lines = _section(path) if path is not None else ({}, {})
     for key, value in section.items():
+        assert path is not None  # (a section was read from it)
         name = ALIASES.get(key, key)
         at = (path, lines.get(f"build.{key}"))
         if name not in BY_NAME:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -391,7 +391,8 @@ def _flag(config: _Config, key: str) -> bool | None:
     """A true/false key; None when it is not set."""
     value = config.data.get(key)
     if value is not None and not isinstance(value, bool):
-        raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", *config.at(key), hint=f"write '{key}: true' or '{key}: false'")
+        raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", *config.at(key),
+                         hint=f"write '{key}: true' or '{key}: false'")
     return value
 
 

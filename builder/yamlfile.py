@@ -58,9 +58,9 @@ def load_yaml(text: str, path: Path, first_line: int = 1,
     """Parse YAML safely; return the data and the line of each top-level key.
 
     The lines of the items of a top-level list are there too, as ``key[n]``, and of the
-    keys of a top-level mapping as ``key.sub``.  ``documents``: read as Pandoc reads a metadata file, one or more YAML documents,
-    each between ``---`` and ``---`` or ``...`` (or bare); their mappings are combined,
-    a later key winning.
+    keys of a top-level mapping as ``key.sub``.  ``documents``: read as Pandoc reads a
+    metadata file, one or more YAML documents, each between ``---`` and ``---`` or
+    ``...`` (or bare); their mappings are combined, a later key winning.
     """
     if documents:
         return _load_documents(text, path, first_line)

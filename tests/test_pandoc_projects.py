@@ -15,14 +15,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import epubcheck, run_builder
 from lxml import html as lxml_html
+
+from conftest import epubcheck, run_builder
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import realworld  # noqa: E402
-
 from builder.build import BuildRequest, build  # noqa: E402
 from builder.errors import BuildError  # noqa: E402
 from builder.sources import Inputs  # noqa: E402
