@@ -17,7 +17,9 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import BuildError, BuildErrors, display_path
@@ -74,6 +76,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     build.add_argument("--debug", action="store_true",
                        help="print the traceback of an unexpected failure (a crash)")
+    _add_preview_and_watch(commands, build)
     styles = commands.add_parser("styles", help="list installed citation styles")
     styles.add_argument("query", nargs="?", default="", help="part of a name or title")
     check = commands.add_parser("check", help="check the sources without writing anything, "
@@ -101,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _styles(args.query)
             if args.command == "check":
                 return _check(args)
+            if args.command == "preview":
+                return _preview(args)
             return _build(args)
     except BuildError as exc:
         if getattr(args, "debug", False) and exc.details:
@@ -189,6 +194,10 @@ def _build(args: argparse.Namespace) -> int:
         allow_remote=args.allow_remote, page_size=args.page_size,
         print_ready=args.print_ready, bleed=args.bleed, pdf_variant=args.pdf_variant, toc=args.toc,
         cache=args.cache, draft=args.draft)
+    request = replace(request, html_split=args.html_split)
+    if args.watch:  # builder/watch.py
+        from .watch import build_on_save
+        return build_on_save(request, _say)
     show = _Progress(args.quiet)
     try:
         result = build(request, show)
@@ -205,6 +214,51 @@ def _build(args: argparse.Namespace) -> int:
                 print(f"wrote {display_path(path)} ({result.timings[fmt]:.1f} s)")
         print(f"done in {result.timings['total']:.1f} s")
     return EXIT_OK
+
+
+# --- builder preview, builder build --watch and --html-split (builder/preview.py,
+# builder/watch.py, builder/formats/html.py) -------------------------------------------
+
+def _add_preview_and_watch(commands: Any, build: argparse.ArgumentParser) -> None:
+    split = {"choices": ("none", "chapter"), "default": "none",
+             "help": "chapter: the HTML as a small site, index.html and a page per chapter "
+                     "(default none: one page)"}
+    build.add_argument("--html-split", **split)
+    build.add_argument("--watch", action="store_true",
+                       help="build, then build again after every save, until Ctrl-C")
+    preview = commands.add_parser("preview", help="serve the HTML on 127.0.0.1, rebuilt and "
+                                  "reloaded in the browser on every save; the PDF at /book.pdf")
+    preview.add_argument("project", nargs="?", default=".", type=Path,
+                         help="the project folder, holding book/ (default: here)")
+    preview.add_argument("--port", type=int, default=8000,
+                         help="the port on 127.0.0.1 (default 8000; 0: any free one)")
+    preview.add_argument("--open", action="store_true", help="open the page in a web browser")
+    preview.add_argument("--html-split", **split)
+    for flag in ("--style", "--locale", "--theme"):
+        preview.add_argument(flag, default="report" if flag == "--theme" else None)
+    preview.add_argument("--out", type=Path, metavar="DIR",
+                         help="output folder (default: PROJECT/dist)")
+    preview.add_argument("--bibliography", type=Path, action="append", default=[],
+                         metavar="FILE")
+    preview.add_argument("--allow-remote", action="store_true")
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from .build import BuildRequest
+    from .preview import serve
+    if not args.project.is_dir():
+        raise BuildError("project folder not found", args.project, category="usage")
+    request = BuildRequest(
+        project_root=args.project.resolve(), style=args.style, locale=args.locale,
+        out_dir=args.out.resolve() if args.out else None, theme=args.theme,
+        bibliography=tuple(p.resolve() for p in args.bibliography),
+        allow_remote=args.allow_remote, html_split=args.html_split)
+    return serve(request, args.port, _say, args.open)
+
+
+def _say(line: str) -> None:
+    """A line of the watcher or the preview (stdout, at once: they run until Ctrl-C)."""
+    print(line, flush=True)
 
 
 class _Progress:
