@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from .build import BuildRequest
 from .errors import BuildError
-from .watch import Outcome, Say, attempt, saves, summary
+from .watch import Outcome, Saves, Say, attempt, summary
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"  # never 0.0.0.0: a draft is nobody else's business
@@ -104,8 +104,20 @@ def serve(request: BuildRequest, port: int = 8000, say: Say = print,
           open_browser: bool = False) -> int:
     """``builder preview``: build, serve, rebuild on save, until Ctrl-C (exit status 0)."""
     preview = Preview(request)
-    for line in summary(preview.rebuild()):
-        say(line)
+    watcher = Saves(preview.request)
+    try:
+        return _serve(preview, watcher, port, say, open_browser)
+    finally:
+        watcher.stop()
+
+
+def _serve(preview: Preview, watcher: Saves, port: int, say: Say, open_browser: bool) -> int:
+    try:
+        for line in summary(preview.rebuild()):
+            say(line)
+    except KeyboardInterrupt:
+        say("preview stopped")
+        return 0
     try:
         server = _Server((HOST, port), _handler(preview))
     except OSError as exc:
@@ -119,7 +131,7 @@ def serve(request: BuildRequest, port: int = 8000, say: Say = print,
     if open_browser:
         webbrowser.open(url)
     try:
-        for changed in saves(preview.request, preview.stopping):
+        for changed in watcher:
             for line in summary(preview.rebuild(), changed):
                 say(line)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ and editors' temporaries are not watched, so a build never triggers the next one
 """
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,14 +48,40 @@ def watched(request: BuildRequest) -> tuple[list[Path], list[Path]]:
     return [root, *outside], [out_dir, root / CACHE_FOLDER]
 
 
-def saves(request: BuildRequest, stop: threading.Event | None = None) -> Iterator[list[Path]]:
-    """Each batch of saved (added, changed or deleted) files, sorted, until ``stop`` is set
-    or Ctrl-C (KeyboardInterrupt) is pressed."""
-    paths, ignored = watched(request)
-    for changes in watchfiles.watch(*paths, watch_filter=ProjectFilter(ignored),
-                                    stop_event=stop, debounce=400, step=40,
-                                    raise_interrupt=True):
-        yield sorted({Path(path) for _, path in changes})
+class Saves:
+    """The batches of saved (added, changed or deleted) files, each sorted, from the moment
+    it is made (a save during the first build, or during any rebuild, is not lost: the
+    saves made meanwhile come as the next batch) until :meth:`stop` or Ctrl-C.
+
+    watchfiles runs in a thread of its own; iterating waits in the main thread, where
+    Ctrl-C (KeyboardInterrupt) arrives."""
+
+    def __init__(self, request: BuildRequest) -> None:
+        paths, ignored = watched(request)
+        self.stopping = threading.Event()
+        self.batches: queue.Queue[set[Path]] = queue.Queue()
+        self.thread = threading.Thread(target=self._watch, args=(paths, ignored),
+                                       name="watchfiles", daemon=True)
+        self.thread.start()
+
+    def _watch(self, paths: list[Path], ignored: list[Path]) -> None:
+        for changes in watchfiles.watch(*paths, watch_filter=ProjectFilter(ignored),
+                                        stop_event=self.stopping, debounce=400, step=40,
+                                        raise_interrupt=False):
+            self.batches.put({Path(path) for _, path in changes})
+
+    def __iter__(self) -> Iterator[list[Path]]:
+        while not self.stopping.is_set():
+            try:
+                batch = self.batches.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            while not self.batches.empty():  # what was saved during the last build too
+                batch |= self.batches.get()
+            yield sorted(batch)
+
+    def stop(self) -> None:
+        self.stopping.set()
 
 
 @dataclass
@@ -107,24 +134,32 @@ def summary(outcome: Outcome, changed: list[Path] | None = None) -> list[str]:
     lines = [str(warning) for warning in result.diagnostics.warnings]
     written = [display_path(path) for fmt, path in result.outputs.items()
                if fmt not in result.up_to_date]
-    what = ", ".join(written) if written else "nothing changed in the outputs"
+    if written:
+        what = "built " + ", ".join(written)
+    else:
+        what = ", ".join(display_path(path) for path in result.outputs.values()) + (
+            " is" if len(result.outputs) == 1 else " are") + " up to date"
     warned = len(result.diagnostics.warnings)
     warnings = f", {warned} warning{'s' if warned != 1 else ''}" if warned else ""
-    lines.append(f"{now} built {what} in {outcome.seconds:.1f} s{warnings}{cause}")
+    lines.append(f"{now} {what} ({outcome.seconds:.1f} s{warnings}){cause}")
     return lines
 
 
-def build_on_save(request: BuildRequest, say: Say, stop: threading.Event | None = None) -> int:
+def build_on_save(request: BuildRequest, say: Say) -> int:
     """``builder build --watch``: build, then again after every save, one line each
     (and the errors of a failed build), until Ctrl-C; exit status 0."""
-    for line in summary(attempt(request)):
-        say(line)
-    say(f"watching {display_path(request.project_root) or '.'} for changes (Ctrl-C to stop)")
+    watcher = Saves(request)
     try:
-        for changed in saves(request, stop):
+        for line in summary(attempt(request)):
+            say(line)
+        say(f"watching {display_path(request.project_root) or '.'} for changes "
+            "(Ctrl-C to stop)")
+        for changed in watcher:
             for line in summary(attempt(request), changed):
                 say(line)
     except KeyboardInterrupt:
         pass
+    finally:
+        watcher.stop()
     say("stopped watching")
     return 0
