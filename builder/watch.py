@@ -38,14 +38,14 @@ class ProjectFilter(watchfiles.DefaultFilter):
 
 def watched(request: BuildRequest) -> tuple[list[Path], list[Path]]:
     """What to watch (the project, the files named outside it) and what not to (the
-    output folder, the cache)."""
+    output folder, the cache's ``.cache``)."""
     root = request.project_root
     outside = [path for path in request.bibliography if root not in path.parents]
     style = Path(request.style) if request.style and request.style.endswith(".csl") else None
     if style is not None and style.is_file() and root not in style.resolve().parents:
         outside.append(style.resolve())
     out_dir = request.out_dir or root / "dist"
-    return [root, *outside], [out_dir, root / CACHE_FOLDER]
+    return [root, *outside], [out_dir, root / CACHE_FOLDER.parts[0]]
 
 
 class Saves:

@@ -192,7 +192,9 @@ class _Running:
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         assert self.process.stdout is not None
-        threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True).start()
+        self.reader = threading.Thread(target=self._read, args=(self.process.stdout,),
+                                       daemon=True)
+        self.reader.start()
 
     def _read(self, stream: object) -> None:
         for line in stream:  # type: ignore[attr-defined]
@@ -205,7 +207,7 @@ class _Running:
             try:
                 line = self.lines.get(timeout=1)
             except queue.Empty:
-                assert self.process.poll() is None, self.process.communicate()
+                assert self.process.poll() is None, self.process.stderr.read()  # type: ignore
                 continue
             self.seen.append(line)
             if line.startswith("serving "):
@@ -215,7 +217,9 @@ class _Running:
     def stop(self) -> tuple[int, list[str], str]:
         """Ctrl-C: its exit status, its output, its errors."""
         self.process.send_signal(signal.SIGINT)
-        _, stderr = self.process.communicate(timeout=60)
+        self.process.wait(timeout=60)
+        stderr = self.process.stderr.read()  # type: ignore[union-attr]
+        self.reader.join(timeout=30)  # (the rest of its output: the reader has it all)
         while not self.lines.empty():
             self.seen.append(self.lines.get())
         return self.process.returncode, self.seen, stderr
@@ -292,3 +296,57 @@ def test_preview_in_a_browser(browser: object, project: Path) -> None:
         status, out, stderr = running.stop()
     assert (status, out[-1], "Traceback" in stderr) == (0, "preview stopped", False), stderr
     assert len(out) >= 5 and "build failed (book/02-methods.md changed): 1 error" in out[-3]
+
+
+@pytest.mark.slow
+@pytest.mark.external
+def test_build_watch_rebuilds_on_each_save_until_ctrl_c(project: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "builder", "build", "--to", "html", "--watch"], cwd=project,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line.rstrip("\n"))
+                                              for line in process.stdout],  # type: ignore
+                              daemon=True)
+    reader.start()
+
+    def until(prefix: str) -> list[str]:
+        seen: list[str] = []
+        while not seen or prefix not in seen[-1]:
+            try:
+                seen.append(lines.get(timeout=60))
+            except queue.Empty:
+                raise AssertionError(f"no line with '{prefix}' after {seen}") from None
+        return seen
+
+    try:
+        first = until("watching")
+        chapter = project / "book" / "02-methods.md"
+        text = chapter.read_text(encoding="utf-8")
+        chapter.write_text(text.replace("once in August,", "once in August [@nokey],"),
+                           encoding="utf-8")
+        failed = until("build failed")
+        chapter.write_text(text.replace("once in August,", "once in late August,"),
+                           encoding="utf-8")
+        fixed = until("changed)")
+        chapter.write_text(text, encoding="utf-8")
+        fixed += until("changed)")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    stderr = process.stderr.read()  # type: ignore[union-attr]
+    reader.join(timeout=30)
+    rest = [lines.get() for _ in range(lines.qsize())]
+    clock = r"\d\d:\d\d:\d\d"
+    import re
+    shown = [re.sub(clock, "HH:MM:SS", re.sub(r"\(\d+\.\d s\)", "(N s)", line))
+             for line in [*first, *failed, *fixed, *rest]]
+    assert (shown, process.returncode, stderr) == ([
+        "HH:MM:SS built dist/rivers-and-cities.html (N s)",
+        "watching . for changes (Ctrl-C to stop)",
+        f"book/02-methods.md:17:63: error: {MISSING_KEY}",
+        "HH:MM:SS build failed (book/02-methods.md changed): 1 error; waiting for the next save",
+        "HH:MM:SS built dist/rivers-and-cities.html (N s) (book/02-methods.md changed)",
+        "HH:MM:SS built dist/rivers-and-cities.html (N s) (book/02-methods.md changed)",
+        "stopped watching"], 0, "")
