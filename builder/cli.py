@@ -220,10 +220,11 @@ def _build(args: argparse.Namespace) -> int:
 # builder/watch.py, builder/formats/html.py) -------------------------------------------
 
 def _add_preview_and_watch(commands: Any, build: argparse.ArgumentParser) -> None:
-    split = {"choices": ("none", "chapter"), "default": "none",
-             "help": "chapter: the HTML as a small site, index.html and a page per chapter "
-                     "(default none: one page)"}
-    build.add_argument("--html-split", **split)
+    def split(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--html-split", choices=("none", "chapter"), default="none",
+                            help="chapter: the HTML as a small site, index.html and a page "
+                                 "per chapter (default none: one page)")
+    split(build)
     build.add_argument("--watch", action="store_true",
                        help="build, then build again after every save, until Ctrl-C")
     preview = commands.add_parser("preview", help="serve the HTML on 127.0.0.1, rebuilt and "
@@ -233,7 +234,7 @@ def _add_preview_and_watch(commands: Any, build: argparse.ArgumentParser) -> Non
     preview.add_argument("--port", type=int, default=8000,
                          help="the port on 127.0.0.1 (default 8000; 0: any free one)")
     preview.add_argument("--open", action="store_true", help="open the page in a web browser")
-    preview.add_argument("--html-split", **split)
+    split(preview)
     for flag in ("--style", "--locale", "--theme"):
         preview.add_argument(flag, default="report" if flag == "--theme" else None)
     preview.add_argument("--out", type=Path, metavar="DIR",
