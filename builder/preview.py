@@ -12,6 +12,7 @@ back when the error is fixed.  The PDF is built when it is asked for, at ``/NAME
 """
 from __future__ import annotations
 
+import email.utils
 import html
 import http.server
 import json
@@ -185,12 +186,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if target is None:
             self._send(404, "text/plain; charset=utf-8", b"not found\n")
             return
-        data = target.read_bytes()
-        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if target.suffix == ".html":
-            data = inject(data.decode("utf-8"), shown.version).encode()
-            kind = "text/html; charset=utf-8"
-        self._send(200, kind, data)
+            page = inject(target.read_text(encoding="utf-8"), shown.version)
+            self._send(200, "text/html; charset=utf-8", page.encode())
+            return
+        # fonts and images: kept by the browser, asked again (304) at each reload
+        modified = email.utils.formatdate(target.stat().st_mtime, usegmt=True)
+        if self.headers.get("If-Modified-Since") == modified:
+            self._send(304, "", b"", cache="no-cache")
+            return
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        self._send(200, kind, target.read_bytes(), cache="no-cache",
+                   headers={"Last-Modified": modified})
 
     def _inside(self, path: str) -> Path | None:
         """The file of the output folder ``path`` names, or None: no ``..``, no hidden
@@ -239,11 +246,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             return  # the page was closed or reloaded
 
-    def _send(self, status: int, kind: str, data: bytes) -> None:
+    def _send(self, status: int, kind: str, data: bytes, cache: str = "no-store",
+              headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", kind)
+        if kind:
+            self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", cache)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         try:
             self.wfile.write(data)

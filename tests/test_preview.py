@@ -9,6 +9,7 @@ Selenium are missing the browser test is skipped with the reason; under CI it fa
 """
 from __future__ import annotations
 
+import email.utils
 import http.client
 import os
 import queue
@@ -56,10 +57,10 @@ def served(project: Path) -> Iterator[tuple[Preview, int]]:
         server.server_close()
 
 
-def _get(port: int, path: str) -> tuple[int, str, bytes]:
+def _get(port: int, path: str, **headers: str) -> tuple[int, str, bytes]:
     """A GET of exactly ``path`` (no client-side normalisation of ``..``)."""
     connection = http.client.HTTPConnection(HOST, port, timeout=30)
-    connection.request("GET", path)
+    connection.request("GET", path, headers={k.replace("_", "-"): v for k, v in headers.items()})
     response = connection.getresponse()
     body = response.read()
     connection.close()
@@ -75,9 +76,12 @@ def test_the_page_is_the_output_with_the_reload_script_added(served: tuple[Previ
         status, kind, body = _get(port, path)
         assert (status, kind, body.decode()) == (
             200, "text/html; charset=utf-8", inject(written, preview.shown.version))
+    image = project / "dist" / "images" / "water-use.svg"
     status, kind, body = _get(port, "/images/water-use.svg")
-    assert (status, kind, body) == (200, "image/svg+xml",
-                                    (project / "dist" / "images" / "water-use.svg").read_bytes())
+    assert (status, kind, body) == (200, "image/svg+xml", image.read_bytes())
+    # the browser keeps fonts and images, and asks whether they changed at each reload
+    stamp = email.utils.formatdate(image.stat().st_mtime, usegmt=True)
+    assert _get(port, "/images/water-use.svg", If_Modified_Since=stamp) == (304, "", b"")
 
 
 def test_only_files_of_the_output_folder_are_served(served: tuple[Preview, int],
