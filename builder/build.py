@@ -61,6 +61,7 @@ class BuildRequest:
     cache: bool = True  # False: --no-cache, every stage and format done again
     inputs: Inputs = Inputs()  # Markdown and metadata files, -M values (builder.sources)
     output_name: str | None = None  # the outputs' file name without suffix (default: slug)
+    html_split: str = "none"  # "chapter": the HTML as a site, a page per chapter
 
 
 @dataclass
@@ -413,7 +414,8 @@ def write_outputs(book: Book, request: BuildRequest, result: BuildResult,
     cache = cache or Cache(None)
     options = format_options(request, cache)
     record = cache.outputs(out_dir)
-    targets = {fmt: out_dir / f"{book.slug}.{fmt}" for fmt in request.formats}
+    targets = {fmt: out_dir / (html.page_name(book, options) if fmt == "html"
+                               else f"{book.slug}.{fmt}") for fmt in request.formats}
     keys = _format_keys(book, request, options, targets)
     todo = [fmt for fmt in request.formats if not record.up_to_date(fmt, keys[fmt], targets[fmt])]
     for fmt in request.formats:
@@ -532,7 +534,9 @@ def _format_keys(book: Book, request: BuildRequest, options: Options,
         str(root), request.strict, request.allow_remote, options.source_date_epoch)
     pdf_only = (options.page_size, options.print_ready, options.bleed, options.pdf_variant,
                 options.toc, options.draft)
-    return {fmt: cache_digest(shared, fmt, pdf_only if fmt == "pdf" else None, str(dest))
+    html_only = options.html_split
+    return {fmt: cache_digest(shared, fmt, pdf_only if fmt == "pdf" else
+                              html_only if fmt == "html" else None, str(dest))
             for fmt, dest in targets.items()}
 
 
@@ -592,7 +596,8 @@ def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildR
 def format_options(request: BuildRequest, cache: Cache | None = None) -> Options:
     return Options(request.project_root, request.strict, request.allow_remote,
                    _source_date_epoch(), request.page_size, request.print_ready, request.bleed,
-                   request.pdf_variant, request.toc, cache, request.draft)
+                   request.pdf_variant, request.toc, cache, request.draft,
+                   request.html_split)
 
 
 def _source_date_epoch() -> int | None:

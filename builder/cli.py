@@ -1,6 +1,7 @@
 """The command line: the only place that prints or exits.
 
     builder build [PROJECT_DIR | FILE.md...] [options]   build the book (see --help)
+    builder preview [PROJECT_DIR] [--port N]             a live preview on 127.0.0.1
     builder new [article|report|book] DIR                a new project that builds at once
     builder config [PROJECT_DIR] [options]               the effective settings, and whence
     builder check [PROJECT_DIR]                          check the sources and the outputs
@@ -23,6 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -116,10 +118,12 @@ def _add_build_options(build: argparse.ArgumentParser) -> None:
 
 
 def _add_build(commands: Any) -> None:
-    _add_build_options(commands.add_parser(
+    build = commands.add_parser(
         "build", help="build the book into dist/ (PDF, EPUB, HTML)",
         description="Build the book. Options not given come from the build: section of "
-                    "book/book.yml, then the defaults ('builder config' shows which)."))
+                    "book/book.yml, then the defaults ('builder config' shows which).")
+    _add_build_options(build)
+    _add_preview_and_watch(commands, build)
 
 
 def _add_new(commands: Any) -> None:
@@ -260,6 +264,10 @@ def _check(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     from .build import build
     request, _ = _request(args)
+    request = replace(request, html_split=args.html_split)
+    if args.watch:  # builder/watch.py
+        from .watch import build_on_save
+        return build_on_save(request, _say)
     show = _Progress(args.quiet)
     try:
         result = build(request, show)
@@ -422,8 +430,54 @@ def _completion(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": _build, "new": _new, "config": _config, "check": _check,
     "styles": lambda a: _styles(a.query), "completion": _completion,
-    "build-all": lambda a: _build_all(a),
+    "build-all": lambda a: _build_all(a), "preview": lambda a: _preview(a),
 }
+
+
+# --- builder preview, builder build --watch and --html-split (builder/preview.py,
+# builder/watch.py, builder/formats/html.py) -------------------------------------------
+
+def _add_preview_and_watch(commands: Any, build: argparse.ArgumentParser) -> None:
+    def split(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--html-split", choices=("none", "chapter"), default="none",
+                            help="chapter: the HTML as a small site, index.html and a page "
+                                 "per chapter (default none: one page)")
+    split(build)
+    build.add_argument("--watch", action="store_true",
+                       help="build, then build again after every save, until Ctrl-C")
+    preview = commands.add_parser("preview", help="serve the HTML on 127.0.0.1, rebuilt and "
+                                  "reloaded in the browser on every save; the PDF at /book.pdf")
+    preview.add_argument("project", nargs="?", default=".", type=Path,
+                         help="the project folder, holding book/ (default: here)")
+    preview.add_argument("--port", type=int, default=8000,
+                         help="the port on 127.0.0.1 (default 8000; 0: any free one)")
+    preview.add_argument("--open", action="store_true", help="open the page in a web browser")
+    split(preview)
+    for flag in ("--style", "--locale", "--theme"):
+        preview.add_argument(flag, default="report" if flag == "--theme" else None)
+    preview.add_argument("--out", type=Path, metavar="DIR",
+                         help="output folder (default: PROJECT/dist)")
+    preview.add_argument("--bibliography", type=Path, action="append", default=[],
+                         metavar="FILE")
+    preview.add_argument("--allow-remote", action="store_true")
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from .build import BuildRequest
+    from .preview import serve
+    if not args.project.is_dir():
+        raise BuildError("project folder not found", args.project, category="usage")
+    request = BuildRequest(
+        project_root=args.project.resolve(), style=args.style, locale=args.locale,
+        out_dir=args.out.resolve() if args.out else None, theme=args.theme,
+        bibliography=tuple(p.resolve() for p in args.bibliography),
+        allow_remote=args.allow_remote, html_split=args.html_split)
+    return serve(request, args.port, _say, args.open)
+
+
+def _say(line: str) -> None:
+    """A line of the watcher or the preview (stdout, at once: they run until Ctrl-C)."""
+    print(line, flush=True)
 
 
 class _Progress:

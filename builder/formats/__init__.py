@@ -36,3 +36,4 @@ class Options:
     toc: bool | None = None           # a table of contents after the title page
     cache: object = None              # a builder.cache.Cache for costly pieces (EPUB fonts)
     draft: bool = False               # --draft: one PDF layout, footnotes left where they fall
+    html_split: str = "none"          # HTML only: "chapter", a page per chapter (a small site)
