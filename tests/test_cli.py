@@ -113,8 +113,9 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     text = capsys.readouterr().out
     listed = [line.split()[0] for line in text.split("commands:")[1].splitlines()[2:]
-              if line.startswith("    ") and line.split()]
-    assert listed == ["build", "new", "config", "check", "styles", "completion"]
+              if line.startswith("    ") and not line.startswith("     ") and line.split()]
+    assert listed == ["build", "preview", "new", "config", "check", "build-all", "styles",
+                      "completion"]
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
@@ -140,7 +141,7 @@ def test_bash_completes_subcommands_and_options(capsys: pytest.CaptureFixture[st
                       'COMP_WORDS=(builder build --page-s); COMP_CWORD=2; _builder; '
                       'echo "${COMPREPLY[@]}"\n')
     result = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
-    assert result.stdout.splitlines() == ["build", "--page-size"]
+    assert result.stdout.splitlines() == ["build build-all", "--page-size"]
 
 
 def test_every_build_option_is_in_the_completion() -> None:
