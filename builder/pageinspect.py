@@ -242,7 +242,7 @@ def check_columns(pages: Sequence[Page]) -> list[Finding]:
     found = []
     for page in pages:
         cx0, _, cx1, _ = page.column
-        body = page.body()
+        body = _running_text(page.body())
         left = _leftmost(ln.x0 for ln in body)
         # justified text's full lines end at one edge; ragged lines (the references, a
         # bio) only by chance, a few alike: an edge held by under half of them is no edge
@@ -260,6 +260,13 @@ def check_columns(pages: Sequence[Page]) -> list[Finding]:
         found.extend(_heads_aligned(page))
         found.extend(_overflow(page))
     return found
+
+
+def _running_text(lines: list[Line]) -> list[Line]:
+    """The lines alone at their height: a table's cells (their text a cell's padding
+    inside the column) sit side by side, each a line of its own to poppler."""
+    return [ln for ln in lines if not any(other is not ln and other.y0 < ln.y1 - 1
+                                          and ln.y0 < other.y1 - 1 for other in lines)]
 
 
 def _heads_aligned(page: Page) -> list[Finding]:

@@ -178,3 +178,14 @@ def test_justified_text_inside_the_column_is_found():
     assert [str(f) for f in check_columns([page])] == [
         "p2: align: body text's left edge at 66.0 pt, the column's at 60.0 pt (6.0 pt in)",
         "p2: align: body text's right edge at 524.6 pt, the column's at 530.0 pt (5.4 pt in)"]
+
+
+def test_a_page_of_table_cells_is_not_misaligned():
+    """A page holding only a table: each cell's text a padding inside the column, every
+    cell a line of its own beside the others."""
+    column = (60.0, 70.0, 530.0, 770.0)
+    lines = [cell for row in range(6) for cell in
+             (_box(65.7, 120, 100 + 18 * row), _box(200, 240, 100 + 18 * row),
+              _box(300, 340, 100 + 18 * row))]
+    page = Page(3, 595, 842, lines, trim=(0, 0, 595, 842), column=column)
+    assert check_columns([page]) == []

@@ -4,13 +4,16 @@ in tests/visual/.  A layout change shows here and is approved on purpose, with
 ``tools/approve_visual.py`` (tests/visual/README.md)."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from visual_pages import CASES, TOLERANCE, Case, build_pdf, difference, load, reduce, render
 
-pytestmark = [pytest.mark.slow, pytest.mark.external]  # builds, pdftoppm
+pytestmark = [pytest.mark.slow, pytest.mark.external,  # builds, pdftoppm
+              pytest.mark.skipif(shutil.which("pdftoppm") is None,
+                                 reason="poppler-utils (pdftoppm) is not installed")]
 
 
 def _mismatches(case: Case, out: Path) -> list[str]:
