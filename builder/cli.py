@@ -154,8 +154,8 @@ def _add_check(commands: Any) -> None:
                                 "and the outputs already built (EPUBCheck, Ace, PDF checks).")
     check.add_argument("project", nargs="?", default=".", type=Path,
                        help="the project folder, holding book/ (default: here)")
-    for flag in ("--style", "--locale", "--theme"):
-        check.add_argument(flag, default="report" if flag == "--theme" else None)
+    for flag in ("--style", "--locale", "--theme"):  # (default: book.yml's build:, then ours)
+        check.add_argument(flag)
     check.add_argument("--out", type=Path, metavar="DIR",
                        help="where the outputs are (default: PROJECT/dist)")
     check.add_argument("--bibliography", type=Path, action="append", default=[], metavar="FILE")
@@ -249,10 +249,16 @@ def _check(args: argparse.Namespace) -> int:
     from .validate import check_project, summary
     if not args.project.is_dir():
         raise BuildError("project folder not found", args.project, category="usage")
+    from . import config
+    root = args.project.resolve()
+    settings = config.load(root, {"style": args.style, "locale": args.locale,
+                                  "theme": args.theme, "strict": args.strict or None,
+                                  "out": args.out.resolve() if args.out else None})
     request = BuildRequest(
-        project_root=args.project.resolve(), style=args.style, locale=args.locale,
-        out_dir=args.out.resolve() if args.out else None, theme=args.theme,
-        bibliography=tuple(p.resolve() for p in args.bibliography), strict=args.strict)
+        project_root=root, style=settings["style"], locale=settings["locale"],
+        out_dir=settings["out"], theme=settings["theme"],
+        bibliography=tuple(p.resolve() for p in args.bibliography), strict=settings["strict"],
+        output_name=settings["output"])
     report = check_project(request)
     if args.format == "json":
         print(json.dumps(report, indent=2, ensure_ascii=False, default=str))

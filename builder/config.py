@@ -165,7 +165,8 @@ def describe(settings: Settings) -> str:
         elif isinstance(value, Path):
             shown = display_path(value)
         else:
-            shown = "(theme's)" if value is None and setting.name == "toc" else (
-                "-" if value is None else str(value))
+            shown = {"toc": "(the theme's)", "out": "dist", "style": "apa",
+                     "output": "(from the title)"}.get(setting.name, "-") if value is None \
+                else str(value)
         rows.append(f"{setting.name:12} {shown:24} {settings.sources[setting.name]}")
     return "\n".join(rows)

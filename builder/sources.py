@@ -152,7 +152,8 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         _check_keys(config, found)
     metadata = _metadata(config, found, root)
     try:
-        bib_paths = bibliography or _bibliography_paths(config, root, gate, inputs.named())
+        bib_paths = bibliography or _bibliography_paths(config, root, gate, inputs.named(),
+                                                        folder=not inputs.files)
         references = load_references(bib_paths, gate)
     except BuildError as exc:  # with the problems found before it
         found.error(exc)
@@ -536,15 +537,18 @@ def _prose(value: str | None, config: _Config, root: Path, key: str) -> Text | N
 
 
 def _bibliography_paths(config: _Config, root: Path, gate: Gate,
-                        named: tuple[Path, ...] = ()) -> list[Path]:
+                        named: tuple[Path, ...] = (), folder: bool = True) -> list[Path]:
     """The metadata's ``bibliography``, relative to the file that names it (to the working
-    folder for ``-M``); without it, every file in ``bibliography/``."""
+    folder for ``-M``); without it, every file in ``bibliography/`` (``folder``: a project,
+    not files named as for pandoc, which reads no bibliography it is not given)."""
     value = config.data.get("bibliography")
     if value is None:
-        folder = root / "bibliography"
-        if not folder.is_dir():
+        if not folder:
             return []
-        return sorted(p for p in folder.iterdir() if p.suffix in BIBLIOGRAPHY_SUFFIXES)
+        folder_path = root / "bibliography"
+        if not folder_path.is_dir():
+            return []
+        return sorted(p for p in folder_path.iterdir() if p.suffix in BIBLIOGRAPHY_SUFFIXES)
     names = value if isinstance(value, list) else [value]
     origin = config.origin("bibliography")
     base = origin.parent if origin is not None else Path.cwd()

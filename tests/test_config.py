@@ -35,7 +35,7 @@ def test_config_prints_each_setting_and_its_source(tmp_path: Path,
     assert capsys.readouterr().out.splitlines() == [
         "# settings of book/book.yml",
         "to           html,epub                book/book.yml:4",
-        "style        -                        default",
+        "style        apa                      default",
         "locale       -                        default",
         "theme        report                   command line",
         "page-size    6x9                      book/book.yml:6",
