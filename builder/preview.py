@@ -264,7 +264,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 # --- what the browser gets besides the outputs ------------------------------------------
 
-_SCRIPT = """<script id="builder-preview">
+_SCRIPT = """<a id="builder-preview-pdf" href="/book.pdf" target="_blank" style="position: fixed;
+ right: 1rem; bottom: 1rem; padding: 0.3em 0.7em; border-radius: 0.3em; background: #1f4e79;
+ color: #fff; font: bold 0.8rem sans-serif; text-decoration: none; opacity: 0.85;">PDF</a>
+<script id="builder-preview">
 (function () {
   var shown = %s, key = "builder-preview-scroll:" + location.pathname;
   var kept = sessionStorage.getItem(key);
@@ -282,7 +285,8 @@ _SCRIPT = """<script id="builder-preview">
 
 
 def inject(page: str, version: int) -> str:
-    """The page as the preview serves it: the reload script before ``</body>``."""
+    """The page as the preview serves it: a link to the PDF and the reload script before
+    ``</body>``."""
     script = _SCRIPT % (json.dumps(str(version)), EVENTS)
     end = page.lower().rfind("</body>")
     if end < 0:
