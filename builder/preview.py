@@ -113,25 +113,22 @@ def serve(request: BuildRequest, port: int = 8000, say: Say = print,
 
 
 def _serve(preview: Preview, watcher: Saves, port: int, say: Say, open_browser: bool) -> int:
-    try:
-        for line in summary(preview.rebuild()):
-            say(line)
-    except KeyboardInterrupt:
-        say("preview stopped")
-        return 0
-    try:
+    try:  # the port first: a port in use is said at once, not after a build
         server = _Server((HOST, port), _handler(preview))
     except OSError as exc:
         raise BuildError(f"cannot listen on {HOST}:{port}: {exc.strerror}",
                          hint="choose another port with --port (0: any free one)",
                          category="usage") from None
-    url = f"http://{HOST}:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, name="preview-server", daemon=True)
-    thread.start()
-    say(f"serving {url} (the PDF at {url}book.pdf); watching for changes (Ctrl-C to stop)")
-    if open_browser:
-        webbrowser.open(url)
     try:
+        for line in summary(preview.rebuild()):
+            say(line)
+        url = f"http://{HOST}:{server.server_address[1]}/"
+        thread.start()
+        say(f"serving {url} (the PDF at {url}book.pdf); watching for changes "
+            "(Ctrl-C to stop)")
+        if open_browser:
+            webbrowser.open(url)
         for changed in watcher:
             for line in summary(preview.rebuild(), changed):
                 say(line)
@@ -139,7 +136,8 @@ def _serve(preview: Preview, watcher: Saves, port: int, say: Say, open_browser: 
         pass
     finally:
         preview.stop()
-        server.shutdown()
+        if thread.is_alive():  # (else shutdown would wait for serve_forever forever)
+            server.shutdown()
         server.server_close()
     say("preview stopped")
     return 0
