@@ -369,3 +369,18 @@ def test_a_port_in_use_is_one_line_before_any_build(project: Path,
                                    "already in use (hint: choose another port with --port "
                                    "(0: any free one))\n")
     assert not (project / "dist").exists()
+
+
+def test_the_single_page_is_served_at_the_root(project: Path) -> None:
+    preview = Preview(BuildRequest(project_root=project))
+    assert preview.rebuild().ok
+    server = _Server((HOST, 0), _handler(preview))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        written = (project / "dist" / "rivers-and-cities.html").read_text(encoding="utf-8")
+        assert _get(server.server_address[1], "/") == (
+            200, "text/html; charset=utf-8", inject(written, preview.shown.version).encode())
+    finally:
+        preview.stop()
+        server.shutdown()
+        server.server_close()
