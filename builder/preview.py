@@ -1,14 +1,14 @@
 """``builder preview``: the book's HTML in the browser, rebuilt and reloaded on every save.
 
 One process: the main thread builds once, then watches the project
-(:func:`builder.watch.saves`) and rebuilds the HTML after each save; a small HTTP server
+(:class:`builder.watch.Saves`) and rebuilds the HTML after each save; a small HTTP server
 (the standard library's, in a thread, on 127.0.0.1 only) serves the output folder.
 Each page it serves gets a short script at serve time (never in ``dist/``: the outputs
 stay free of scripts) that listens to ``/__builder/events``, a stream of server-sent
 events, and reloads the page when a build has changed it.  A build that fails is shown
 instead of the page, its errors one per line with their ``file:line``; the page comes
-back when the error is fixed.  The PDF is built when it is asked for, at ``/NAME.pdf``
-(and ``/book.pdf``).  Only files of the output folder are served.
+back when the error is fixed.  The PDF is built when it is asked for, at ``/book.pdf``
+(or any ``/NAME.pdf``).  Only files of the output folder are served.
 """
 from __future__ import annotations
 
@@ -42,7 +42,6 @@ class _Shown:
 
     version: int = 0
     page: str | None = None  # the HTML output's file name in the output folder
-    pdf: str | None = None  # the PDF's name, once known
     errors: tuple[str, ...] = ()
 
 
@@ -83,10 +82,7 @@ class Preview:
             outcome = attempt(replace(self.request, formats=("pdf",)))
         if outcome.result is None:
             return None, tuple(str(error) for error in outcome.errors)
-        path = outcome.result.outputs["pdf"]
-        with self.changed:
-            self.shown = replace(self.shown, pdf=path.name)
-        return path, ()
+        return outcome.result.outputs["pdf"], ()
 
     def wait(self, version: int, timeout: float) -> _Shown:
         """The state once its version is other than ``version`` (or ``timeout`` passed)."""
