@@ -1,14 +1,14 @@
 """``builder preview``: the book's HTML in the browser, rebuilt and reloaded on every save.
 
 One process: the main thread builds once, then watches the project
-(:func:`builder.watch.saves`) and rebuilds the HTML after each save; a small HTTP server
+(:class:`builder.watch.Saves`) and rebuilds the HTML after each save; a small HTTP server
 (the standard library's, in a thread, on 127.0.0.1 only) serves the output folder.
 Each page it serves gets a short script at serve time (never in ``dist/``: the outputs
 stay free of scripts) that listens to ``/__builder/events``, a stream of server-sent
 events, and reloads the page when a build has changed it.  A build that fails is shown
 instead of the page, its errors one per line with their ``file:line``; the page comes
-back when the error is fixed.  The PDF is built when it is asked for, at ``/NAME.pdf``
-(and ``/book.pdf``).  Only files of the output folder are served.
+back when the error is fixed.  The PDF is built when it is asked for, at ``/book.pdf``
+(or any ``/NAME.pdf``).  Only files of the output folder are served.
 """
 from __future__ import annotations
 
@@ -42,7 +42,6 @@ class _Shown:
 
     version: int = 0
     page: str | None = None  # the HTML output's file name in the output folder
-    pdf: str | None = None  # the PDF's name, once known
     errors: tuple[str, ...] = ()
 
 
@@ -83,10 +82,7 @@ class Preview:
             outcome = attempt(replace(self.request, formats=("pdf",)))
         if outcome.result is None:
             return None, tuple(str(error) for error in outcome.errors)
-        path = outcome.result.outputs["pdf"]
-        with self.changed:
-            self.shown = replace(self.shown, pdf=path.name)
-        return path, ()
+        return outcome.result.outputs["pdf"], ()
 
     def wait(self, version: int, timeout: float) -> _Shown:
         """The state once its version is other than ``version`` (or ``timeout`` passed)."""
@@ -113,25 +109,22 @@ def serve(request: BuildRequest, port: int = 8000, say: Say = print,
 
 
 def _serve(preview: Preview, watcher: Saves, port: int, say: Say, open_browser: bool) -> int:
-    try:
-        for line in summary(preview.rebuild()):
-            say(line)
-    except KeyboardInterrupt:
-        say("preview stopped")
-        return 0
-    try:
+    try:  # the port first: a port in use is said at once, not after a build
         server = _Server((HOST, port), _handler(preview))
     except OSError as exc:
         raise BuildError(f"cannot listen on {HOST}:{port}: {exc.strerror}",
                          hint="choose another port with --port (0: any free one)",
                          category="usage") from None
-    url = f"http://{HOST}:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, name="preview-server", daemon=True)
-    thread.start()
-    say(f"serving {url} (the PDF at {url}book.pdf); watching for changes (Ctrl-C to stop)")
-    if open_browser:
-        webbrowser.open(url)
     try:
+        for line in summary(preview.rebuild()):
+            say(line)
+        url = f"http://{HOST}:{server.server_address[1]}/"
+        thread.start()
+        say(f"serving {url} (the PDF at {url}book.pdf); watching for changes "
+            "(Ctrl-C to stop)")
+        if open_browser:
+            webbrowser.open(url)
         for changed in watcher:
             for line in summary(preview.rebuild(), changed):
                 say(line)
@@ -139,7 +132,8 @@ def _serve(preview: Preview, watcher: Saves, port: int, say: Say, open_browser: 
         pass
     finally:
         preview.stop()
-        server.shutdown()
+        if thread.is_alive():  # (else shutdown would wait for serve_forever forever)
+            server.shutdown()
         server.server_close()
     say("preview stopped")
     return 0
@@ -264,7 +258,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 # --- what the browser gets besides the outputs ------------------------------------------
 
-_SCRIPT = """<script id="builder-preview">
+_SCRIPT = """<a id="builder-preview-pdf" href="/book.pdf" target="_blank" style="position: fixed;
+ right: 1rem; bottom: 1rem; padding: 0.3em 0.7em; border-radius: 0.3em; background: #1f4e79;
+ color: #fff; font: bold 0.8rem sans-serif; text-decoration: none; opacity: 0.85;">PDF</a>
+<script id="builder-preview">
 (function () {
   var shown = %s, key = "builder-preview-scroll:" + location.pathname;
   var kept = sessionStorage.getItem(key);
@@ -282,7 +279,8 @@ _SCRIPT = """<script id="builder-preview">
 
 
 def inject(page: str, version: int) -> str:
-    """The page as the preview serves it: the reload script before ``</body>``."""
+    """The page as the preview serves it: a link to the PDF and the reload script before
+    ``</body>``."""
     script = _SCRIPT % (json.dumps(str(version)), EVENTS)
     end = page.lower().rfind("</body>")
     if end < 0:

@@ -213,3 +213,14 @@ def test_a_chapter_named_as_a_page_of_the_site_gets_another_name(tmp_path: Path)
     page = _page(out / "index-2.html")
     assert [a.get("href") for a in page.xpath("//section[@class='chapter']//a")] == [
         "references-2.html"]
+
+
+@pytest.mark.slow
+def test_the_epub_has_no_sidebar_or_pager(tmp_path: Path) -> None:
+    import zipfile
+    out = _build(tmp_path, "--to", "epub,html", "--html-split", "chapter")
+    with zipfile.ZipFile(out / "rivers-and-cities.epub") as epub:
+        texts = {name: epub.read(name) for name in epub.namelist() if name.endswith(".xhtml")}
+    assert len(texts) > 5
+    assert [name for name, data in texts.items()
+            if b"site-nav" in data or b"site-pager" in data] == []

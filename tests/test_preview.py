@@ -354,3 +354,33 @@ def test_build_watch_rebuilds_on_each_save_until_ctrl_c(project: Path) -> None:
         "HH:MM:SS built dist/rivers-and-cities.html (N s) (book/02-methods.md changed)",
         "HH:MM:SS built dist/rivers-and-cities.html (N s) (book/02-methods.md changed)",
         "stopped watching"], 0, "")
+
+
+def test_a_port_in_use_is_one_line_before_any_build(project: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from builder.cli import main
+    taken = _Server((HOST, 0), _handler(Preview(BuildRequest(project_root=project))))
+    try:
+        port = taken.server_address[1]
+        assert main(["preview", str(project), "--port", str(port)]) == 2
+    finally:
+        taken.server_close()
+    assert capsys.readouterr() == ("", f"error: cannot listen on 127.0.0.1:{port}: Address "
+                                   "already in use (hint: choose another port with --port "
+                                   "(0: any free one))\n")
+    assert not (project / "dist").exists()
+
+
+def test_the_single_page_is_served_at_the_root(project: Path) -> None:
+    preview = Preview(BuildRequest(project_root=project))
+    assert preview.rebuild().ok
+    server = _Server((HOST, 0), _handler(preview))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        written = (project / "dist" / "rivers-and-cities.html").read_text(encoding="utf-8")
+        assert _get(server.server_address[1], "/") == (
+            200, "text/html; charset=utf-8", inject(written, preview.shown.version).encode())
+    finally:
+        preview.stop()
+        server.shutdown()
+        server.server_close()
