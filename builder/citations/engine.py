@@ -657,7 +657,7 @@ class Processor:
         key = item.key
         reference = self._source[key]
         cache_key = (variant, marked is not None, key, self._versions.get(key, 0),
-                     None if marked is not None else reference.get("first_reference_note_number"),
+                     reference.get("first_reference_note_number"),
                      self._positions.get(key) if self._numbered else None,
                      (item.locator.label, item.locator.identifier) if "locator" in item else None,
                      self._history.position(item, self._near_note, self._ibid_tested,
@@ -688,12 +688,14 @@ class Processor:
         source = item.bibliography.source
         saved = source[item.key]
         kept = saved.get("first_reference_note_number")
-        if marked is not None:
-            source[item.key] = marked
-        elif first_note is None:
-            saved.pop("first_reference_note_number", None)
+        # the marked item keeps the note number: only its author changes (OSCOLA's
+        # "Berg (n 2) 17" with suppress-author is "(n 2) 17")
+        rendered = saved if marked is None else marked
+        source[item.key] = rendered
+        if first_note is None:
+            rendered.pop("first_reference_note_number", None)
         else:
-            saved["first_reference_note_number"] = first_note
+            rendered["first_reference_note_number"] = first_note
         try:
             layout.repressed = {}
             output = layout.render_children(item)
@@ -701,6 +703,8 @@ class Processor:
             output = None
         finally:
             source[item.key] = saved
+            if marked is not None:
+                marked.pop("first_reference_note_number", None)
             if kept is None:
                 saved.pop("first_reference_note_number", None)
             else:
