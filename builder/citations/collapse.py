@@ -16,7 +16,8 @@ the citation element's options:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 EN_DASH = "\u2013"
 
@@ -34,6 +35,7 @@ class Piece:
     plain: bool = True  # no prefix, suffix or locator: may collapse
     # suppress-author, author-only, narrative
     flags: tuple[bool, bool, bool] = (False, False, False)
+    item: str | None = None  # the id of the item cited
 
 
 def join_cites(pieces: list[Piece], options: dict[str, str], delimiter: str) -> str:
@@ -120,11 +122,12 @@ def _collapse_group(group: list[Piece], options: dict[str, str], delimiter: str,
     """One author's cites: the author once, then years (and suffixes) only."""
     blocks: list[list[Piece]] = []
     for piece in group:
-        if (mode in ("year-suffix", "year-suffix-ranged") and blocks
-                and _same_year(blocks[-1][-1], piece)):
-            blocks[-1].append(piece)
-        else:
-            blocks.append([piece])
+        if mode in ("year-suffix", "year-suffix-ranged") and blocks:
+            if _same_year(blocks[-1][-1], piece):
+                blocks[-1].append(piece)
+                continue
+            piece = _year_once(blocks[-1][-1], piece)
+        blocks.append([piece])
     # year-suffix-delimiter defaults to the layout delimiter, but to the
     # cite-group-delimiter where the style sets one (the CSL test-suite's
     # name_CiteGroupDelimiterWithYearSuffixCollapse fixtures, citeproc-js)
@@ -153,6 +156,21 @@ def _collapse_group(group: list[Piece], options: dict[str, str], delimiter: str,
 
 def _same_year(a: Piece, b: Piece) -> bool:
     return bool(a.plain and b.plain and a.year and a.year == b.year and a.suffix and b.suffix)
+
+
+def _year_once(previous: Piece, piece: Piece) -> Piece:
+    """The same item cited again right after itself (each cite with its locator):
+    collapse="year-suffix" suppresses the repeated year too (CSL 1.0.2, "Cite Grouping
+    and Collapsing": "suppresses repeating years within groups of cites with identical
+    names"), "Knuth 1997, p. 3, p. 4", as citeproc-js."""
+    if not (piece.item and piece.item == previous.item and piece.year
+            and piece.year == previous.year and piece.rest):
+        return piece
+    year = re.match(f"((?:<[^<>]+>)*){re.escape(piece.year)}((?:</[^<>]+>)*)[,:;]? *",
+                    piece.rest)
+    if year is None or not piece.rest[year.end():].strip():
+        return piece
+    return replace(piece, rest=year.group(1) + year.group(2) + piece.rest[year.end():])
 
 
 def _ranges(head: str, first: str, letters: list[str]) -> tuple[str, list[str]]:

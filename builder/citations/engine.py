@@ -742,6 +742,7 @@ class Processor:
             year=_year(data), suffix=data.get("year-suffix"),
             plain=not (cite.locator or cite.prefix or cite.suffix),
             flags=(cite.suppress_author, cite.author_only, cite.narrative),
+            item=cite.id,
         )
 
     def _assemble(self, layout: Any, pieces: list[Piece]) -> str:
