@@ -470,17 +470,27 @@ def _merge_spaced(match: re.Match[str]) -> str:
     return left + before + spaces + after
 
 
+_QUOTED_SEAM = re.compile(  # a mark, closing quotation marks (and tags), the same mark
+    f"([.,;:!?])((?:</(?:{_TAG_NAMES})>|[\ue000-\ue02b\ue02d\ue02e\ue030-\ue4ff])*"
+    f"[\uf8f2-\uf8f5](?:</(?:{_TAG_NAMES})>|[\uf8f2-\uf8f5]"
+    f"|[\ue000-\ue02b\ue02d\ue02e\ue030-\ue4ff])*)" r"\1")
+
+
 def _merge_punctuation(text: str) -> str:
     """Merge punctuation marks that meet (across tags), citeproc-js's table.
 
     Marks kept apart by :data:`KEEP` (a field's own ``...``) or by a
-    quotation mark are left alone.  Two marks with only spaces between them, where
+    quotation mark are left alone, but for the same mark on both sides of closing
+    quotation marks: the second goes (OSCOLA's "‘Serendipity, n.’" and not
+    "‘Serendipity, n.’.", as citeproc-js, whose suffix is dropped when the text before
+    ends with it).  Two marks with only spaces between them, where
     one affix ends as the next begins (a group's ``suffix=". "`` after another's), merge
     when they are the same mark, with the second mark's space: "2021. . https" is "2021.
     https", as in Pandoc (citeproc-js keeps both; "2019; : 12" stays in both).
     """
     if sum(text.count(c) for c in _PUNCTUATION) < 2:
         return text
+    text = _QUOTED_SEAM.sub(r"\1\2", text)
     text = _SPACED_SEAM.sub(_merge_spaced, text)
     out: list[str] = []
     last: int | None = None  # index in out of the last punctuation mark, if only tags since
