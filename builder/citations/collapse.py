@@ -38,12 +38,19 @@ class Piece:
     item: str | None = None  # the id of the item cited
 
 
-def join_cites(pieces: list[Piece], options: dict[str, str], delimiter: str) -> str:
-    """The cites of one citation, collapsed as the style asks, joined."""
+def join_cites(pieces: list[Piece], options: dict[str, str], delimiter: str,
+               note: bool = False) -> str:
+    """The cites of one citation, collapsed as the style asks, joined (``note``: the
+    style's class is "note")."""
     mode = options.get("collapse")
     if mode == "citation-number":
         return _join_numbers(pieces, delimiter)
     if mode in ("year", "year-suffix", "year-suffix-ranged") or options.get("cite-group-delimiter"):
+        if "cite-group-delimiter" not in options and (note or "after-collapse-delimiter" in options):
+            # the cites of a group take the layout delimiter, as citeproc-js and the
+            # test-suite (disambiguate_YearSuffixWithEtAlSubsequent: "Smith 2000a; 2000b"
+            # in a note style), but in an in-text style without after-collapse-delimiter
+            options = {**options, "cite-group-delimiter": delimiter}
         return _join_groups(pieces, options, delimiter, mode)
     return _join(delimiter, [p.text for p in pieces])
 
@@ -104,16 +111,21 @@ def _join_groups(pieces: list[Piece], options: dict[str, str], delimiter: str,
     group_delimiter = options.get("cite-group-delimiter", ", ")
     after_collapse = options.get("after-collapse-delimiter", delimiter)
     out = ""
-    previous_collapsed = False
+    previous_collapsed, previous_plain = False, True
     for n, group in enumerate(group_by_author(pieces)):
         collapsed = len(group) > 1 and mode is not None
         text = _collapse_group(group, options, delimiter, mode, group_delimiter) if collapsed \
             else group_delimiter.join(p.text for p in group) if len(group) > 1 \
             else group[0].text
         if n and text[:1] not in _PUNCTUATION:
-            out += after_collapse if previous_collapsed else delimiter
+            # the after-collapse-delimiter also after a cite with a locator, and after
+            # any group unless collapse="year-suffix" (citeproc-js; the test-suite's
+            # collapse_ChicagoAfterCollapse: "(Whittaker 1967; Wiens 1989b)")
+            after = previous_collapsed or not previous_plain or mode != "year-suffix"
+            out += after_collapse if after else delimiter
         out += text
         previous_collapsed = collapsed
+        previous_plain = group[-1].plain
     return out
 
 

@@ -768,7 +768,7 @@ class Processor:
             if (piece.flags[0] or piece.flags[2]) and piece.rest is not None:
                 piece.text = piece.rest
         delimiter = layout.get("delimiter", "")
-        joined = join_cites(pieces, self.cite_options, delimiter)
+        joined = join_cites(pieces, self.cite_options, delimiter, self.note_style)
         if not markup.plain(joined).strip():  # nothing printed: no affixes ("As Sen () argued")
             return author_in_text or ""
         wrapped = _flatten(layout.format(layout.wrap(joined)))
