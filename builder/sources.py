@@ -145,7 +145,8 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
         book_dir = root / "book"
         if not book_dir.is_dir():
             raise BuildError("no book/ folder here", root,
-                             hint="a project holds its Markdown files in book/")
+                             hint="a project holds its Markdown files in book/; or name the "
+                                  "files, as for pandoc: builder build *.md")
         config, chapters = _read_book(book_dir, found, gate)
     config = _with_command_line(config, inputs, gate, found)
     with found.collecting():
