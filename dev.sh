@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up and everyday commands, the same on a fresh Debian/Ubuntu machine and in CI.
-#   ./dev.sh build   install what is missing, then build the sample article into dist/
-#   ./dev.sh test    install what is missing, then run the tests
+#   ./dev.sh build   install what a build needs (no test extras), then build the sample article
+#   ./dev.sh test    install what is missing (with the test extras), then run the tests
 #   ./dev.sh lint    install what is missing, then ruff check and the mypy ratchet
 # Extra arguments go to `builder build` or to pytest.
 # The fast tests (under a minute): ./dev.sh test -m "not slow and not external"
@@ -11,7 +11,10 @@ cd "$(dirname "$0")"
 # System libraries: Pango and HarfBuzz for WeasyPrint, Java for EPUBCheck,
 # poppler-utils and qpdf to look at and check PDFs, libgs-common for the CMYK
 # output profile of print PDFs, PDFBox (libpdfbox2-java ...) for PDF/A-1b Preflight.
-SYSTEM_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 default-jre-headless poppler-utils qpdf libgs-common libpdfbox2-java libactivation-java libjaxb-api-java"
+# A build needs the first line only; the tests and `builder check` the second too.
+BUILD_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libgs-common"
+CHECK_PACKAGES="default-jre-headless poppler-utils qpdf libpdfbox2-java libactivation-java libjaxb-api-java"
+SYSTEM_PACKAGES="$BUILD_PACKAGES $CHECK_PACKAGES"
 
 missing_system_packages() {
   local missing=""
@@ -36,15 +39,17 @@ install_system_packages() {
   fi
 }
 
+# install_python [EXTRAS]: the project into .venv, with its extras ("test" for the tests and
+# the lint); a build needs none of them, so `./dev.sh build` installs only what it needs.
 install_python() {
-  local python="${PYTHON:-python3}"
+  local python="${PYTHON:-python3}" extras="${1:-}"
   if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv || { echo "error: '$python -m venv' failed; install python3-venv" >&2; exit 1; }
   fi
-  local stamp=.venv/.installed
+  local stamp=.venv/.installed${extras:+-$extras} target=.${extras:+[$extras]}
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -e '.[test]'
+    .venv/bin/python -m pip install -q -e "$target"
     touch "$stamp"
   fi
 }
@@ -72,13 +77,16 @@ install_citeproc_js() {
 }
 
 command="${1:-build}"; shift || true
+[ "$command" = build ] && SYSTEM_PACKAGES="$BUILD_PACKAGES"
 install_system_packages
-install_python
 case "$command" in
-  build) exec .venv/bin/builder build . "$@" ;;
-  test)  install_citeproc_js
+  build) install_python
+         exec .venv/bin/builder build . "$@" ;;
+  test)  install_python test,cluster
+         install_citeproc_js
          exec .venv/bin/python -m pytest "$@" ;;
-  lint)  .venv/bin/ruff check "$@" .
+  lint)  install_python test,cluster
+         .venv/bin/ruff check "$@" .
          exec .venv/bin/python tools/mypy_ratchet.py ;;
   *) echo "usage: ./dev.sh build|test|lint [args]" >&2; exit 2 ;;
 esac

@@ -33,7 +33,7 @@ from .processes import Background, can_fork, check_terminated
 from .render import Book, prepare_chapter, terms_for
 from .resources import resolve_reference
 from .sanitize import resources
-from .sources import load_project
+from .sources import Inputs, load_project
 from .themes import load_theme
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class BuildRequest:
     toc: bool | None = None
     draft: bool = False  # --draft: the PDF laid out once (no footnote re-layout)
     cache: bool = True  # False: --no-cache, every stage and format done again
+    inputs: Inputs = Inputs()  # Markdown and metadata files, -M values (builder.sources)
+    output_name: str | None = None  # the outputs' file name without suffix (default: slug)
     html_split: str = "none"  # "chapter": the HTML as a site, a page per chapter
 
 
@@ -83,7 +85,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
     cache = cache or Cache(None)
     with clock("load"), _with_errors_so_far(diagnostics):
         project = load_project(request.project_root, request.style, request.locale,
-                               list(request.bibliography) or None, diagnostics)
+                               list(request.bibliography) or None, diagnostics,
+                               request.inputs)
         named_in = project.setting_position("csl", "style")
         with _from_metadata(named_in):
             style = load_style(project.style, project.root, named=named_in is None)
@@ -154,7 +157,8 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics,
                 strict=True))
     lists = document.numbering.listed(trees, numbers, {"figures": terms["figure"],
                                                        "tables": terms["table"]})
-    return Book(project.metadata, chapters, citations, theme, slugify(project.metadata.title),
+    return Book(project.metadata, chapters, citations, theme,
+                request.output_name or slugify(project.metadata.title),
                 tuple((kind, tuple(lists[kind])) for kind in project.lists))
 
 

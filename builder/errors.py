@@ -169,3 +169,32 @@ def display_path(path: Path | None) -> str:
         except ValueError:
             continue
     return str(lexical)
+
+
+# -- on a terminal ---------------------------------------------------------------------
+_COLOURS = {"error:": "\033[1;31m", "warning:": "\033[1;33m"}  # bold red, bold yellow
+_RESET = "\033[0m"
+
+
+def colour_enabled(stream: object) -> bool:
+    """Colours on a terminal only, and never with ``NO_COLOR`` set (no-color.org) or on a
+    ``dumb`` terminal; ``FORCE_COLOR`` forces them."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+def paint(line: str, enabled: bool) -> str:
+    """``error:`` and ``warning:`` of a message line in colour, when ``enabled``."""
+    if not enabled:
+        return line
+    for word, colour in _COLOURS.items():
+        for prefix in (f" {word} ", f"{word} "):
+            at = line.find(prefix)
+            if at == 0 or (at > 0 and prefix[0] == " "):
+                start = at + (prefix[0] == " ")
+                return f"{line[:start]}{colour}{word}{_RESET}{line[start + len(word):]}"
+    return line

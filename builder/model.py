@@ -57,14 +57,19 @@ class Author:
     role: str | None = None
     bio: str | None = None
     affiliation: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
 class Metadata:
+    """The book's metadata.  The keys the builder does not read itself (a Pandoc
+    template's ``supervisor``, ``degree``...) are in ``extra``, and the templates see them
+    as attributes too: ``{{ meta.supervisor }}``."""
+
     title: str
     subtitle: str | None = None
     authors: tuple[Author, ...] = ()
-    date: str | None = None
+    date: str | None = None  # as written ("January 2015", "2018-02-05")
     lang: str = "en"
     category: str | None = None
     tags: tuple[str, ...] = ()
@@ -75,6 +80,15 @@ class Metadata:
     abstract: Text | None = None
     references_title: Text | None = None  # reference-section-title
     extra: tuple[tuple[str, Any], ...] = ()
+    date_iso: str | None = None  # the date as ISO 8601 (2015-01), None when it is not one
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "extra":  # (pickle, copy: not a variable)
+            raise AttributeError(name)
+        for key, value in self.extra:
+            if key == name or key.replace("-", "_") == name:
+                return value
+        raise AttributeError(name)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import statistics
 import subprocess
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -208,13 +209,27 @@ def chapter_starts(reader: Any) -> set[int]:
 # --- the checks ----------------------------------------------------------------------
 
 
-def _mode(values: Iterable[float], least: int = 3) -> float | None:
-    """The most common value (to 0.5 pt), as the mean of the values near it."""
+def _mode(values: Iterable[float], least: int = 3, share: float = 0.0) -> float | None:
+    """The most common value (to 0.5 pt), as the mean of the values near it; None when it
+    is held by fewer than ``least`` values or under ``share`` of them."""
     values = list(values)
     counts = Counter(round(v * 2) / 2 for v in values).most_common(1)
-    if not counts or counts[0][1] < least:
+    if not counts or counts[0][1] < max(least, share * len(values)):
         return None
     near = [v for v in values if round(v * 2) / 2 == counts[0][0]]
+    return sum(near) / len(near)
+
+
+def _leftmost(values: Iterable[float], least: int = 3) -> float | None:
+    """The leftmost edge (to 0.5 pt) that ``least`` lines share, as the mean of them: the
+    text's edge, where a page of reference entries (a hanging indent) or of a list has
+    more lines indented than not."""
+    values = list(values)
+    edges = [edge for edge, count in Counter(round(v * 2) / 2 for v in values).items()
+             if count >= least]
+    if not edges:
+        return None
+    near = [v for v in values if round(v * 2) / 2 == min(edges)]
     return sum(near) / len(near)
 
 
@@ -227,9 +242,15 @@ def check_columns(pages: Sequence[Page]) -> list[Finding]:
     found = []
     for page in pages:
         cx0, _, cx1, _ = page.column
-        body = page.body()
-        left = _mode(ln.x0 for ln in body)
-        right = _mode(ln.x1 for ln in body if ln.x1 - ln.x0 >= 0.85 * (cx1 - cx0))
+        body = _running_text(page.body())
+        left = _leftmost(ln.x0 for ln in body)
+        # justified text's full lines end at one edge; ragged lines (the references, a
+        # bio) only by chance, a few alike: an edge held by under half of them is no edge
+        full = [ln.x1 for ln in body if ln.x1 - ln.x0 >= 0.85 * (cx1 - cx0)]
+        right = _mode(full, share=0.5)
+        if right is not None:  # the lines' middle end: poppler's box of a line's last
+            # glyph ends up to 1 pt past its advance, a hyphen's not at all
+            right = statistics.median(x for x in full if abs(x - right) <= 1.5)
         for edge, at, want in (("left", left, cx0), ("right", right, cx1)):
             if at is not None and abs(at - want) > SLACK:
                 inside = (at - want if edge == "left" else want - at) > 0
@@ -239,6 +260,13 @@ def check_columns(pages: Sequence[Page]) -> list[Finding]:
         found.extend(_heads_aligned(page))
         found.extend(_overflow(page))
     return found
+
+
+def _running_text(lines: list[Line]) -> list[Line]:
+    """The lines alone at their height: a table's cells (their text a cell's padding
+    inside the column) sit side by side, each a line of its own to poppler."""
+    return [ln for ln in lines if not any(other is not ln and other.y0 < ln.y1 - 1
+                                          and ln.y0 < other.y1 - 1 for other in lines)]
 
 
 def _heads_aligned(page: Page) -> list[Finding]:
@@ -391,11 +419,13 @@ def check_footnotes(pages: Sequence[Page], reader: Any) -> list[Finding]:
 
 
 def _note_label(page: Page, pdf_page: Any, top: float) -> str | None:
+    """The first word of the line that starts at the note's destination (the line above,
+    the previous note's last, ends where it starts: the nearest top, not the first touch)."""
     y = float(pdf_page.cropbox.top) - top
-    near = [ln for ln in page.lines if ln.y0 - 2 <= y <= ln.y1 + 2]
-    if not near or not near[0].words:
+    near = sorted((abs(ln.y0 - y), i) for i, ln in enumerate(page.lines) if abs(ln.y0 - y) <= 2)
+    if not near or not page.lines[near[0][1]].words:
         return None
-    return near[0].words[0][4].rstrip(".)") or None
+    return page.lines[near[0][1]].words[0][4].rstrip(".)") or None
 
 
 def check_images(path: Path, expect: Expect) -> list[Finding]:

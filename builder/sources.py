@@ -6,16 +6,16 @@ A project folder holds ``book/`` (one or more Markdown files, metadata in
 """
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .citations.references import load_references
-from .errors import BuildError, BuildErrors, Diagnostics
+from .errors import BuildError, Diagnostics, Warning_
 from .files import Gate, Where
 from .markdown import inline_text
 from .model import Author, ChapterSource, Metadata, Position, Project, Text
@@ -45,6 +45,7 @@ METADATA_KEYS: dict[str, str] = {
     "style": "a style name or a .csl file",
     "locale": "a locale tag such as en-US",
     "chapters": "a list of Markdown files in book/ (book.yml only)",
+    "build": "the build's settings (builder/config.py): to, theme, page-size, toc, ...",
     "number-sections": "true or false: number the headings (default false)",
     "abstract": "text (Markdown)",
     "nocite": "citations to list without citing them: '@a, @b' or '@*' for all",
@@ -64,16 +65,71 @@ METADATA_KEYS: dict[str, str] = {
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
+# Keys Pandoc's templates and pandoc-crossref read, which a Pandoc project brings: template
+# variables here as there, never taken for a misspelt key of ours.
+PANDOC_VARIABLES = frozenset("""
+    pagetitle title-prefix author-meta date-meta description-meta institute thanks
+    abstract-title toc-title toc toc-depth header-includes include-before include-after css
+    classoption documentclass geometry fontsize mainfont sansfont monofont mathfont linestretch
+    papersize margin-left margin-right margin-top margin-bottom linkcolor urlcolor citecolor
+    toccolor colorlinks links-as-notes lof lot biblio-title biblio-style natbiblatex
+    cref chapters chaptersDepth codeBlockCaptions figPrefix eqnPrefix tblPrefix lstPrefix
+    secPrefix figureTitle tableTitle listingTitle lofTitle lotTitle autoSectionLabels
+    linkReferences nameInLink subfigGrid
+""".split())
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the command line names besides the project folder, as Pandoc takes it:
+    Markdown files (in reading order; a ``.yml``/``.yaml`` among them is a metadata
+    file, as ``pandoc *.md metadata.yml`` reads it), ``--metadata-file`` files and
+    ``-M key=value`` pairs (the value read as YAML)."""
+
+    files: tuple[Path, ...] = ()
+    metadata_files: tuple[Path, ...] = ()
+    metadata: tuple[tuple[str, Any], ...] = ()
+
+    def named(self) -> tuple[Path, ...]:
+        return (*self.files, *self.metadata_files)
+
+
 @dataclass(frozen=True)
 class _Config:
     data: dict[str, Any]
     lines: dict[str, int]
     path: Path
+    # the file each key was read from, where it is not ``path`` (None: the command line)
+    origins: dict[str, Path | None] = field(default_factory=dict)
+
+    def at(self, key: str) -> tuple[Path | None, int | None]:
+        """Where ``key`` was set: its file and line."""
+        origin = self.origins.get(key, self.path)
+        return origin, self.lines.get(key) if origin is not None else None
+
+    def origin(self, key: str) -> Path | None:
+        return self.origins.get(key, self.path)
+
+
+def _merged(configs: list[_Config], path: Path) -> _Config:
+    """Several metadata blocks as one, as Pandoc combines them: a later key wins."""
+    data: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    origins: dict[str, Path | None] = {}
+    for config in configs:
+        for key, value in config.data.items():
+            data[key] = value
+            for name in [k for k in lines if k == key or k.startswith((f"{key}[", f"{key}."))]:
+                del lines[name]
+            lines.update({k: n for k, n in config.lines.items()
+                          if k == key or k.startswith((f"{key}[", f"{key}."))})
+            origins[key] = config.origin(key)
+    return _Config(data, lines, path, {k: v for k, v in origins.items() if v != path})
 
 
 def load_project(root: Path, style: str | None = None, locale: str | None = None,
                  bibliography: list[Path] | None = None,
-                 diagnostics: Diagnostics | None = None) -> Project:
+                 diagnostics: Diagnostics | None = None, inputs: Inputs = Inputs()) -> Project:
     """Read the book in ``root``: metadata, chapters and references.
 
     Every problem in the metadata is found in one pass: given ``diagnostics``, they are
@@ -82,15 +138,22 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
     bibliography that cannot be read stops the reading at once.
     """
     found = diagnostics if diagnostics is not None else Diagnostics()
-    gate = Gate(root, bibliography or ())
-    book_dir = root / "book"
-    if not book_dir.is_dir():
-        raise BuildError("no book/ folder here", root,
-                         hint="a project holds its Markdown files in book/")
-    config, chapters = _read_book(book_dir, found, gate)
-    metadata = _metadata(config, found)
+    gate = Gate(root, [*(bibliography or ()), *inputs.named()])
+    if inputs.files:
+        config, chapters = _read_files(inputs.files, found, gate)
+    else:
+        book_dir = root / "book"
+        if not book_dir.is_dir():
+            raise BuildError("no book/ folder here", root,
+                             hint="a project holds its Markdown files in book/")
+        config, chapters = _read_book(book_dir, found, gate)
+    config = _with_command_line(config, inputs, gate, found)
+    with found.collecting():
+        _check_keys(config, found)
+    metadata = _metadata(config, found, root)
     try:
-        bib_paths = bibliography or _bibliography_paths(config, root, gate)
+        bib_paths = bibliography or _bibliography_paths(config, root, gate, inputs.named(),
+                                                        folder=not inputs.files)
         references = load_references(bib_paths, gate)
     except BuildError as exc:  # with the problems found before it
         found.error(exc)
@@ -113,9 +176,10 @@ def load_project(root: Path, style: str | None = None, locale: str | None = None
     overridden = {"csl", "style"} if style else set()
     if locale:
         overridden.add("locale")
-    settings = tuple((key, Position(config.path, config.lines.get(key)))
+    settings = tuple((key, Position(*config.at(key)))  # type: ignore[arg-type]
                      for key in ("csl", "style", "locale")
-                     if key in config.data and key not in overridden)
+                     if key in config.data and key not in overridden
+                     and config.origin(key) is not None)
     return Project(
         root=root,
         metadata=metadata,
@@ -139,10 +203,8 @@ def _read_book(book_dir: Path, found: Diagnostics,
     book_yml = next((p for p in (book_dir / "book.yml", book_dir / "book.yaml")
                      if os.path.lexists(p)), None)
     if book_yml:
-        data, lines = load_yaml(gate.read_text(book_yml, "metadata"), book_yml)
+        data, lines = load_yaml(gate.read_text(book_yml, "metadata"), book_yml, documents=True)
         config = _Config(_mapping(data, book_yml), lines, book_yml)
-        with found.collecting():
-            _check_keys(config)
         chapters = []
         for path, at in _chapter_paths(book_dir, config, found):
             with found.collecting():
@@ -167,9 +229,55 @@ def _read_book(book_dir: Path, found: Diagnostics,
             "metadata in the front matter of more than one file", extra.path, 1,
             hint="keep the book's metadata in one place: book/book.yml"))
     config = with_meta[0] if with_meta else _Config({}, {}, paths[0])
-    with found.collecting():
-        _check_keys(config)
     return config, [chapter for chapter, _ in read]
+
+
+def _read_files(files: tuple[Path, ...], found: Diagnostics,
+                gate: Gate) -> tuple[_Config, list[ChapterSource]]:
+    """Markdown files named on the command line, in that order, as Pandoc reads them: the
+    YAML blocks of every file (a ``.yml`` file is one) combined, a later key winning."""
+    configs, chapters = [], []
+    for path in files:
+        if not os.path.lexists(path):
+            found.error(BuildError("file not found", path, category="input",
+                                   hint="name Markdown files that exist"))
+            continue
+        with found.collecting():
+            if path.suffix.lower() in (".yml", ".yaml"):
+                configs.append(read_metadata_file(path, gate))
+                continue
+            chapter, config = _read_chapter(path, gate)
+            chapters.append(chapter)
+            configs.append(config)
+    if not chapters:
+        found.error(BuildError("no Markdown file among the files named", files[0],
+                               hint="name the chapters' .md files"))
+        found.raise_errors()
+    return _merged(configs, configs[0].path if configs else files[0]), chapters
+
+
+def read_metadata_file(path: Path, gate: Gate) -> _Config:
+    """A YAML metadata file, read as Pandoc's ``--metadata-file``: one or several YAML
+    documents, each between ``---`` and ``---`` or ``...`` (or bare), combined."""
+    if not os.path.lexists(path):
+        raise BuildError("metadata file not found", path, category="input")
+    data, lines = load_yaml(gate.read_text(path, "metadata"), path, documents=True)
+    return _Config(_mapping(data, path), lines, path)
+
+
+def _with_command_line(config: _Config, inputs: Inputs, gate: Gate,
+                       found: Diagnostics) -> _Config:
+    """The project's metadata with ``--metadata-file`` beneath it and ``-M`` above it, as
+    Pandoc ranks them."""
+    if not inputs.metadata_files and not inputs.metadata:
+        return config
+    below = []
+    for path in inputs.metadata_files:
+        with found.collecting():
+            below.append(read_metadata_file(path, gate))
+    above = _Config(dict(inputs.metadata), {}, config.path,
+                    {key: None for key, _ in inputs.metadata})
+    return _merged([*below, config, above], config.path)
 
 
 def _chapter_paths(book_dir: Path, config: _Config,
@@ -180,8 +288,7 @@ def _chapter_paths(book_dir: Path, config: _Config,
     if listed is None:
         paths = sorted((p, None) for p in book_dir.iterdir() if p.suffix in MARKDOWN_SUFFIXES)
     elif not isinstance(listed, list) or not all(isinstance(c, str) for c in listed):
-        raise BuildError("'chapters' must be a list of file names", config.path,
-                         config.lines.get("chapters"))
+        raise BuildError("'chapters' must be a list of file names", *config.at("chapters"))
     else:
         paths = []
         for n, name in enumerate(listed):
@@ -221,18 +328,39 @@ def _mapping(data: Any, path: Path) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
-def _check_keys(config: _Config) -> None:
-    """Every unknown key, at once."""
-    errors = []
+def _check_keys(config: _Config, found: Diagnostics) -> None:
+    """A key we do not know is a template variable, as in Pandoc; one a small edit away
+    from a key we know is likely misspelt: a warning naming that key (``--strict``: an
+    error)."""
     for key in config.data:
-        if key not in METADATA_KEYS:
-            close = difflib.get_close_matches(key, METADATA_KEYS, n=1)
-            hint = (f"did you mean '{close[0]}'?" if close
-                    else "valid keys: " + ", ".join(sorted(METADATA_KEYS)))
-            errors.append(BuildError(f"unknown metadata key '{key}'", config.path,
-                                     config.lines.get(key), hint=hint))
-    if errors:
-        raise BuildErrors(errors)
+        if key in METADATA_KEYS or key in PANDOC_VARIABLES:
+            continue
+        close = closest_key(key, METADATA_KEYS)
+        if close:
+            found.warn(Warning_(f"unknown metadata key '{key}' is kept as a template variable",
+                                *config.at(key), hint=f"did you mean '{close}'?"))
+
+
+def closest_key(key: str, known: Iterable[str]) -> str | None:
+    """The known key within a small edit distance of ``key`` (one edit for keys of up to
+    five letters, two for longer ones; a swap of neighbours is one edit), or None."""
+    limit = 1 if len(key) <= 5 else 2
+    scored = sorted((_distance(key.lower(), k.lower()), k) for k in known)
+    return scored[0][1] if scored and 0 < scored[0][0] <= limit else None
+
+
+def _distance(a: str, b: str) -> int:
+    """Edit distance with transpositions (optimal string alignment)."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def _text(config: _Config, key: str) -> str | None:
@@ -240,8 +368,7 @@ def _text(config: _Config, key: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, (dict, list)):
-        raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", config.path,
-                         config.lines.get(key))
+        raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", *config.at(key))
     return str(value)
 
 
@@ -253,11 +380,10 @@ def _nocite(config: _Config) -> tuple[str, ...]:
         return ()
     texts = value if isinstance(value, list) else [value]
     if not all(isinstance(t, str) for t in texts):
-        raise BuildError(f"'nocite' must be {METADATA_KEYS['nocite']}", config.path,
-                         config.lines.get("nocite"))
+        raise BuildError(f"'nocite' must be {METADATA_KEYS['nocite']}", *config.at("nocite"))
     keys = [k for t in texts for k in re.findall(r"@(\*|[\w][\w:.#$%&+?<>~/-]*)", t)]
     if not keys:
-        raise BuildError("'nocite' names no citation", config.path, config.lines.get("nocite"),
+        raise BuildError("'nocite' names no citation", *config.at("nocite"),
                          hint="write the keys as citations: nocite: '@doe99, @roe01' or '@*'")
     return tuple(k.rstrip(".:") for k in keys)
 
@@ -266,8 +392,8 @@ def _flag(config: _Config, key: str) -> bool | None:
     """A true/false key; None when it is not set."""
     value = config.data.get(key)
     if value is not None and not isinstance(value, bool):
-        raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", config.path,
-                         config.lines.get(key), hint=f"write '{key}: true' or '{key}: false'")
+        raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", *config.at(key),
+                         hint=f"write '{key}: true' or '{key}: false'")
     return value
 
 
@@ -279,37 +405,41 @@ def _string_list(config: _Config, key: str) -> tuple[str, ...]:
         return tuple(v.strip() for v in value.split(",") if v.strip())
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return tuple(str(v) for v in value)
-    raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", config.path, config.lines.get(key))
+    raise BuildError(f"'{key}' must be {METADATA_KEYS[key]}", *config.at(key))
 
 
 def _authors(config: _Config) -> tuple[Author, ...]:
+    """Pandoc's ``author`` in every shape: a string, a list of strings, a mapping, a list
+    of mappings (``name`` with ``affiliation``, ``email``, ``role``, ``bio``; other keys
+    are the templates' to use)."""
     value = config.data.get("author")
     if value is None:
         return ()
     entries = value if isinstance(value, list) else [value]
     authors = []
     for entry in entries:
-        if isinstance(entry, str):
-            authors.append(Author(entry))
-        elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            unknown = set(entry) - {"name", "role", "bio", "affiliation"}
-            if unknown:
-                raise BuildError(f"unknown author key '{sorted(unknown)[0]}'", config.path,
-                                 config.lines.get("author"),
-                                 hint="an author has name, role, bio and affiliation")
-            authors.append(Author(entry["name"], _opt(entry.get("role")),
-                                  _opt(entry.get("bio")), _opt(entry.get("affiliation"))))
+        if isinstance(entry, (str, int, float)) and not isinstance(entry, bool):
+            authors.append(Author(str(entry)))
+        elif isinstance(entry, dict) and isinstance(entry.get("name"), (str, int, float)):
+            authors.append(Author(str(entry["name"]), _opt(entry.get("role")),
+                                  _opt(entry.get("bio")), _opt(entry.get("affiliation")),
+                                  _opt(entry.get("email"))))
         else:
-            raise BuildError(f"'author' must be {METADATA_KEYS['author']}", config.path,
-                             config.lines.get("author"))
+            raise BuildError(f"'author' must be {METADATA_KEYS['author']}", *config.at("author"),
+                             hint="write 'author: Name', a list of names, or a list of "
+                                  "mappings each with a 'name'")
     return tuple(authors)
 
 
 def _opt(value: Any) -> str | None:
+    if isinstance(value, list):  # affiliation: [a, b]
+        return "; ".join(str(v).strip() for v in value) or None
+    if isinstance(value, dict):  # affiliation: {name: ...}
+        value = value.get("name")
     return None if value is None else str(value).strip()
 
 
-def _metadata(config: _Config, found: Diagnostics) -> Metadata:
+def _metadata(config: _Config, found: Diagnostics, root: Path) -> Metadata:
     """The book's metadata; each bad value an error in ``found`` (and left out)."""
     def value(read: Any, *args: Any, default: Any = None) -> Any:
         with found.collecting():
@@ -319,27 +449,34 @@ def _metadata(config: _Config, found: Diagnostics) -> Metadata:
     before = len(found.errors)
     title = value(_text, "title")
     misspelt = [key for key in config.data if key not in METADATA_KEYS
-                and difflib.get_close_matches(key, METADATA_KEYS, n=1) == ["title"]]
-    if not title and not misspelt and len(found.errors) == before:  # one error for a title
+                and closest_key(key, METADATA_KEYS) == "title"]
+    if not title and misspelt:  # a misspelt title is an error, where it is
+        found.error(BuildError(f"unknown metadata key '{misspelt[0]}', and the book has no "
+                               "title", *config.at(misspelt[0]), hint="did you mean 'title'?"))
+    elif not title and len(found.errors) == before:  # one error for a title
         found.error(BuildError("the book has no title", config.path, 1,
-                                       hint="add 'title: ...' to the metadata"))
+                               hint="add 'title: ...' to the metadata"))
     lang = value(_text, "lang") or "en"
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", lang):
-        found.error(BuildError(f"'{lang}' is not a language tag", config.path,
-                                       config.lines.get("lang"),
+        found.error(BuildError(f"'{lang}' is not a language tag", *config.at("lang"),
                                        hint="use a BCP 47 tag such as en, en-GB or ru"))
         lang = "en"
     def prose(key: str) -> Text | None:
-        return _prose(value(_text, key), config)
+        return _prose(value(_text, key), config, root, key)
 
-    authors = tuple(Author(_prose(a.name, config) or "", _prose(a.role, config),
-                           _prose(a.bio, config), _prose(a.affiliation, config))
+    def field(text: str | None) -> Text | None:
+        return _prose(text, config, root, "author")
+
+    date = value(_text, "date")
+    authors = tuple(Author(field(a.name) or "", field(a.role), field(a.bio),
+                           field(a.affiliation), a.email)
                     for a in value(_authors, default=()))
     return Metadata(
-        title=_prose(title, config) or "",
+        title=_prose(title, config, root, "title") or "",
         subtitle=prose("subtitle"),
         authors=authors,
-        date=value(_text, "date"),
+        date=date,
+        date_iso=iso_date(date),
         lang=lang,
         category=prose("category"),
         tags=value(_string_list, "tags", default=()) or value(_string_list, "keywords",
@@ -350,31 +487,81 @@ def _metadata(config: _Config, found: Diagnostics) -> Metadata:
         identifier=value(_text, "identifier"),
         abstract=prose("abstract"),
         references_title=prose("reference-section-title"),
+        extra=tuple((key, _variable(data, config, root, key))
+                    for key, data in config.data.items() if key not in METADATA_KEYS),
     )
 
 
-def _prose(value: str | None, config: _Config) -> Text | None:
+_DATE_FORMATS = (("%B %Y", 7), ("%b %Y", 7), ("%B %d, %Y", 10), ("%b %d, %Y", 10),
+                 ("%d %B %Y", 10), ("%d %b %Y", 10), ("%B %d %Y", 10))
+
+
+def iso_date(text: str | None) -> str | None:
+    """A date as Pandoc writers write it ("2018-02-05", "January 2015", "May 04, 2022") in
+    ISO 8601 form, as far as it is given ("2015-01"); None when it is not a date."""
+    import datetime as dt
+    if not text:
+        return None
+    text = " ".join(str(text).split())
+    if re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
+        return text
+    try:
+        return dt.datetime.fromisoformat(text).date().isoformat()
+    except ValueError:
+        pass
+    for form, length in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, form).date().isoformat()[:length]
+        except ValueError:
+            continue
+    return None
+
+
+def _variable(data: Any, config: _Config, root: Path, key: str) -> Any:
+    """A template variable: its strings read as Markdown (as Pandoc reads metadata), its
+    lists and mappings kept."""
+    if isinstance(data, str):
+        return _prose(data, config, root, key)
+    if isinstance(data, list):
+        return tuple(_variable(item, config, root, key) for item in data)
+    if isinstance(data, dict):
+        return {str(k): _variable(v, config, root, key) for k, v in data.items()}
+    return data
+
+
+def _prose(value: str | None, config: _Config, root: Path, key: str) -> Text | None:
     """A metadata string read as inline Markdown, as Pandoc reads metadata."""
     if value is None:
         return None
-    return inline_text(value, config.path, config.path.parent.parent)
+    return inline_text(value, config.origin(key) or config.path, root)
 
 
-def _bibliography_paths(config: _Config, root: Path, gate: Gate) -> list[Path]:
+def _bibliography_paths(config: _Config, root: Path, gate: Gate,
+                        named: tuple[Path, ...] = (), folder: bool = True) -> list[Path]:
+    """The metadata's ``bibliography``, relative to the file that names it (to the working
+    folder for ``-M``); without it, every file in ``bibliography/`` (``folder``: a project,
+    not files named as for pandoc, which reads no bibliography it is not given)."""
     value = config.data.get("bibliography")
     if value is None:
-        folder = root / "bibliography"
-        if not folder.is_dir():
+        if not folder:
             return []
-        return sorted(p for p in folder.iterdir() if p.suffix in BIBLIOGRAPHY_SUFFIXES)
+        folder_path = root / "bibliography"
+        if not folder_path.is_dir():
+            return []
+        return sorted(p for p in folder_path.iterdir() if p.suffix in BIBLIOGRAPHY_SUFFIXES)
     names = value if isinstance(value, list) else [value]
+    origin = config.origin("bibliography")
+    base = origin.parent if origin is not None else Path.cwd()
+    # a file named on the command line may name its bibliography beside it
+    trusted = origin is None or origin.absolute() in {p.absolute() for p in named}
     paths = []
     for name in names:
-        path = (config.path.parent / str(name))
-        line = config.lines.get("bibliography")
+        path = base / str(name)
+        where = config.at("bibliography")
         if not os.path.lexists(path):
-            raise BuildError(f"bibliography file '{name}' not found", config.path, line,
+            raise BuildError(f"bibliography file '{name}' not found", *where,
                              hint="paths are relative to the file that names them")
-        gate.check(path, "bibliography", (config.path, line))
+        (Gate(root, [path]) if trusted else gate).check(
+            path, "bibliography", (where[0], where[1]) if where[0] else None)
         paths.append(path)
     return paths

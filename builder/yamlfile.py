@@ -16,6 +16,7 @@ and column where they happen:
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,22 @@ class _Loader(yaml.SafeLoader):
             ) from None
 
 
-def load_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, dict[str, int]]:
+def load_yaml(text: str, path: Path, first_line: int = 1,
+              documents: bool = False) -> tuple[Any, dict[str, int]]:
     """Parse YAML safely; return the data and the line of each top-level key.
 
-    The lines of the items of a top-level list are there too, as ``key[n]``.
+    The lines of the items of a top-level list are there too, as ``key[n]``, and of the
+    keys of a top-level mapping as ``key.sub``.  ``documents``: read as Pandoc reads a
+    metadata file, one or more YAML documents, each between ``---`` and ``---`` or
+    ``...`` (or bare); their mappings are combined, a later key winning.
     """
+    if documents:
+        return _load_documents(text, path, first_line)
     data, node = load_yaml_node(text, path, first_line)
+    return data, _key_lines(node, first_line)
+
+
+def _key_lines(node: yaml.Node | None, first_line: int) -> dict[str, int]:
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -67,6 +78,49 @@ def load_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, dict[str
                 if isinstance(value_node, yaml.SequenceNode):
                     for n, item in enumerate(value_node.value):
                         lines[f"{key}[{n}]"] = item.start_mark.line + first_line
+                elif isinstance(value_node, yaml.MappingNode):  # build: {theme: ...}
+                    for sub_node, _ in value_node.value:
+                        if isinstance(sub_node, yaml.ScalarNode):
+                            lines[f"{key}.{sub_node.value}"] = sub_node.start_mark.line + first_line
+    return lines
+
+
+_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$", re.M)
+
+
+def _load_documents(text: str, path: Path, first_line: int) -> tuple[Any, dict[str, int]]:
+    """The YAML blocks of a metadata file, one mapping (see :func:`load_yaml`).
+
+    Each block between fences is read on its own (so that a ``---`` closing one block
+    and a ``---`` opening the next read as Pandoc reads them, not as an empty document
+    between two), at its own lines."""
+    fences = [m for m in _FENCE.finditer(text)]
+    if not fences:
+        return load_yaml(text, path, first_line)
+    data: dict[Any, Any] = {}
+    lines: dict[str, int] = {}
+    starts = [0, *(m.end() for m in fences)]
+    ends = [*(m.start() for m in fences), len(text)]
+    for start, end in zip(starts, ends, strict=True):
+        block = text[start:end]
+        if not block.strip() or all(line.lstrip().startswith("#") or not line.strip()
+                                    for line in block.splitlines()):
+            continue
+        line = first_line + text.count("\n", 0, start)
+        if text[start:start + 1] == "\n":  # a fence's own line end
+            block, line = block[1:], line + 1
+        found, node = load_yaml_node(block, path, line)
+        if found is None:
+            continue
+        if not isinstance(found, dict):
+            raise BuildError("metadata must be a mapping of keys to values", path, line,
+                             hint="write 'key: value' lines between the --- fences")
+        for key in found:
+            for name in [k for k in lines
+                         if k == str(key) or k.startswith((f"{key}[", f"{key}."))]:
+                del lines[name]
+        data.update(found)
+        lines.update(_key_lines(node, line))
     return data, lines
 
 

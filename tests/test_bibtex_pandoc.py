@@ -143,3 +143,37 @@ def test_pandocs_own_reader_tests_but_reviewed_fields() -> None:
         found |= {(path.name, key, field) for key, field, _, _ in result[2]}
     assert tests == 124
     assert found == PANDOC_TEST_DIFFERENCES
+
+
+# The entries of biblatex-examples.bib as a reader of the book sees them, ours against
+# pandoc --citeproc's (tools/bibtex_compare.py --render; docs/bibtex.md): the measured
+# counts of identical entries, and every difference reviewed in
+# tests/data/bibtex_render_reviewed.json.
+RENDERED_SAME = {"apa": 80, "chicago-author-date": 87, "ieee": 86}
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, bibtex_compare.Rendered]:
+    return {r.style: r for r in bibtex_compare.render_all(EXAMPLES)}
+
+
+@pytest.mark.slow
+@pytest.mark.external
+@pytest.mark.skipif(not EXAMPLES.exists(), reason="../shared/realworld is absent")
+@pytest.mark.parametrize("style", sorted(RENDERED_SAME))
+def test_rendered_entries_match_pandoc_but_reviewed(
+        rendered: dict[str, bibtex_compare.Rendered], style: str) -> None:
+    result = rendered[style]
+    assert result.entries == 92
+    assert result.same >= RENDERED_SAME[style]
+    assert [(d["key"], d["ours"], d["pandoc"]) for d in result.unreviewed] == []
+
+
+def test_render_reviewed_records_are_complete() -> None:
+    records = bibtex_compare.load_render_reviewed()
+    classes = {"ours wrong", "ours wrong, engine", "pandoc wrong", "we choose otherwise"}
+    assert records
+    for record in records:
+        assert record["style"] in RENDERED_SAME
+        assert record["classification"] in classes, record
+        assert record["reason"] and record["ours"] and record["pandoc"], record

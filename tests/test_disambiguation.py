@@ -149,3 +149,20 @@ def test_tied_cites_keep_the_order_they_are_written_in() -> None:
                 [{"id": "green"}, {"id": "cooling"}, {"id": "urban"}]]
     assert cites("apa", KIMS, clusters) == ["(Kim, 2020c, 2020b, 2020a)",
                                             "(Kim, 2020b, 2020a, 2020c)"]
+
+
+def test_names_are_added_to_the_later_et_al_form_that_is_ambiguous() -> None:
+    """ASA: et-al-min 4 but et-al-subsequent-min 3: the first cites of two papers by
+    Brown and two others differ, their later "Brown et al. 2010" would not; names are
+    added there, "Brown, White, et al. 2010" (it stayed "Brown et al. 2010"), as
+    citeproc-js."""
+    def paper(key: str, second: str, third: str) -> dict[str, Any]:
+        return {"id": key, "type": "article-journal", "title": f"Paper {key}",
+                "issued": {"date-parts": [[2010]]},
+                "author": [{"family": family, "given": "A."}
+                           for family in ("Brown", second, third)]}
+    items = [paper("a", "White", "Green"), paper("b", "Black", "Grey")]
+    assert cites("american-sociological-association", items,
+                 [[{"id": "a"}, {"id": "b"}], [{"id": "a"}], [{"id": "b"}]]) == [
+        "(Brown, Black, and Grey 2010; Brown, White, and Green 2010)",
+        "(Brown, White, et al. 2010)", "(Brown, Black, et al. 2010)"]

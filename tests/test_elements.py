@@ -391,6 +391,41 @@ def test_et_al_font_variant_normal_undoes_the_names_small_caps() -> None:
         '<span style="font-variant:normal;">u.\u00a0a.</span></span>, 2019)']
 
 
+def test_substituted_editors_keep_the_small_caps_of_the_names_they_replace() -> None:
+    """DIN 1505-2: the editors substituted for the author, ``<names variable="editor"
+    font-variant="small-caps"/>`` with the small-caps cs:name of the author's cs:names,
+    stay in small caps (they were flipped to normal, as a field's own markup would be)."""
+    items = [{"id": "a", "type": "book", "title": "T", "issued": {"date-parts": [[2016]]},
+              "editor": [{"family": "García", "given": "L."}, {"family": "Müller", "given": "H."}]}]
+    assert cite("din-1505-2", items, [[{"id": "a"}]]) == [
+        '(<span style="font-variant:small-caps;"><span style="font-variant:small-caps;">'
+        'García &amp; Müller</span></span>, 2016)']
+
+
+def test_a_year_suffix_counts_for_its_group_when_the_item_has_no_date() -> None:
+    """DIN 1505-2's ``<group><date variable="issued"/><text variable="year-suffix"/>
+    </group>``: two undated pages of one author are told apart by their suffix, which
+    the layout prints a second time (as citeproc-js); the group was suppressed."""
+    items = [{"id": key, "type": "webpage", "author": [{"literal": "NASA"}], "title": title,
+              "accessed": {"date-parts": [[2023, 3, day]]}}
+             for key, title, day in (("a", "Global climate", 14), ("b", "Sea level", 15))]
+    nasa = '<span style="font-variant:small-caps;">NASA</span>'
+    assert cite("din-1505-2", items, [[{"id": "a"}], [{"id": "b"}]]) == [
+        f"({nasa}, aa)", f"({nasa}, bb)"]
+
+
+def test_suppress_author_keeps_the_cross_reference_to_the_first_note() -> None:
+    """OSCOLA's subsequent form "van den Berg (n 1) 17": suppress-author leaves out the name
+    only, not the "(n 1)" (it was left out too: the marked item lost its note number)."""
+    items = [{"id": "a", "type": "book", "title": "The Dutch water boards",
+              "author": [{"family": "Berg", "given": "Jan", "non-dropping-particle": "van den"}],
+              "publisher": "AUP", "issued": {"date-parts": [[2015]]}}]
+    items.append({"id": "b", "type": "book", "title": "Other", "publisher": "P",
+                  "author": [{"family": "Smith", "given": "Jane"}]})
+    clusters = [[{"id": "a"}], [{"id": "b"}], [{"id": "a", "locator": "17", "suppress-author": True}]]
+    assert cite("oscola", items, clusters, note_indexes=[1, 2, 3])[2] == "(n 1) 17."
+
+
 def test_an_ordinal_takes_the_suffix_of_the_styles_locale_even_when_empty() -> None:
     """zh-CN defines the "ordinal" term empty: the GB/T style prints "3 版" (citeproc-py
     fell back to en-US: "3rd 版"); en-US keeps its suffixes (chicago: "3rd ed.")."""

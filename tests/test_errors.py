@@ -201,6 +201,29 @@ def test_unknown_metadata_key_suggests_title(tmp_path):
     assert_dist_unchanged(project)
 
 
+def test_a_fenced_book_yml_reads_as_pandoc_reads_it(tmp_path):
+    """``---`` ... ``---`` around book.yml (the issue's "found another document")."""
+    project = make_project(tmp_path, "# Text\n\nAs [@smith2021] says.\n", old_dist=False)
+    (project / "book" / "book.yml").write_text("---\ntitle: Test\n---\n", encoding="utf-8")
+    result = build(project, "--to", "html")
+    assert result.returncode == 0, result.stderr
+
+
+def test_malformed_yaml_in_a_fenced_book_yml_names_its_line(tmp_path):
+    project = make_project(tmp_path, "# Text\n")
+    (project / "book" / "book.yml").write_text("---\ntitle: Test\n...\n---\nchapters: [a\n",
+                                               encoding="utf-8")
+    message = located(build(project), "book/book.yml", 6)
+    assert message.startswith("malformed YAML")
+
+
+def test_a_bad_build_setting_is_one_line(tmp_path):
+    project = make_project(tmp_path, "---\ntitle: T\nbuild:\n  page-sise: A5\n---\n\nText\n")
+    message = located(build(project), "book/article.md", 4)
+    assert message == "unknown build setting 'page-sise' (hint: did you mean 'page-size'?)"
+    assert_dist_unchanged(project)
+
+
 def test_book_without_title(tmp_path):
     project = make_project(tmp_path, "---\nauthor: Jane Smith\n---\n\nText.\n")
     message = located(build(project), "book/article.md", 1)

@@ -174,9 +174,10 @@ def test_errors_of_metadata_images_and_keys_come_together(tmp_path: Path) -> Non
     result = run_builder("build", str(root), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
+    # ('titel' beside a title is a template variable with a warning, as in Pandoc)
     assert [line.split(": error: ")[0] for line in lines[:-1]] == [
-        "p/book/a.md:3", "p/book/a.md:4", "p/book/a.md:7", "p/book/a.md:9:6"]
-    assert lines[-1] == "4 errors"
+        "p/book/a.md:4", "p/book/a.md:7", "p/book/a.md:9:6"]
+    assert lines[-1] == "3 errors"
 
 
 def test_more_than_fifty_errors_are_cut_short(tmp_path: Path) -> None:

@@ -80,9 +80,26 @@ def test_the_measure_is_60_to_75_characters_at_a4_and_letter(lines_of, options):
     assert 60 <= characters_per_line(lines_of(ROOT, *options)) <= 75
 
 
+@pytest.mark.parametrize("theme", ["report", "book"])
 @pytest.mark.parametrize("size", ["A5", "B5", "6x9"])
-def test_smaller_pages_keep_a_sensible_measure(lines_of, size):
-    assert 55 <= characters_per_line(lines_of(ROOT, "--page-size", size)) <= 75
+def test_smaller_pages_keep_the_measure_of_60_to_75(lines_of, size, theme):
+    """A5 and 6x9 keep the theme's side margins (22 mm and 26/20 mm left 58 characters on
+    A5), B5 grows them to the 120 mm column."""
+    assert 60 <= characters_per_line(lines_of(ROOT, "--page-size", size, "--theme", theme)) <= 75
+
+
+@pytest.mark.parametrize("size", ["A4", "Letter", "A5", "B5", "6x9"])
+def test_the_imprint_is_on_the_back_of_the_title_page_at_every_size(lines_of, size):
+    """Its 170 mm of space above ran it over two pages on A5 and 6x9 (and pushed the
+    contents two pages on): it sits at the foot of page 2, the contents on page 3."""
+    lines = lines_of(SAMPLE, "--theme", "book", "--page-size", size)
+    imprint = [ln.text for ln in lines if ln.page == 2]
+    assert imprint == ["Rivers and Cities: Water and Urban Growth in Central Asia",
+                       "Aigerim Sadykova", "Tomás Herrera", "Steppe Institute Press, 2023",
+                       "ISBN 978-3-16-148410-0"]
+    assert min((ln for ln in lines if ln.page == 2), key=lambda ln: ln.y_min).y_min > (
+        0.6 * lines[0].page_height)
+    assert [ln.text for ln in lines if ln.page == 3][0] == "Contents"
 
 
 # --- a small book with the cases of issue 16 ---------------------------------------------------
@@ -168,11 +185,27 @@ def test_tags_end_the_html_not_the_pdf_unless_the_theme_says(lines_of, cases, tm
     assert "Tags: alpha, beta" in [ln.text for ln in lines_of(cases, "--theme", "tagged")]
 
 
-def test_the_bios_follow_the_references_on_their_page_when_they_fit(lines_of):
-    lines = body_lines(lines_of(SAMPLE))
+@pytest.mark.parametrize("theme", ["report", "book"])
+def test_the_bios_follow_the_references_on_their_page_when_they_fit(lines_of, theme):
+    lines = body_lines(lines_of(SAMPLE, "--theme", theme))
     last_reference = next(ln for ln in reversed(lines) if ln.text.startswith("Tashkent City"))
     about = _line(lines, "About the authors")
     assert about.page == last_reference.page == lines[-1].page
+
+
+def test_the_bio_is_never_alone_on_the_last_page(lines_of):
+    """The article's bio and disclaimer do not fit under its references (report theme):
+    the last entry goes over with them (they made a 6-line page of their own)."""
+    lines = body_lines(lines_of(ROOT))
+    last = [ln.text for ln in lines if ln.page == lines[-1].page]
+    assert last == [
+        "White House. (2018d). United States and Kazakhstan: an Enhanced Strategic",
+        "Partnership for the 21st Century.", "About the author",
+        "Dauren Aben, Senior Research fellow",
+        "Dauren Aben holds a Master’s in International Relations from Kainar Univer-",
+        "sity, Almaty, Kazakhstan.",
+        "The views expressed in this blog are the author’s own and do not necessarily reflect",
+        "the Institute’s editorial policy."]
 
 
 # --- hyphenation --------------------------------------------------------------------------------

@@ -6,9 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from builder.pageinspect import Expect, Line, Page, check_contents, expect_for, inspect_pdf
+from builder.pageinspect import (
+    Expect,
+    Line,
+    Page,
+    check_columns,
+    check_contents,
+    expect_for,
+    inspect_pdf,
+)
 from builder.themes import load_theme
 from conftest import ROOT, SLUG, run_builder
+
+SAMPLE = ROOT / "tests" / "books" / "sample"
+STYLES = ("apa", "chicago-notes-bibliography", "ieee", "modern-language-association")
+SIZES = ("A4", "Letter", "A5", "B5", "6x9")
 
 pytestmark = [pytest.mark.slow, pytest.mark.external]  # builds, poppler-utils
 
@@ -116,5 +128,64 @@ def test_expect_reads_the_theme():
     expect = expect_for(load_theme("book", ROOT), "pdf/x-4")
     assert (expect.mirror, expect.line_chars, expect.min_lines, expect.print_ready) == (
         True, (60, 75), 8, True)
-    assert round(expect.margins["inner"], 2) == 73.70
+    assert round(expect.margins["inner"], 2) == 56.69  # 20 mm
     assert Expect().line_chars == (60, 75)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_the_article_in_four_styles_has_no_finding(built, style):
+    """Author-date (APA), notes (Chicago: ten footnotes, numbered once each), numeric
+    (IEEE: the numbers in a column) and MLA: the pages pass as the default's do."""
+    out = built("--to", "pdf", "--style", style)
+    findings = inspect_pdf(out / f"{SLUG}.pdf", expect_for(load_theme("report", ROOT)))
+    assert [str(f) for f in findings] == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("theme", ("report", "book"))
+def test_the_sample_book_at_every_size_has_no_finding(tmp_path, theme, size):
+    """Every page size we offer, in both themes: the column in line with the heads, 60-75
+    characters a line (A5 and 6x9 keep the theme's side margins, the others grow them to
+    the 120 mm measure), the contents' numbers right, the notes on their calls' pages."""
+    result = run_builder("build", str(SAMPLE), "--to", "pdf", "--theme", theme,
+                         "--page-size", size, "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    findings = inspect_pdf(tmp_path / "rivers-and-cities.pdf",
+                           expect_for(load_theme(theme, SAMPLE)))
+    assert [str(f) for f in findings] == []
+
+
+def _box(x0: float, x1: float, y0: float) -> Line:
+    return Line(x0, y0, x1, y0 + 12, ((x0, y0, x1, y0 + 12, "words"),))
+
+
+def test_a_hanging_indent_and_ragged_lines_are_not_misaligned():
+    """A page of reference entries: more lines at the hanging indent than at the column's
+    edge, and ragged right ends, three alike by chance (repeated titles)."""
+    column = (60.0, 70.0, 530.0, 770.0)
+    ends = ((512, 470), (512, 480), (512, 455), (525, 430), (490, 500))
+    lines = [line for i, (first, second) in enumerate(ends) for line in
+             (_box(60, first, 100 + 40 * i), _box(79, second, 114 + 40 * i),
+              _box(79, 300, 128 + 40 * i))]
+    page = Page(2, 595, 842, lines, trim=(0, 0, 595, 842), column=column)
+    assert check_columns([page]) == []
+
+
+def test_justified_text_inside_the_column_is_found():
+    column = (60.0, 70.0, 530.0, 770.0)
+    lines = [_box(66, 524.6, 100 + 14 * i) for i in range(6)] + [_box(66, 300, 184)]
+    page = Page(2, 595, 842, lines, trim=(0, 0, 595, 842), column=column)
+    assert [str(f) for f in check_columns([page])] == [
+        "p2: align: body text's left edge at 66.0 pt, the column's at 60.0 pt (6.0 pt in)",
+        "p2: align: body text's right edge at 524.6 pt, the column's at 530.0 pt (5.4 pt in)"]
+
+
+def test_a_page_of_table_cells_is_not_misaligned():
+    """A page holding only a table: each cell's text a padding inside the column, every
+    cell a line of its own beside the others."""
+    column = (60.0, 70.0, 530.0, 770.0)
+    lines = [cell for row in range(6) for cell in
+             (_box(65.7, 120, 100 + 18 * row), _box(200, 240, 100 + 18 * row),
+              _box(300, 340, 100 + 18 * row))]
+    page = Page(3, 595, 842, lines, trim=(0, 0, 595, 842), column=column)
+    assert check_columns([page]) == []

@@ -317,3 +317,16 @@ def test_chicago_author_date_citation_with_quoted_prefix():
     output = csl_engine(real_style("chicago-author-date"), ITEMS,
                         [[{"id": "a", "prefix": "see 'also'"}]], "citation")
     assert output == "(see “also” O’Brien 2001)"
+
+
+def test_a_period_after_a_quoted_title_ending_in_one_is_dropped():
+    """punctuation-in-quote="false": the layout's suffix "." after a quoted title that
+    ends with a period is left out, "‘Serendipity, n.’" (it was "‘Serendipity, n.’."),
+    as citeproc-js; a different mark stays ("‘Article A?’, Journal B", the test-suite's
+    magic_PunctuationInQuoteFalseSuppressExtra)."""
+    gb = '<locale xml:lang="en"><style-options punctuation-in-quote="false"/></locale>'
+    layout = '<text variable="title" quotes="true"/><text variable="container-title" prefix=", "/>'
+    assert cite(f'<group suffix=".">{layout}</group>', {"title": "Serendipity, n."}, gb) \
+        == "“Serendipity, n.”"
+    assert cite(layout, {"title": "Article A?", "container-title": "Journal B"}, gb) \
+        == "“Article A?”, Journal B"

@@ -4,6 +4,7 @@ Usage (from the repository root, with the project's virtualenv)::
 
     python tools/csl_suite.py [SUITE_DIR]          # table per category, our engine
     python tools/csl_suite.py --engine raw         # baseline: raw citeproc-py
+    python tools/csl_suite.py --engine citeproc-js # citeproc-js (node), same comparison
     python tools/csl_suite.py --fixture NAME       # one fixture: expected vs got, diff
     python tools/csl_suite.py --json results.json  # per-fixture results
     python tools/csl_suite.py --write-passing      # record strict passes in tools/csl_passing.txt
@@ -32,6 +33,7 @@ import logging
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 import warnings
@@ -222,7 +224,82 @@ def raw_engine(style_xml: str, items: list[dict[str, Any]], citations: list[Clus
     return "".join(f'<div class="csl-entry">{entry}</div>' for entry in bib.bibliography())
 
 
-ENGINES: dict[str, Engine] = {"ours": our_engine, "raw": raw_engine}
+def _citeproc_js_tool() -> Any:
+    """tools/citeproc_js_compare.py: it runs the node harness and finds citeproc-js."""
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tools"))
+    import citeproc_js_compare
+    return citeproc_js_compare
+
+
+def _note_class(style_xml: str) -> bool:
+    root = ET.fromstring(style_xml.encode("utf-8"))
+    return root.get("class") == "note"
+
+
+class CiteprocJs:
+    """citeproc-js (tools/citeproc_js/render.js under node) as an engine, for its score
+    in this runner, with our comparison and normal form.
+
+    A document is made of the fixture as ours is: the same clusters, in order, with
+    the fixture's note numbers, else (CITATION-ITEMS) cluster *n* in note *n* in a
+    note style and 0 in an in-text one; the bibliography is the entries of the cited
+    items.  :meth:`prefetch` renders many fixtures in one node run (a run per fixture
+    would cost node's start-up each time); a fixture not prefetched runs alone.
+    """
+
+    BATCH = 60  # fixtures per node run; a run that fails is retried fixture by fixture
+
+    def __init__(self) -> None:
+        self.done: dict[str, dict[str, Any]] = {}
+
+    @staticmethod
+    def _key(style_xml: str, items: list[dict[str, Any]], citations: list[Cluster],
+             mode: str, opts: dict[str, Any]) -> str:
+        return json.dumps([style_xml, items, citations, mode, opts], sort_keys=True)
+
+    @staticmethod
+    def _job(style_xml: str, items: list[dict[str, Any]], citations: list[Cluster],
+             opts: dict[str, Any]) -> dict[str, Any]:
+        notes = opts.get("note_indexes")
+        if notes is None:
+            notes = [n + 1 for n in range(len(citations))] if _note_class(style_xml) \
+                else [0] * len(citations)
+        return _citeproc_js_tool().job("fixture", style_xml, items, citations, list(notes))
+
+    def prefetch(self, fixtures: list[Fixture], timeout: float) -> None:
+        todo = {self._key(fx.csl, fx.items, fx.citations, fx.mode, fx.opts):
+                self._job(fx.csl, fx.items, fx.citations, fx.opts)
+                for fx in fixtures if fx.mode in SUPPORTED}
+        keys = [key for key in todo if key not in self.done]
+        for start in range(0, len(keys), self.BATCH):
+            batch = keys[start:start + self.BATCH]
+            try:
+                results = _citeproc_js_tool().run_citeproc_js(
+                    [todo[key] for key in batch], timeout=timeout * len(batch))
+            except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired):
+                continue  # each of them alone, when rendered
+            self.done.update(zip(batch, results, strict=True))
+
+    def __call__(self, style_xml: str, items: list[dict[str, Any]], citations: list[Cluster],
+                 mode: str, **opts: Any) -> str:
+        key = self._key(style_xml, items, citations, mode, opts)
+        if key not in self.done:
+            job = self._job(style_xml, items, citations, opts)
+            self.done[key] = _citeproc_js_tool().run_citeproc_js([job], timeout=TIMEOUT)[0]
+        result = self.done[key]
+        if result.get("error"):
+            raise RuntimeError(str(result["error"]).splitlines()[0])
+        if mode == "citation":
+            return "\n".join(result["clusters"])
+        entries = "".join(f"  {entry.strip()}\n" for _, entry in result["bibliography"] or [])
+        return f'<div class="csl-bib-body">\n{entries}</div>'
+
+
+citeproc_js_engine = CiteprocJs()
+
+ENGINES: dict[str, Engine] = {"ours": our_engine, "raw": raw_engine,
+                              "citeproc-js": citeproc_js_engine}
 
 
 # -- running -------------------------------------------------------------------------
@@ -288,6 +365,16 @@ def run_fixture(path: Path, engine: Engine, timeout: float = TIMEOUT) -> Result:
 def run_suite(suite: Path, engine: Engine, names: set[str] | None = None,
               timeout: float = TIMEOUT) -> list[Result]:
     return [run_fixture(path, engine, timeout) for path in fixture_paths(suite, names)]
+
+
+def _loadable(paths: list[Path]) -> list[Fixture]:
+    fixtures = []
+    for path in paths:
+        try:
+            fixtures.append(load_fixture(path))
+        except (ValueError, KeyError, TypeError):
+            continue  # run_fixture reports it
+    return fixtures
 
 
 # -- reporting -----------------------------------------------------------------------
@@ -414,9 +501,16 @@ def main(argv: list[str] | None = None) -> int:
     if (args.check or args.write_passing) and args.engine != "ours":
         print("--check and --write-passing are for our engine only", file=sys.stderr)
         return 2
+    if args.engine == "citeproc-js":
+        reason = _citeproc_js_tool().missing()
+        if reason:
+            print(f"cannot run citeproc-js: {reason}", file=sys.stderr)
+            return 2
     if args.fixture:
         return _one(suite, args.fixture, engine, args.timeout)
     start = time.perf_counter()
+    if isinstance(engine, CiteprocJs):
+        engine.prefetch(_loadable(fixture_paths(suite)), args.timeout)
     results = run_suite(suite, engine, timeout=args.timeout)
     print(f"engine: {args.engine}; {len(results)} fixtures in "
           f"{time.perf_counter() - start:.1f} s\n{table(results)}")

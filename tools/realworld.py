@@ -28,9 +28,18 @@ left out on both sides.
     .venv/bin/python tools/realworld.py --write docs/realworld.md
     .venv/bin/python tools/realworld.py --json /tmp/rw.json
 
+The bibliography entries are also compared with citeproc-js, the CSL reference
+implementation (tools/citeproc_js/render.js, as tools/citeproc_js_compare.py runs it;
+left out where node or citeproc-js is missing): the thesis's items (a BibTeX file read
+by our reader, which is not what this measures) and its style, one cluster per
+citation of our page in reading order (the keys it cites), so the entries are numbered
+and sorted as in the book; each entry, stripped of citeproc-js's ``csl-entry`` and
+``csl-left-margin`` divs, is compared after the same normalisation.
+
 ``--write`` fills the ``<!-- realworld -->`` block of the file.  Each difference is
-looked up in tests/data/realworld_reviewed.json (key, ours, pandoc's,
-classification, reason); one not there is printed as "not reviewed".
+looked up in tests/data/realworld_reviewed.json (key, ours, pandoc's or citeproc-js's
+text under the name of the other side, classification, reason); one not there is
+printed as "not reviewed".
 """
 from __future__ import annotations
 
@@ -42,7 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -320,15 +329,86 @@ def parse_html(text: str) -> Parsed:
     return Parsed(citations, entries)
 
 
+# -- citeproc-js -------------------------------------------------------------------
+def citeproc_js_missing() -> str | None:
+    """Why citeproc-js cannot run here, or None."""
+    from citeproc_js_compare import missing
+    return missing()
+
+
+def citeproc_js_items(thesis: Thesis) -> list[dict[str, Any]]:
+    """The thesis's items as CSL-JSON (a BibTeX file through our reader)."""
+    if thesis.bibliography.suffix == ".json":
+        items: list[dict[str, Any]] = json.loads(
+            thesis.bibliography.read_text(encoding="utf-8"))
+        return items
+    from builder.citations.references import read_file
+    return [dict(r.csl, id=r.key) for r in read_file(thesis.bibliography)]
+
+
+def cited_in_order(text: str) -> list[list[str]]:
+    """The keys of each citation of an HTML page in reading order, a footnote's
+    citations where its reference mark is (cross-references left out)."""
+    root = lxml_html.document_fromstring(text)
+    notes: dict[str, list[list[str]]] = {}
+    for li in root.xpath('//*[contains(concat(" ", @class, " "), " footnotes ")]//li[@id]'):
+        notes[li.get("id")] = [_keys(span) for span in li.xpath(_CITATION)]
+    clusters: list[list[str]] = []
+    for node in root.xpath(f'{_CITATION} | //a[contains(@class, "footnote-ref")]'):
+        if node.xpath('ancestor::*[contains(concat(" ", @class, " "), " footnotes ")]'):
+            continue
+        if node.tag == "a":
+            clusters += notes.get((node.get("href") or "").lstrip("#"), [])
+        else:
+            clusters.append(_keys(node))
+    return [keys for keys in clusters if keys]
+
+
+_CITATION = './/span[contains(concat(" ", @class, " "), " citation ")]'
+
+
+def _keys(span: Any) -> list[str]:
+    return [k for k in (span.get("data-cites") or "").split() if not CROSSREF.match(k)]
+
+
+def render_citeproc_js(thesis: Thesis, page: str) -> dict[str, str]:
+    """citeproc-js's bibliography of the thesis: item id -> the entry's HTML, its
+    clusters the keys of our page's citations in reading order."""
+    from citeproc_js_compare import job, run_citeproc_js
+    items = citeproc_js_items(thesis)
+    known = {str(item["id"]) for item in items}
+    clusters = [[{"id": key} for key in keys if key in known]
+                for keys in cited_in_order(page)]
+    clusters = [c for c in clusters if c]
+    style = thesis.csl.read_text(encoding="utf-8")
+    done = run_citeproc_js([job(thesis.name, style, items, clusters, [0] * len(clusters))])[0]
+    if done["error"]:
+        raise RuntimeError(f"citeproc-js failed on {thesis.name}: {done['error'][:500]}")
+    return {key: _citeproc_js_entry(entry) for key, entry in done["bibliography"] or []}
+
+
+_CJS_ENTRY = re.compile(r'^\s*<div class="csl-entry"[^>]*>(.*)</div>\s*$', re.S)
+_CJS_FIELD = re.compile(r'<div class="csl-(?:left-margin|right-inline|block|indent)">(.*?)'
+                        r'</div>', re.S)
+
+
+def _citeproc_js_entry(entry: str) -> str:
+    """An entry's content: its ``csl-entry`` div taken off, the display divs as their
+    content and a space (pandoc's and ours are compared the same way)."""
+    match = _CJS_ENTRY.match(entry)
+    return _CJS_FIELD.sub(r"\1 ", match.group(1) if match else entry)
+
+
 # -- comparing ---------------------------------------------------------------------
 @dataclass
 class Difference:
     kind: str           # "entry" or "citation"
     key: str            # the entry's id, or "#n keys" for the n-th citation
     ours: str
-    pandoc: str
+    pandoc: str         # the other side's text: pandoc's, or citeproc-js's
     level: str          # "text" (the words differ) or "markup" (only the formatting)
     review: dict[str, str] | None = None
+    against: str = "pandoc"   # or "citeproc-js"
 
 
 @dataclass
@@ -348,10 +428,21 @@ class Result:
     unresolved: list[str] = field(default_factory=list)
     latex_only: list[str] = field(default_factory=list)
     pandoc_warnings: list[str] = field(default_factory=list)
+    citeproc_js: str = ""          # "compared", or why not
+    cjs_entries: int = 0
+    cjs_entries_same: int = 0
+    cjs_differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def entries_same_either(self) -> int:
+        """Entries identical to pandoc's or to citeproc-js's (when it was compared)."""
+        both = ({d.key for d in self.differences if d.kind == "entry"}
+                & {d.key for d in self.cjs_differences})
+        return self.entries - len(both) if self.citeproc_js == "compared" else 0
 
     @property
     def unreviewed(self) -> list[Difference]:
-        return [d for d in self.differences if d.review is None]
+        return [d for d in [*self.differences, *self.cjs_differences] if d.review is None]
 
 
 def compare(ours: Parsed, pandoc: Parsed, result: Result,
@@ -372,17 +463,72 @@ def compare(ours: Parsed, pandoc: Parsed, result: Result,
         d.kind == "citation" for d in result.differences)
 
 
+def compare_citeproc_js(ours: Parsed, theirs: dict[str, str], result: Result,
+                        reviewed: Sequence[dict[str, str]] = ()) -> None:
+    """Our entries against citeproc-js's, by id."""
+    keys = list(dict.fromkeys([*theirs, *ours.entries]))
+    result.cjs_entries = len(keys)
+    for key in keys:
+        difference = _difference(result.name, "entry", key, ours.entries.get(key, ""),
+                                 theirs.get(key, ""), reviewed, "citeproc-js")
+        if difference:
+            result.cjs_differences.append(difference)
+    result.cjs_entries_same = result.cjs_entries - len(result.cjs_differences)
+    result.citeproc_js = "compared"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A reviewed difference that recurs: every entry whose texts it explains."""
+    against: str                           # "pandoc" or "citeproc-js"
+    classification: str
+    reason: str
+    explains: Callable[[str, str], bool]   # (ours, theirs), both normal forms
+
+
+def _merged_spaced_periods(ours: str, theirs: str) -> bool:
+    """The other side's text is ours with a period, a space and a second period where
+    two suffixes meet ("2022. . https", "Platform.” . https")."""
+    return re.sub(r"(\.[”’]*) \. ", r"\1 ", theirs) == ours
+
+
+RULES = [
+    Rule("citeproc-js", "we choose otherwise",
+         "two periods a space apart where one group's suffix \". \" meets the next one's "
+         "(the group of the entry's type inside the entry's group, both suffix=\". \": "
+         "\"2022. . https\"): we merge them into one, as pandoc does "
+         "(builder/citations/quotes.py, _merge_punctuation); citeproc-js keeps both, as "
+         "the CSL suite does (bugreports_NoTitle \"(n.d.). .\", which jgm/citeproc "
+         "overrides with one); CSL 1.0.2 has no rule for it",
+         _merged_spaced_periods),
+]
+
+
 def _compare_one(result: Result, kind: str, key: str, ours: str, pandoc: str,
                  reviewed: Sequence[dict[str, str]]) -> None:
-    ours_markup, pandoc_markup = markup_of(ours), markup_of(pandoc)
-    if ours_markup == pandoc_markup:
-        return
-    level = "markup" if text_of(ours) == text_of(pandoc) else "text"
+    difference = _difference(result.name, kind, key, ours, pandoc, reviewed, "pandoc")
+    if difference:
+        result.differences.append(difference)
+
+
+def _difference(document: str, kind: str, key: str, ours: str, theirs: str,
+                reviewed: Sequence[dict[str, str]], against: str) -> Difference | None:
+    """How our HTML differs from the other side's (``against``), or None; with its
+    review, a record naming the document, kind, key and both texts."""
+    ours_markup, theirs_markup = markup_of(ours), markup_of(theirs)
+    if ours_markup == theirs_markup:
+        return None
+    level = "markup" if text_of(ours) == text_of(theirs) else "text"
     bare_key = key.split(" ", 1)[1] if kind == "citation" else key
-    review = next((r for r in reviewed if r["document"] == result.name and r["kind"] == kind
+    review = next((r for r in reviewed if r["document"] == document and r["kind"] == kind
                    and r["key"] == bare_key and r["ours"] == ours_markup
-                   and r["pandoc"] == pandoc_markup), None)
-    result.differences.append(Difference(kind, key, ours_markup, pandoc_markup, level, review))
+                   and r.get(against) == theirs_markup), None)
+    rule = next((r for r in RULES if r.against == against
+                 and r.explains(ours_markup, theirs_markup)), None)
+    if review is None and rule:
+        review = {"classification": rule.classification, "reason": rule.reason,
+                  "rule": str(RULES.index(rule))}
+    return Difference(kind, key, ours_markup, theirs_markup, level, review, against)
 
 
 def load_reviewed(path: Path = REVIEWED) -> list[dict[str, str]]:
@@ -422,7 +568,11 @@ def run_thesis(thesis: Thesis, formats: str = "html",
         result.build_error = "pandoc failed: " + pandoc.stderr.strip()
         return result
     result.built = True
-    compare(parse_html(ours.html), parse_html(pandoc.html), result, reviewed)
+    parsed = parse_html(ours.html)
+    compare(parsed, parse_html(pandoc.html), result, reviewed)
+    result.citeproc_js = citeproc_js_missing() or ""
+    if not result.citeproc_js:
+        compare_citeproc_js(parsed, render_citeproc_js(thesis, ours.html), result, reviewed)
     return result
 
 
@@ -439,30 +589,51 @@ def percent(n: int, total: int) -> str:
 
 def table(results: Sequence[Result]) -> str:
     lines = ["| document | builds (" + ", ".join(results[0].formats) + ") | entries identical "
-             "| citations identical | differences reviewed |",
-             "|---|---|---|---|---|"] if results else []
+             "to pandoc's | citations identical to pandoc's | entries identical to "
+             "citeproc-js's | entries identical to either | differences reviewed |",
+             "|---|---|---|---|---|---|---|"] if results else []
     for r in results:
         builds = ", ".join(r.formats.values())
-        reviewed = len(r.differences) - len(r.unreviewed)
+        every = len(r.differences) + len(r.cjs_differences)
+        cjs = (f"{r.cjs_entries_same} / {r.cjs_entries} "
+               f"({percent(r.cjs_entries_same, r.cjs_entries)}) | {r.entries_same_either} / "
+               f"{r.entries} ({percent(r.entries_same_either, r.entries)})"
+               if r.citeproc_js == "compared"
+               else f"not compared ({r.citeproc_js or '-'}) | -")
         lines.append(f"| {r.name} | {builds} | {r.entries_same} / {r.entries} "
                      f"({percent(r.entries_same, r.entries)}) | {r.citations_same} / "
-                     f"{r.citations} ({percent(r.citations_same, r.citations)}) | "
-                     f"{reviewed} / {len(r.differences)} |")
+                     f"{r.citations} ({percent(r.citations_same, r.citations)}) | {cjs} | "
+                     f"{every - len(r.unreviewed)} / {every} |")
     return "\n".join(lines) + "\n"
 
 
 def differences(results: Sequence[Result]) -> str:
+    """Each difference with both texts; those a :data:`RULES` rule explains once per
+    rule, with the first as the example and the keys of the others."""
     out = []
     for r in results:
         if not r.built:
             out.append(f"**{r.name}** did not build: `{r.build_error.splitlines()[-1]}`\n")
             continue
-        for d in r.differences:
-            verdict = (f"{d.review['classification']}: {d.review['reason']}" if d.review
-                       else "not reviewed")
-            out.append(f"- {r.name}, {d.kind} `{d.key}` ({d.level}; {verdict})\n"
-                       f"  - ours:   {d.ours}\n  - pandoc: {d.pandoc}\n")
+        by_rule: dict[str, list[Difference]] = {}
+        for d in [*r.differences, *r.cjs_differences]:
+            if d.review and "rule" in d.review:
+                by_rule.setdefault(d.review["rule"], []).append(d)
+                continue
+            out.append(_difference_item(r.name, d))
+        for group in by_rule.values():
+            d = group[0]
+            out.append(_difference_item(r.name, d, len(group)))
+            out.append("  - all: " + ", ".join(f"`{g.key}`" for g in group) + "\n")
     return "".join(out)
+
+
+def _difference_item(name: str, d: Difference, count: int = 1) -> str:
+    verdict = (f"{d.review['classification']}: {d.review['reason']}" if d.review
+               else "not reviewed")
+    what = f"{count} entries, e.g. `{d.key}`" if count > 1 else f"{d.kind} `{d.key}`"
+    return (f"- {name}, {what} against {d.against} ({d.level}; {verdict})\n"
+            f"  - ours:   {d.ours}\n  - {d.against}: {d.pandoc}\n")
 
 
 def report(results: Sequence[Result]) -> str:

@@ -16,7 +16,8 @@ the citation element's options:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 EN_DASH = "\u2013"
 
@@ -34,14 +35,22 @@ class Piece:
     plain: bool = True  # no prefix, suffix or locator: may collapse
     # suppress-author, author-only, narrative
     flags: tuple[bool, bool, bool] = (False, False, False)
+    item: str | None = None  # the id of the item cited
 
 
-def join_cites(pieces: list[Piece], options: dict[str, str], delimiter: str) -> str:
-    """The cites of one citation, collapsed as the style asks, joined."""
+def join_cites(pieces: list[Piece], options: dict[str, str], delimiter: str,
+               note: bool = False) -> str:
+    """The cites of one citation, collapsed as the style asks, joined (``note``: the
+    style's class is "note")."""
     mode = options.get("collapse")
     if mode == "citation-number":
         return _join_numbers(pieces, delimiter)
     if mode in ("year", "year-suffix", "year-suffix-ranged") or options.get("cite-group-delimiter"):
+        if "cite-group-delimiter" not in options and (note or "after-collapse-delimiter" in options):
+            # the cites of a group take the layout delimiter, as citeproc-js and the
+            # test-suite (disambiguate_YearSuffixWithEtAlSubsequent: "Smith 2000a; 2000b"
+            # in a note style), but in an in-text style without after-collapse-delimiter
+            options = {**options, "cite-group-delimiter": delimiter}
         return _join_groups(pieces, options, delimiter, mode)
     return _join(delimiter, [p.text for p in pieces])
 
@@ -102,16 +111,21 @@ def _join_groups(pieces: list[Piece], options: dict[str, str], delimiter: str,
     group_delimiter = options.get("cite-group-delimiter", ", ")
     after_collapse = options.get("after-collapse-delimiter", delimiter)
     out = ""
-    previous_collapsed = False
+    previous_collapsed, previous_plain = False, True
     for n, group in enumerate(group_by_author(pieces)):
         collapsed = len(group) > 1 and mode is not None
         text = _collapse_group(group, options, delimiter, mode, group_delimiter) if collapsed \
             else group_delimiter.join(p.text for p in group) if len(group) > 1 \
             else group[0].text
         if n and text[:1] not in _PUNCTUATION:
-            out += after_collapse if previous_collapsed else delimiter
+            # the after-collapse-delimiter also after a cite with a locator, and after
+            # any group unless collapse="year-suffix" (citeproc-js; the test-suite's
+            # collapse_ChicagoAfterCollapse: "(Whittaker 1967; Wiens 1989b)")
+            after = previous_collapsed or not previous_plain or mode != "year-suffix"
+            out += after_collapse if after else delimiter
         out += text
         previous_collapsed = collapsed
+        previous_plain = group[-1].plain
     return out
 
 
@@ -120,11 +134,12 @@ def _collapse_group(group: list[Piece], options: dict[str, str], delimiter: str,
     """One author's cites: the author once, then years (and suffixes) only."""
     blocks: list[list[Piece]] = []
     for piece in group:
-        if (mode in ("year-suffix", "year-suffix-ranged") and blocks
-                and _same_year(blocks[-1][-1], piece)):
-            blocks[-1].append(piece)
-        else:
-            blocks.append([piece])
+        if mode in ("year-suffix", "year-suffix-ranged") and blocks:
+            if _same_year(blocks[-1][-1], piece):
+                blocks[-1].append(piece)
+                continue
+            piece = _year_once(blocks[-1][-1], piece)
+        blocks.append([piece])
     # year-suffix-delimiter defaults to the layout delimiter, but to the
     # cite-group-delimiter where the style sets one (the CSL test-suite's
     # name_CiteGroupDelimiterWithYearSuffixCollapse fixtures, citeproc-js)
@@ -153,6 +168,21 @@ def _collapse_group(group: list[Piece], options: dict[str, str], delimiter: str,
 
 def _same_year(a: Piece, b: Piece) -> bool:
     return bool(a.plain and b.plain and a.year and a.year == b.year and a.suffix and b.suffix)
+
+
+def _year_once(previous: Piece, piece: Piece) -> Piece:
+    """The same item cited again right after itself (each cite with its locator):
+    collapse="year-suffix" suppresses the repeated year too (CSL 1.0.2, "Cite Grouping
+    and Collapsing": "suppresses repeating years within groups of cites with identical
+    names"), "Knuth 1997, p. 3, p. 4", as citeproc-js."""
+    if not (piece.item and piece.item == previous.item and piece.year
+            and piece.year == previous.year and piece.rest):
+        return piece
+    year = re.match(f"((?:<[^<>]+>)*){re.escape(piece.year)}((?:</[^<>]+>)*)[,:;]? *",
+                    piece.rest)
+    if year is None or not piece.rest[year.end():].strip():
+        return piece
+    return replace(piece, rest=year.group(1) + year.group(2) + piece.rest[year.end():])
 
 
 def _ranges(head: str, first: str, letters: list[str]) -> tuple[str, list[str]]:

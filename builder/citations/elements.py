@@ -342,7 +342,10 @@ def _reporting(render):  # type: ignore[no-untyped-def]
     def wrapper(self, item, *args, **kwargs):  # type: ignore[no-untyped-def]
         variable = self._variable_called()
         if variable is None:
-            return render(self, item, *args, **kwargs)
+            output = render(self, item, *args, **kwargs)
+            if _nonempty(output) and self.get("variable") == "year-suffix":
+                _report(output)  # a year-suffix given counts for its group (see Group)
+            return output
         if variable in _repressed(self, kwargs.get("context")):
             _report(None)
             return None
@@ -1027,8 +1030,10 @@ class Group(model.Group):
     variables actually called while rendering the group are counted; as in
     citeproc-js and the test-suite, a nested group (or macro) that renders
     counts as a variable rendered (variables_TitleShortOnShortTitleNoTitleCondition),
-    and ``year-suffix``, which disambiguation adds later, is not counted
-    (group_ComplexNesting).  With :class:`Macro`: group_SuppressTermInMacro,
+    and ``year-suffix``, which disambiguation adds later, is not counted while it is
+    empty (group_ComplexNesting); once an item has one it is a variable rendered, so
+    DIN 1505-2's ``<group><date variable="issued"/><text variable="year-suffix"/></group>``
+    prints "a" for an item without a date, as citeproc-js.  With :class:`Macro`: group_SuppressTermInMacro,
     and APA's "(Publication)" is gone.
     """
 

@@ -321,12 +321,18 @@ class Processor:
             groups = [rest for group in groups for rest in self._add_names(group, order, given)]
         if groups and options.get("disambiguate-add-givenname") == "true":
             groups = [rest for group in groups for rest in self._add_given_names(group, rule)]
-        if self._subsequent_et_al and options.get("disambiguate-add-year-suffix") == "true" \
-                and options.get("disambiguate-add-names") != "true":
+        if self._subsequent_et_al and options.get("disambiguate-add-names") == "true":
+            # cites alike only in their later et-al form get names added there: "Brown,
+            # White, and Green 2010", later "Brown, White, et al. 2010" (not "Brown et
+            # al." as the other Brown, Black, and Grey), as citeproc-js
+            seen = {key for group in groups for key in group}
+            for group in self._ambiguous_later(order, first_notes):
+                if not seen.intersection(group):
+                    groups += self._add_names(group, order, None, first_notes)
+        elif self._subsequent_et_al and options.get("disambiguate-add-year-suffix") == "true":
             # cites alike only in their later et-al form get a year-suffix too: "Baur,
             # Fröberg, Baur, et al. 2000a", later "Baur et al. 2000a" (test-suite
-            # disambiguate_BasedOnEtAlSubsequent); with add-names, citeproc-js adds
-            # names to the later form first (not done here: the add-names cause)
+            # disambiguate_BasedOnEtAlSubsequent)
             seen = {key for group in groups for key in group}
             groups += [g for g in self._ambiguous_later(order, first_notes)
                        if not seen.intersection(g)]
@@ -404,25 +410,32 @@ class Processor:
             groups.setdefault(markup.plain(text), []).append(key)
         return [g for g in groups.values() if len(g) > 1]
 
-    def _add_names(self, group: list[str], order: list[str],
-                   rule: str | None) -> list[list[str]]:
+    def _add_names(self, group: list[str], order: list[str], rule: str | None,
+                   first_notes: dict[str, int] | None = None) -> list[list[str]]:
         """disambiguate-add-names: one more name at a time, while it helps; with
         disambiguate-add-givenname (``rule``), each count of names is also tried with
         given names expanded (CSL 1.0.2).  Cites still ambiguous at the end keep the
-        names (and given names) of the last step that told some of them apart."""
+        names (and given names) of the last step that told some of them apart.
+        With ``first_notes``: in the later cites' et-al form (see _ambiguous_later)."""
+        def ambiguous(keys: list[str]) -> list[list[str]]:
+            if first_notes is None:
+                return self._ambiguous(keys)
+            return self._ambiguous_later(keys, first_notes)
+
         counts = {k: _name_count(self.items[k]) for k in group}
-        start = min(base_names_shown(self.tree.getroot(), counts[k]) for k in group)
+        start = min(base_names_shown(self.tree.getroot(), counts[k], first_notes is not None)
+                    for k in group)
         kept = {key: self._name_state.get(key, Variant()) for key in group}
         left = list(group)
         for shown in range(start + 1, max(counts.values()) + 1):
             for key in left:
                 self._name_state[key] = replace(self._name_state.get(key, Variant()),
                                                 names=ALL_NAMES if shown >= counts[key] else shown)
-            groups = self._ambiguous(left)
+            groups = ambiguous(left)
             if groups and rule is not None:
                 if rule != "by-cite":  # the names now shown are expanded as the rule says
                     self._expand_ambiguous_names(order, rule)
-                    groups = self._ambiguous(left)
+                    groups = ambiguous(left)
                 groups = [rest for g in groups for rest in self._add_given_names(g, rule)]
             now = [k for g in groups for k in g]
             if len(now) < len(left):
@@ -432,7 +445,7 @@ class Processor:
                 return []
         for key in left:
             self._name_state[key] = kept[key]
-        return self._ambiguous(left) if left else []
+        return ambiguous(left) if left else []
 
     def _expand_ambiguous_names(self, keys: list[str], rule: str) -> None:
         """givenname-disambiguation-rule (all-names, primary-name, ...): in every cite,
@@ -657,7 +670,7 @@ class Processor:
         key = item.key
         reference = self._source[key]
         cache_key = (variant, marked is not None, key, self._versions.get(key, 0),
-                     None if marked is not None else reference.get("first_reference_note_number"),
+                     reference.get("first_reference_note_number"),
                      self._positions.get(key) if self._numbered else None,
                      (item.locator.label, item.locator.identifier) if "locator" in item else None,
                      self._history.position(item, self._near_note, self._ibid_tested,
@@ -688,12 +701,14 @@ class Processor:
         source = item.bibliography.source
         saved = source[item.key]
         kept = saved.get("first_reference_note_number")
-        if marked is not None:
-            source[item.key] = marked
-        elif first_note is None:
-            saved.pop("first_reference_note_number", None)
+        # the marked item keeps the note number: only its author changes (OSCOLA's
+        # "Berg (n 2) 17" with suppress-author is "(n 2) 17")
+        rendered = saved if marked is None else marked
+        source[item.key] = rendered
+        if first_note is None:
+            rendered.pop("first_reference_note_number", None)
         else:
-            saved["first_reference_note_number"] = first_note
+            rendered["first_reference_note_number"] = first_note
         try:
             layout.repressed = {}
             output = layout.render_children(item)
@@ -701,6 +716,8 @@ class Processor:
             output = None
         finally:
             source[item.key] = saved
+            if marked is not None:
+                marked.pop("first_reference_note_number", None)
             if kept is None:
                 saved.pop("first_reference_note_number", None)
             else:
@@ -738,6 +755,7 @@ class Processor:
             year=_year(data), suffix=data.get("year-suffix"),
             plain=not (cite.locator or cite.prefix or cite.suffix),
             flags=(cite.suppress_author, cite.author_only, cite.narrative),
+            item=cite.id,
         )
 
     def _assemble(self, layout: Any, pieces: list[Piece]) -> str:
@@ -750,7 +768,7 @@ class Processor:
             if (piece.flags[0] or piece.flags[2]) and piece.rest is not None:
                 piece.text = piece.rest
         delimiter = layout.get("delimiter", "")
-        joined = join_cites(pieces, self.cite_options, delimiter)
+        joined = join_cites(pieces, self.cite_options, delimiter, self.note_style)
         if not markup.plain(joined).strip():  # nothing printed: no affixes ("As Sen () argued")
             return author_in_text or ""
         wrapped = _flatten(layout.format(layout.wrap(joined)))

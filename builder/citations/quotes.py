@@ -383,11 +383,17 @@ _CLOSING_MARKERS = {ITALIC[1], BOLD[1], SMALL_CAPS[1], "\ue025", "\ue027", NODEC
 
 
 def _flip_flop(text: str) -> str:
-    """Formatting markers and tags, with nested decorations flipped (CSL "flip-flop")."""
+    """Formatting markers and tags, with nested decorations flipped (CSL "flip-flop").
+
+    A field's markup (a marker) inside the same decoration flips it; the style's own
+    formatting (a tag) inside the same formatting of the style stays: DIN 1505-2's
+    ``<names font-variant="small-caps">`` substituted for a cs:names whose cs:name sets
+    small caps too is in small caps, not flipped to normal (as citeproc-js)."""
     if not _FORMAT_TOKEN.search(text):
         return text
     active = {kind: False for kind in _DECORATIONS}
-    stack: list[tuple[str, dict[str, bool]]] = []  # (closing text, state to restore)
+    by_style: set[str] = set()  # decorations the style's tags (not a field) set
+    stack: list[tuple[str, dict[str, bool], set[str]]] = []  # closing text, state to restore
     out: list[str] = []
     pos = 0
     for match in _FORMAT_TOKEN.finditer(text):
@@ -395,27 +401,35 @@ def _flip_flop(text: str) -> str:
         pos = match.end()
         token = match.group(0)
         kind = _OPENING.get(token)
-        if kind is not None:
-            saved = dict(active)
+        if kind is not None and token.startswith("<") and kind in by_style:
+            out.append(token)  # the style's formatting inside the same: as it is
+            stack.append((_CLOSING[kind], dict(active), set(by_style)))
+        elif kind is not None:
+            saved = dict(active), set(by_style)
+            if token.startswith("<") and not active[kind]:
+                by_style.add(kind)
+            else:
+                by_style.discard(kind)
             if active[kind]:
                 out.append(_DECORATIONS[kind][1])
-                stack.append(("</span>", saved))
+                stack.append(("</span>", *saved))
             else:
                 out.append(_DECORATIONS[kind][0])
-                stack.append((_CLOSING[kind], saved))
+                stack.append((_CLOSING[kind], *saved))
             active[kind] = not active[kind]
         elif token in _PLAIN_MARKERS:
             out.append(_PLAIN_MARKERS[token][0])
-            stack.append((_PLAIN_MARKERS[token][1], dict(active)))
+            stack.append((_PLAIN_MARKERS[token][1], dict(active), set(by_style)))
         elif token == NODECOR_OPEN:
             styles = "".join(_DECORATIONS[k][1][13:-2] for k in _DECORATIONS if active[k])
-            stack.append(("</span>" if styles else "", dict(active)))
+            stack.append(("</span>" if styles else "", dict(active), set(by_style)))
             if styles:
                 out.append(f'<span style="{styles}">')
             active = {k: False for k in active}
+            by_style = set()
         elif token in _CLOSING_MARKERS or token.startswith("</"):
             if stack:
-                closing, active = stack.pop()
+                closing, active, by_style = stack.pop()
                 out.append(closing)
             elif token.startswith("</"):
                 out.append(token)
@@ -424,7 +438,7 @@ def _flip_flop(text: str) -> str:
         else:  # another opening tag: kept, and closed by the next closing tag
             name = re.match(r"<([A-Za-z]+)", token)
             out.append(token)
-            stack.append((f"</{name.group(1)}>" if name else "", dict(active)))
+            stack.append((f"</{name.group(1)}>" if name else "", dict(active), set(by_style)))
     out.append(text[pos:])
     return "".join(out)
 
@@ -456,17 +470,27 @@ def _merge_spaced(match: re.Match[str]) -> str:
     return left + before + spaces + after
 
 
+_QUOTED_SEAM = re.compile(  # a mark, closing quotation marks (and tags), the same mark
+    f"([.,;:!?])((?:</(?:{_TAG_NAMES})>|[\ue000-\ue02b\ue02d\ue02e\ue030-\ue4ff])*"
+    f"[\uf8f2-\uf8f5](?:</(?:{_TAG_NAMES})>|[\uf8f2-\uf8f5]"
+    f"|[\ue000-\ue02b\ue02d\ue02e\ue030-\ue4ff])*)" r"\1")
+
+
 def _merge_punctuation(text: str) -> str:
     """Merge punctuation marks that meet (across tags), citeproc-js's table.
 
     Marks kept apart by :data:`KEEP` (a field's own ``...``) or by a
-    quotation mark are left alone.  Two marks with only spaces between them, where
+    quotation mark are left alone, but for the same mark on both sides of closing
+    quotation marks: the second goes (OSCOLA's "‘Serendipity, n.’" and not
+    "‘Serendipity, n.’.", as citeproc-js, whose suffix is dropped when the text before
+    ends with it).  Two marks with only spaces between them, where
     one affix ends as the next begins (a group's ``suffix=". "`` after another's), merge
     when they are the same mark, with the second mark's space: "2021. . https" is "2021.
     https", as in Pandoc (citeproc-js keeps both; "2019; : 12" stays in both).
     """
     if sum(text.count(c) for c in _PUNCTUATION) < 2:
         return text
+    text = _QUOTED_SEAM.sub(r"\1\2", text)
     text = _SPACED_SEAM.sub(_merge_spaced, text)
     out: list[str] = []
     last: int | None = None  # index in out of the last punctuation mark, if only tags since

@@ -47,11 +47,15 @@ def has_subsequent_et_al(root: etree._Element) -> bool:
         citation.get(a) for a in ("et-al-subsequent-min", "et-al-subsequent-use-first"))
 
 
-def base_names_shown(root: etree._Element, count: int) -> int:
-    """How many names a citation shows for an item with ``count`` names."""
+def base_names_shown(root: etree._Element, count: int, subsequent: bool = False) -> int:
+    """How many names a citation shows for an item with ``count`` names (``subsequent``:
+    in its later cites, et-al-subsequent-min/use-first applied)."""
     citation = root.find(f"{CSL}citation")
     name = root.find(f".//{CSL}citation//{CSL}name")
     options = dict(citation.attrib) if citation is not None else {}
+    for option in ("min", "use-first") if subsequent else ():
+        if options.get(f"et-al-subsequent-{option}"):
+            options[f"et-al-{option}"] = options[f"et-al-subsequent-{option}"]
     if name is not None:
         options.update({k: v for k, v in name.attrib.items() if k.startswith("et-al")})
     try:
