@@ -459,8 +459,8 @@ def _add_preview_and_watch(commands: Any, build: argparse.ArgumentParser) -> Non
                          help="the port on 127.0.0.1 (default 8000; 0: any free one)")
     preview.add_argument("--open", action="store_true", help="open the page in a web browser")
     split(preview)
-    for flag in ("--style", "--locale", "--theme"):
-        preview.add_argument(flag, default="report" if flag == "--theme" else None)
+    for flag in ("--style", "--locale", "--theme"):  # (default: book.yml's build: section)
+        preview.add_argument(flag)
     preview.add_argument("--out", type=Path, metavar="DIR",
                          help="output folder (default: PROJECT/dist)")
     preview.add_argument("--bibliography", type=Path, action="append", default=[],
@@ -473,11 +473,19 @@ def _preview(args: argparse.Namespace) -> int:
     from .preview import serve
     if not args.project.is_dir():
         raise BuildError("project folder not found", args.project, category="usage")
-    request = BuildRequest(
-        project_root=args.project.resolve(), style=args.style, locale=args.locale,
-        out_dir=args.out.resolve() if args.out else None, theme=args.theme,
+    from . import config
+    root = args.project.resolve()
+    settings = config.load(root, {"style": args.style, "locale": args.locale,
+                                  "theme": args.theme,
+                                  "out": args.out.resolve() if args.out else None})
+    request = BuildRequest(  # the build: section's settings, as builder build has them
+        project_root=root, style=settings["style"], locale=settings["locale"],
+        out_dir=settings["out"], theme=settings["theme"],
         bibliography=tuple(p.resolve() for p in args.bibliography),
-        allow_remote=args.allow_remote, html_split=args.html_split)
+        strict=settings["strict"], allow_remote=args.allow_remote,
+        page_size=settings["page-size"], print_ready=settings["print"],
+        bleed=settings["bleed"], pdf_variant=settings["pdf-variant"], toc=settings["toc"],
+        output_name=settings["output"], html_split=args.html_split)
     return serve(request, args.port, _say, args.open)
 
 

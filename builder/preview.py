@@ -115,7 +115,8 @@ def _serve(preview: Preview, watcher: Saves, port: int, say: Say, open_browser: 
         raise BuildError(f"cannot listen on {HOST}:{port}: {exc.strerror}",
                          hint="choose another port with --port (0: any free one)",
                          category="usage") from None
-    thread = threading.Thread(target=server.serve_forever, name="preview-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.1,), name="preview-server",
+                              daemon=True)
     try:
         for line in summary(preview.rebuild()):
             say(line)

@@ -47,7 +47,7 @@ def served(project: Path) -> Iterator[tuple[Preview, int]]:
     preview = Preview(BuildRequest(project_root=project, html_split="chapter"))
     assert preview.rebuild().ok
     server = _Server((HOST, 0), _handler(preview))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield preview, server.server_address[1]
@@ -375,7 +375,7 @@ def test_the_single_page_is_served_at_the_root(project: Path) -> None:
     preview = Preview(BuildRequest(project_root=project))
     assert preview.rebuild().ok
     server = _Server((HOST, 0), _handler(preview))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         written = (project / "dist" / "rivers-and-cities.html").read_text(encoding="utf-8")
         assert _get(server.server_address[1], "/") == (
