@@ -269,8 +269,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from .build import build
-    request, _ = _request(args)
-    request = replace(request, html_split=args.html_split)
+    request, settings = _request(args)
+    request = replace(request, html_split=settings["html-split"])
     if args.watch:  # builder/watch.py
         from .watch import build_on_save
         return build_on_save(request, _say)
@@ -323,6 +323,7 @@ def _request(args: argparse.Namespace) -> tuple[Any, Any]:
         "locale": args.locale, "theme": args.theme, "page-size": args.page_size,
         "toc": args.toc, "print": args.print, "bleed": args.bleed,
         "pdf-variant": args.pdf_variant, "strict": args.strict,
+        "html-split": getattr(args, "html_split", None),
         "out": args.out.resolve() if args.out else None}
     if args.output:
         fmt = args.output.suffix.lower().lstrip(".")
@@ -445,7 +446,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def _add_preview_and_watch(commands: Any, build: argparse.ArgumentParser) -> None:
     def split(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--html-split", choices=("none", "chapter"), default="none",
+        parser.add_argument("--html-split", choices=("none", "chapter"),
                             help="chapter: the HTML as a small site, index.html and a page "
                                  "per chapter (default none: one page)")
     split(build)
@@ -476,7 +477,7 @@ def _preview(args: argparse.Namespace) -> int:
     from . import config
     root = args.project.resolve()
     settings = config.load(root, {"style": args.style, "locale": args.locale,
-                                  "theme": args.theme,
+                                  "theme": args.theme, "html-split": args.html_split,
                                   "out": args.out.resolve() if args.out else None})
     request = BuildRequest(  # the build: section's settings, as builder build has them
         project_root=root, style=settings["style"], locale=settings["locale"],
@@ -485,7 +486,7 @@ def _preview(args: argparse.Namespace) -> int:
         strict=settings["strict"], allow_remote=args.allow_remote,
         page_size=settings["page-size"], print_ready=settings["print"],
         bleed=settings["bleed"], pdf_variant=settings["pdf-variant"], toc=settings["toc"],
-        output_name=settings["output"], html_split=args.html_split)
+        output_name=settings["output"], html_split=settings["html-split"])
     return serve(request, args.port, _say, args.open)
 
 

@@ -30,7 +30,7 @@ DEFAULT = "default"
 @dataclass(frozen=True)
 class Setting:
     name: str          # the key in build:, as the long option (--page-size: page-size)
-    kind: str          # "formats", "text", "flag", "folder"
+    kind: str          # "formats", "text", "flag", "folder", "choice:a,b"
     default: Any
     help: str
 
@@ -47,6 +47,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("pdf-variant", "text", None, "pdf/a-3b, pdf/a-1b, pdf/a-2b, pdf/ua-1, pdf/x-4"),
     Setting("output", "text", None, "the outputs' file name without suffix (default: "
                                     "from the title)"),
+    Setting("html-split", "choice:none,chapter", "none",
+            "none: the HTML as one page; chapter: a small site, a page per chapter"),
     Setting("strict", "flag", False, "warnings are errors"),
     Setting("out", "folder", None, "output folder, relative to the project (default dist)"),
 )
@@ -150,6 +152,11 @@ def _value(setting: Setting, value: Any, at: tuple[Path, int | None], root: Path
         raise BuildError(f"'{setting.name}' must be {setting.help}", *at)
     if setting.kind == "folder":
         return (root / str(value)).resolve()
+    if setting.kind.startswith("choice:"):
+        choices = setting.kind.partition(":")[2].split(",")
+        if str(value) not in choices:
+            raise BuildError(f"'{setting.name}' is '{value}'", *at,
+                             hint=f"choose from {', '.join(choices)}")
     return str(value)
 
 

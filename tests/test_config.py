@@ -44,6 +44,7 @@ def test_config_prints_each_setting_and_its_source(tmp_path: Path,
         "bleed        -                        default",
         "pdf-variant  -                        default",
         "output       my-book                  book/book.yml:8",
+        "html-split   none                     default",
         "strict       true                     command line",
         "out          public                   book/book.yml:9",
     ]
@@ -67,7 +68,9 @@ def test_a_build_follows_its_settings(tmp_path: Path,
                             "(hint: choose from pdf, epub, html)"),
     ("  colour: red\n", "book/book.yml:4: error: unknown build setting 'colour' (hint: the "
                         "settings are to, style, locale, theme, page-size, toc, print, bleed, "
-                        "pdf-variant, output, strict, out)"),
+                        "pdf-variant, output, html-split, strict, out)"),
+    ("  html-split: pages\n", "book/book.yml:4: error: 'html-split' is 'pages' (hint: choose "
+                            "from none, chapter)"),
 ])
 def test_a_bad_setting_is_one_line_at_its_line(tmp_path: Path, section: str, message: str,
                                                monkeypatch: pytest.MonkeyPatch,
