@@ -422,7 +422,8 @@ def test_suppress_author_keeps_the_cross_reference_to_the_first_note() -> None:
               "publisher": "AUP", "issued": {"date-parts": [[2015]]}}]
     items.append({"id": "b", "type": "book", "title": "Other", "publisher": "P",
                   "author": [{"family": "Smith", "given": "Jane"}]})
-    clusters = [[{"id": "a"}], [{"id": "b"}], [{"id": "a", "locator": "17", "suppress-author": True}]]
+    clusters = [[{"id": "a"}], [{"id": "b"}],
+                [{"id": "a", "locator": "17", "suppress-author": True}]]
     assert cite("oscola", items, clusters, note_indexes=[1, 2, 3])[2] == "(n 1) 17."
 
 

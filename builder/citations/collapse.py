@@ -46,7 +46,8 @@ def join_cites(pieces: list[Piece], options: dict[str, str], delimiter: str,
     if mode == "citation-number":
         return _join_numbers(pieces, delimiter)
     if mode in ("year", "year-suffix", "year-suffix-ranged") or options.get("cite-group-delimiter"):
-        if "cite-group-delimiter" not in options and (note or "after-collapse-delimiter" in options):
+        if "cite-group-delimiter" not in options and (
+                note or "after-collapse-delimiter" in options):
             # the cites of a group take the layout delimiter, as citeproc-js and the
             # test-suite (disambiguate_YearSuffixWithEtAlSubsequent: "Smith 2000a; 2000b"
             # in a note style), but in an in-text style without after-collapse-delimiter

@@ -1033,8 +1033,8 @@ class Group(model.Group):
     and ``year-suffix``, which disambiguation adds later, is not counted while it is
     empty (group_ComplexNesting); once an item has one it is a variable rendered, so
     DIN 1505-2's ``<group><date variable="issued"/><text variable="year-suffix"/></group>``
-    prints "a" for an item without a date, as citeproc-js.  With :class:`Macro`: group_SuppressTermInMacro,
-    and APA's "(Publication)" is gone.
+    prints "a" for an item without a date, as citeproc-js.  With :class:`Macro`:
+    group_SuppressTermInMacro, and APA's "(Publication)" is gone.
     """
 
     def process(self, item, context=None, **kwargs):  # type: ignore[no-untyped-def]

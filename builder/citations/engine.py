@@ -140,6 +140,7 @@ class Processor:
         # Rendered cites, and what they depend on (see _render_item); an item's
         # version changes with its data (year-suffix, disambiguate).
         self._rendered: dict[tuple[Any, ...], str | None] = {}
+        self._known_first_texts: dict[str, tuple[tuple[Any, ...], str]] = {}  # see _first_texts
         self._jobs: dict[tuple[Any, ...], tuple[Any, ...]] | None = None  # see _prerender
         self._versions: dict[str, int] = {}
         self._history = _History()
@@ -312,6 +313,7 @@ class Processor:
                    for method in ("names", "givenname", "year-suffix")) \
                 and not self._tests_disambiguate:
             return  # no method, and no <if disambiguate>: nothing would change what renders
+        self._known_first_texts = {}
         rule = options.get("givenname-disambiguation-rule", "by-cite")
         if options.get("disambiguate-add-givenname") == "true" and rule != "by-cite":
             self._expand_ambiguous_names(order, rule)
@@ -357,11 +359,28 @@ class Processor:
         June 1, 1965]; Doe n.d.-b [Accessed: June 1, 2065]")."""
         accessed = [key for key in keys if "accessed" in self.items[key]]
         with self._without_accessed(accessed):
-            texts = self._render_citations([[Cite(key)] for key in keys])
+            texts = self._first_texts(keys)
         groups: dict[str, list[str]] = {}
-        for key, text in zip(keys, texts, strict=True):
-            groups.setdefault(markup.plain(text), []).append(key)
+        for key in keys:
+            groups.setdefault(texts[key], []).append(key)
         return [g for g in groups.values() if len(g) > 1]
+
+    def _first_texts(self, keys: list[str]) -> dict[str, str]:
+        """The plain text of each item's first cite, rendered again only when what it
+        depends on changed since (its names shown, the version of its data); cites
+        alone, each the first of its item, render the same whatever else is rendered
+        with them (but their citation-numbers)."""
+        def state(key: str) -> tuple[Any, ...]:
+            return self._name_state.get(key), self._versions.get(self._internal[key])
+
+        known = self._known_first_texts
+        todo = [key for key in keys if key not in known or known[key][0] != state(key)
+                or self._numbered]  # (a citation-number depends on the cites rendered)
+        if todo:
+            texts = self._render_citations([[Cite(key)] for key in todo])
+            known.update((key, (state(key), markup.plain(text)))
+                         for key, text in zip(todo, texts, strict=True))
+        return {key: known[key][1] for key in keys}
 
     @contextlib.contextmanager
     def _without_accessed(self, keys: list[str]) -> Iterator[None]:
@@ -400,15 +419,44 @@ class Processor:
         keys = [key for key in keys if key in first_notes]
         if len(keys) < 2:
             return []
-        last = max(first_notes.values())
-        notes = [first_notes[key] for key in keys] + [last + 1 + n for n in range(len(keys))]
         accessed = [key for key in keys if "accessed" in self.items[key]]
-        with self._without_accessed(accessed):
-            texts = self._render_citations([[Cite(key)] for key in keys] * 2, notes)
+        if self._later_is_first:
+            # only the names of a later cite can differ from its first cite's: the
+            # others' first cites (rendered already) stand for their later ones
+            later = [key for key in keys if self._later_names_differ(key)]
+            if not later:
+                return []
+            with self._without_accessed(accessed):
+                texts = self._first_texts(keys)
+                again = self._render_citations([[Cite(key)] for key in later] * 2)
+            texts.update((key, markup.plain(text))
+                         for key, text in zip(later, again[len(later):], strict=True))
+        else:
+            last = max(first_notes.values())
+            notes = [first_notes[key] for key in keys] + [last + 1 + n for n in range(len(keys))]
+            with self._without_accessed(accessed):
+                rendered = self._render_citations([[Cite(key)] for key in keys] * 2, notes)
+            texts = {key: markup.plain(text)
+                     for key, text in zip(keys, rendered[len(keys):], strict=True)}
         groups: dict[str, list[str]] = {}
-        for key, text in zip(keys, texts[len(keys):], strict=True):
-            groups.setdefault(markup.plain(text), []).append(key)
+        for key in keys:
+            groups.setdefault(texts[key], []).append(key)
         return [g for g in groups.values() if len(g) > 1]
+
+    @functools.cached_property
+    def _later_is_first(self) -> bool:
+        """A later cite renders as the first one but for et-al-subsequent-min/use-first:
+        the style tests no position and prints no first-reference-note-number."""
+        return not self._positional and not any(
+            "first-reference-note-number" in (e.get("variable") or "")
+            for e in self.tree.getroot().iter())
+
+    def _later_names_differ(self, key: str) -> bool:
+        """The later cites of ``key`` may show other names than its first cite."""
+        count = _name_count(self.items[key])
+        root = self.tree.getroot()
+        return key in self._name_state or \
+            base_names_shown(root, count, True) != base_names_shown(root, count)
 
     def _add_names(self, group: list[str], order: list[str], rule: str | None,
                    first_notes: dict[str, int] | None = None) -> list[list[str]]:
