@@ -32,7 +32,11 @@ def cite(name: str, items: list[dict[str, Any]], clusters: list[list[dict[str, A
 
 
 def bib(name: str, items: list[dict[str, Any]]) -> list[str]:
-    html = csl_engine(style(name), items, [[{"id": item["id"]} for item in items]],
+    return bib_of(style(name), items)
+
+
+def bib_of(style_xml: str, items: list[dict[str, Any]]) -> list[str]:
+    html = csl_engine(style_xml, items, [[{"id": item["id"]} for item in items]],
                       "bibliography")
     return [line.strip() for line in html.splitlines() if "csl-entry" in line]
 
@@ -297,6 +301,64 @@ def test_title_case_only_for_english_items() -> None:
     assert bib("chicago-author-date", [article]) == [
         ('<div class="csl-entry">Chen, Li. 2019. “Казахстан и США: новая глава.” '
         '<i>Journal of Climate</i> 76 (4): 845–67.</div>')]
+
+
+TRANSLATED = {"id": "de", "type": "book", "title": "Über das Wesen der Götter", "language": "de",
+              "author": [{"family": "Cicero", "given": "Marcus"}], "publisher": "Reclam",
+              "editor": [{"family": "Blank", "given": "Ursula"}],
+              "translator": [{"family": "Blank", "given": "Ursula"}],
+              "issued": {"date-parts": [[1995]]}}
+
+
+def test_a_label_is_title_cased_whatever_the_item_language() -> None:
+    # a label prints a term of the output locale, not the item's words: APA's
+    # text-case="title" labels are "Ed."/"Trans." for German and Latin items too, as in
+    # citeproc-js and pandoc (before: "ed. &amp; trans.", "(ed.)")
+    regesta = {"id": "la", "type": "book", "title": "Regesta Pontificum Romanorum",
+               "language": "la", "editor": [{"family": "Jaffé", "given": "Philipp"}],
+               "issued": {"date-parts": [[1885]]}}
+    assert bib("apa", [TRANSLATED, regesta]) == [
+        ('<div class="csl-entry">Cicero, M. (1995). <i>Über das Wesen der Götter</i> '
+         '(U. Blank, Ed. &amp; Trans.). Reclam.</div>'),
+        '<div class="csl-entry">Jaffé, P. (Ed.). (1885). <i>Regesta Pontificum Romanorum</i>.</div>']
+
+
+def test_title_case_leaves_an_escaped_ampersand_alone() -> None:
+    # the "editortranslator" term reaches text-case HTML-escaped ("ed. &amp; trans."):
+    # the entity is no word (before: "Ed. &Amp; Trans.", and "&AMP;" in upper case)
+    english = {**TRANSLATED, "language": "en", "title": "On the nature of the gods"}
+    assert bib("apa", [english]) == [
+        ('<div class="csl-entry">Cicero, M. (1995). <i>On the nature of the gods</i> '
+         '(U. Blank, Ed. &amp; Trans.). Reclam.</div>')]
+    assert bib_of(_TERMS_STYLE % ("en-US", "uppercase"), [english]) == [
+        '<div class="csl-entry">Ursula Blank (ED. &amp; TRANS.) [EDITION] ON THE NATURE OF THE GODS'
+        '</div>']
+
+
+_TERMS_STYLE = """<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0"
+  default-locale="%s">
+  <info><title>Terms</title><id>terms</id><updated>2020-01-01T00:00:00+00:00</updated></info>
+  <citation><layout><text variable="title"/></layout></citation>
+  <bibliography><layout>
+    <names variable="editor translator">
+      <name/><label form="short" prefix=" (" suffix=")" text-case="%s"/>
+    </names>
+    <text term="edition" text-case="title" prefix=" [" suffix="]"/>
+    <text variable="title" text-case="uppercase" prefix=" "/>
+  </layout></bibliography>
+</style>"""
+
+
+@pytest.mark.parametrize(("locale", "entry"), [
+    ("en-US", "Ursula Blank (Ed. &amp; Trans.) [Edition] ÜBER DAS WESEN DER GÖTTER"),
+    ("fr-FR", "Ursula Blank (Éd. et Trad.) [Édition] ÜBER DAS WESEN DER GÖTTER"),
+])
+def test_a_term_is_title_cased_whatever_the_language(locale: str, entry: str) -> None:
+    # cs:label and cs:text term= print a term of the output locale: title case does not
+    # depend on the item's language, nor on the locale's (citeproc-js: "(Éd. et Trad.)
+    # [Édition]" in fr-FR); the item's title stays as the item's language wants it
+    assert bib_of(_TERMS_STYLE % (locale, "title"), [TRANSLATED]) == [
+        f'<div class="csl-entry">{entry}</div>']
 
 
 PARTICLES = [{"id": "g", "type": "book", "title": "Letters", "issued": {"date-parts": [[1888]]},
