@@ -331,7 +331,7 @@ def test_title_case_leaves_an_escaped_ampersand_alone() -> None:
         ('<div class="csl-entry">Cicero, M. (1995). <i>On the nature of the gods</i> '
          '(U. Blank, Ed. &amp; Trans.). Reclam.</div>')]
     assert bib_of(_TERMS_STYLE % ("en-US", "uppercase"), [english]) == [
-        '<div class="csl-entry">Ursula Blank (ED. &amp; TRANS.) [EDITION] ON THE NATURE OF THE GODS'
+        '<div class="csl-entry">Ursula Blank (ED. &amp; TRANS.) [Edition] ON THE NATURE OF THE GODS'
         '</div>']
 
 

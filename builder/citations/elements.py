@@ -56,14 +56,10 @@ def _as_string(text: object) -> String | MixedString:
     return String("" if text is None else str(text))
 
 
-def _item_language(element: model.CitationStylesElement, item: object) -> str:
-    """The two-letter language an item is written in, for title case (CSL 1.0.2,
-    "Title Case Conversion": an item with a ``language`` is English only if it
-    starts with "en"; without one, it has the style's default-locale)."""
-    try:
-        return str(item.reference.language)[:2]  # type: ignore[attr-defined]
-    except (AttributeError, KeyError, model.VariableError):
-        return (element.get_root().get("default-locale") or "en")[:2]
+def _locale_language(element: model.CitationStylesElement) -> str:
+    """The two-letter language of the output locale: the language terms are in."""
+    root = element.get_root()
+    return (getattr(root, "output_locale", None) or root.get("default-locale") or "en")[:2]
 
 
 # -- fixes -------------------------------------------------------------------------------
@@ -94,6 +90,10 @@ _STOP_PHRASES = frozenset({
     ("outside", "of"),
 })
 _WORD = re.compile(r"[^\W_]+(?:['\u2019`\ue02c][^\W_]+)*")
+# A character reference of the HTML being rendered: terms and a style's values reach
+# text-case escaped by citeproc-py's formatter ("ed. &amp; trans."); neither a word
+# nor cased ("&Amp;", "&AMP;" would be no entity at all).
+_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
 
 
 def _segments(text: object) -> list[tuple[str, bool]]:
@@ -160,15 +160,19 @@ def _text_case(text: object, mode: str, language: str | None) -> object:
     lowercase, uppercase; capitalize-first / capitalize-all: the first
     character of the first / every lowercase word; sentence: the words are
     lowercased but for words in capitals (unless the whole string is), then
-    the first word is capitalized; title (English only): every lowercase
+    the first word is capitalized; title (the caller decides for which
+    language, see :meth:`_SafeCase.case`): every lowercase
     word is capitalized except stop words that are not the first or last
     word and do not follow a colon (or ? and !); words split at hyphens,
     slashes and dashes, and words in capitals stay (as the test-suite
     expects: textcase_CapitalsUntouched, textcase_SentenceCapitalization).
+    Character references (``&amp;``) are kept as they are and are no words.
     """
     segments = _segments(text)
     full = "".join(piece for piece, _ in segments)
     protected = [flag for piece, flag in segments for _ in piece]
+    for entity in _ENTITY.finditer(full):
+        protected[entity.start():entity.end()] = [True] * (entity.end() - entity.start())
     out = list(full)
 
     def free(i: int) -> bool:
@@ -190,7 +194,8 @@ def _text_case(text: object, mode: str, language: str | None) -> object:
 
     cased = [c for i, c in enumerate(full) if free(i) and c.lower() != c.upper()]
     all_upper = bool(cased) and all(c == c.upper() for c in cased)
-    words = [match.span() for match in _WORD.finditer(full)]
+    unescaped = _ENTITY.sub(lambda entity: "&" * len(entity.group()), full)
+    words = [match.span() for match in _WORD.finditer(unescaped)]
     if mode == "lowercase":
         lower_all()
     elif mode == "uppercase":
@@ -250,13 +255,22 @@ class _SafeCase:
     textcase_TitleWith*Dash, textcase_StopWordBeforeHyphen,
     textcase_NonEnglishChars, textcase_TitleCapitalization2).
     ``None`` stays ``None``; a plain ``str`` comes back as one.
+
+    ``text-case="title"`` is for English items only (CSL 1.0.2, "Title Case
+    Conversion"), but not for an element that prints a term (cs:label,
+    cs:text term=): a term is the output locale's word, not the item's, and
+    citeproc-js title-cases it whatever the item's or the locale's language
+    (APA "(Ed.)" for a German item, "(Éd.)" in fr-FR).
     """
+
+    def prints_term(self) -> bool:
+        return False
 
     def case(self, text, language=None):  # type: ignore[no-untyped-def]
         mode = self.get("text-case")
         if text is None or mode is None or not str(text):
             return text
-        if mode == "title" and language != "en":
+        if mode == "title" and language != "en" and not self.prints_term():
             return text
         return _text_case(text, mode, language)
 
@@ -518,6 +532,8 @@ class Text(_SafeCase, model.Text):
         language = item.reference.get("language")
         language = (language if language is not None
                     else self.get_root().get("default-locale", "en"))[:2]
+        if self.prints_term():
+            language = _locale_language(self)
         text = None
         if "variable" in self.attrib:
             text = self._variable(item, context)
@@ -557,6 +573,9 @@ class Text(_SafeCase, model.Text):
     def _variable_called(self) -> str | None:
         variable = self.get("variable")
         return None if variable in self.generated_variables else variable
+
+    def prints_term(self) -> bool:
+        return "term" in self.attrib
 
     render = _reporting(model.Text.render)
 
@@ -1814,9 +1833,10 @@ class Label(_SafeCase, model.Label):
     * the term's form falls back (verb-short to verb to long, symbol and short
       to long);
     * text-case on any term (see :class:`_SafeCase`), ``text-case="title"``
-      applied to English items (CSL 1.0.2, "Title Case Conversion"):
-      citeproc-py passed no language, so a label was never title cased (APA
-      "eds." instead of "Eds.").
+      whatever the item's language (a label prints a term of the output
+      locale, as in citeproc-js): citeproc-py passed no language, so a label
+      was never title cased (APA "eds." instead of "Eds."), and the item's
+      language left German and Latin items with "(ed.)".
 
     Fixtures: label_PluralNumberOfVolumes, label_CollapsedPageNumberPluralDetection,
     label_EditorTranslator1, bugreports_ByBy; Chicago's stray "edition" term.
@@ -1826,8 +1846,11 @@ class Label(_SafeCase, model.Label):
         text = self.process(item, *args, **kwargs)
         if not text:
             return None
-        cased = self.case(self.strip_periods(text), _item_language(self, item))
+        cased = self.case(self.strip_periods(text), _locale_language(self))
         return self.wrap(self.format(cased))
+
+    def prints_term(self) -> bool:
+        return True
 
     def process(  # type: ignore[no-untyped-def]
             self, item, variable=None, plural=None, context=None, **kwargs):
