@@ -320,7 +320,8 @@ def test_a_label_is_title_cased_whatever_the_item_language() -> None:
     assert bib("apa", [TRANSLATED, regesta]) == [
         ('<div class="csl-entry">Cicero, M. (1995). <i>Über das Wesen der Götter</i> '
          '(U. Blank, Ed. &amp; Trans.). Reclam.</div>'),
-        '<div class="csl-entry">Jaffé, P. (Ed.). (1885). <i>Regesta Pontificum Romanorum</i>.</div>']
+        ('<div class="csl-entry">Jaffé, P. (Ed.). (1885). <i>Regesta Pontificum Romanorum</i>.'
+         '</div>')]
 
 
 def test_title_case_leaves_an_escaped_ampersand_alone() -> None:

@@ -263,14 +263,14 @@ class _SafeCase:
     (APA "(Ed.)" for a German item, "(Éd.)" in fr-FR).
     """
 
-    def prints_term(self) -> bool:
+    def _prints_term(self) -> bool:
         return False
 
     def case(self, text, language=None):  # type: ignore[no-untyped-def]
         mode = self.get("text-case")
         if text is None or mode is None or not str(text):
             return text
-        if mode == "title" and language != "en" and not self.prints_term():
+        if mode == "title" and language != "en" and not self._prints_term():
             return text
         return _text_case(text, mode, language)
 
@@ -532,7 +532,7 @@ class Text(_SafeCase, model.Text):
         language = item.reference.get("language")
         language = (language if language is not None
                     else self.get_root().get("default-locale", "en"))[:2]
-        if self.prints_term():
+        if self._prints_term():
             language = _locale_language(self)
         text = None
         if "variable" in self.attrib:
@@ -574,7 +574,7 @@ class Text(_SafeCase, model.Text):
         variable = self.get("variable")
         return None if variable in self.generated_variables else variable
 
-    def prints_term(self) -> bool:
+    def _prints_term(self) -> bool:
         return "term" in self.attrib
 
     render = _reporting(model.Text.render)
@@ -1849,7 +1849,7 @@ class Label(_SafeCase, model.Label):
         cased = self.case(self.strip_periods(text), _locale_language(self))
         return self.wrap(self.format(cased))
 
-    def prints_term(self) -> bool:
+    def _prints_term(self) -> bool:
         return True
 
     def process(  # type: ignore[no-untyped-def]
