@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -55,10 +56,15 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+CPU = {"seconds": 0.0}  # CPU seconds of the commands run (and of the processes they waited for)
+
+
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
-    start = time.perf_counter()
+    start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=3600)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["seconds"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stdout}\n{done.stderr}")
     return seconds, done.stdout
@@ -86,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     def record(name: str, seconds: float, **more: object) -> None:
         results.setdefault(name, []).append({"seconds": round(seconds, 2), "load": load(),
                                              **more})
-        print(f"{name:28} {seconds:7.1f} s   load {load()}", flush=True)
+        cpu = f"   CPU {more['cpu']:.1f} s" if "cpu" in more else ""
+        print(f"{name:28} {seconds:7.1f} s   load {load()}{cpu}", flush=True)
 
     for _ in range(3):  # what each `builder build` process pays before it builds
         seconds, _out = timed([python, "-c", "import builder.build, builder.cli; "
@@ -106,14 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in range(args.repeat):
             clean(projects)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), 0.0
             for project in projects:
                 timed([python, "-m", "builder", "build", str(project), "-q"], env)
-            record("sequential builder build", time.perf_counter() - start)
+                cpu += CPU["seconds"]
+            record("sequential builder build", time.perf_counter() - start, cpu=round(cpu, 1))
             clean(projects)
             seconds, out = timed([python, "-m", "builder", "build-all", str(work / "archive"),
                                   "-q", "--jobs", "2"], env)
-            record("build-all, local pool", seconds)
+            record("build-all, local pool", seconds, cpu=round(CPU["seconds"], 1))
             seconds, out = timed([python, "-m", "builder", "build-all", str(work / "archive"),
                                   "-q", "--jobs", "2"], env)
             record("build-all, local, up to date", seconds)
@@ -125,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             seconds, out = timed([python, "-m", "builder", "build-all", str(work / "archive"),
                                   "--scheduler", cluster.scheduler_address], env)
             record("build-all, dask, up to date", seconds)
+            clean(projects)  # the same again, its workers warm now
+            seconds, out = timed([python, "-m", "builder", "build-all", str(work / "archive"),
+                                  "-q", "--scheduler", cluster.scheduler_address], env)
+            record("build-all, dask, warm workers", seconds)
     finally:
         client.close()
         cluster.close()

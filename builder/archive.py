@@ -14,8 +14,10 @@ Two kinds of task, as the pool's workers see this machine's files or not:
 - **shipped** (:func:`build_shipped`, a Dask cluster): this process reads the
   project's files through the file gate (:func:`pack`, within its limits, at most
   :data:`BUNDLE_LIMIT` in all) and sends them; the worker builds them in a
-  temporary folder and sends the output files back as bytes; this process puts
-  them in ``dist/`` together (``outputs.Staging``), or none.  A project whose
+  temporary folder and sends the output files back as bytes (a file this process
+  already received in the run, such as the HTML page's fonts, the same in every
+  project, as its hash alone); this process puts them in ``dist/`` together
+  (``outputs.Staging``), or none.  A project whose
   inputs (every file sent, the options, the builder's version and
   ``SOURCE_DATE_EPOCH``) hash to what its last shipped build recorded, and whose
   outputs are still those files (their hashes), is up to date and not sent.
@@ -90,6 +92,9 @@ class Bundle:
     files: dict[str, bytes]  # relative POSIX path -> content
     named: dict[str, bytes] = field(default_factory=dict)  # --bibliography, --style FILE
     epoch: str | None = None  # SOURCE_DATE_EPOCH here
+    # the SHA-256 of outputs this process already holds (the HTML page's fonts, the same
+    # for every project): the worker sends their hash, not their bytes
+    known: frozenset[str] = frozenset()
 
     def digest(self) -> str:
         """What the outputs are made from."""
@@ -103,10 +108,11 @@ class Bundle:
 @dataclass(frozen=True)
 class Shipped:
     """What a worker sends back: the outcome, and the output files (relative POSIX path
-    under the output folder -> content) when it built."""
+    under the output folder -> content, or the SHA-256 of a content the bundle said is
+    known) when it built."""
 
     outcome: Outcome
-    outputs: dict[str, bytes] = field(default_factory=dict)
+    outputs: dict[str, bytes | str] = field(default_factory=dict)
 
 
 def find_projects(folders: Iterable[Path]) -> list[Path]:
@@ -159,6 +165,7 @@ def build_all(projects: Sequence[Path], template: BuildRequest, pool: Pool,
             outcomes[project] = _failed(project, exc)
             seen(outcomes[project])
     sent: list[tuple[Path, str]] = []  # each project sent, with its inputs' digest
+    blobs = _Blobs()  # large outputs received, by their hash
 
     def bundles() -> Iterator[Bundle]:
         for project in todo:
@@ -169,12 +176,12 @@ def build_all(projects: Sequence[Path], template: BuildRequest, pool: Pool,
                 seen(outcomes[project])
                 continue
             sent.append((project, bundle.digest()))
-            yield bundle
+            yield dataclasses.replace(bundle, known=blobs.known())
     for n, shipped in pool.run(build_shipped, bundles()):
         project, inputs = sent[n]
         try:
             outcomes[project] = _failed(project, shipped) if isinstance(shipped, BuildError) \
-                else _receive(project, template, shipped, inputs)
+                else _receive(project, template, shipped, inputs, blobs)
         except BuildError as exc:
             outcomes[project] = _failed(project, exc)
         seen(outcomes[project])
@@ -214,8 +221,11 @@ def build_shipped(bundle: Bundle) -> Shipped:
         except BuildError as exc:
             return Shipped(_failed(bundle.project, exc, root, time.perf_counter() - start))
         out = root / "dist"
-        outputs = {p.relative_to(out).as_posix(): p.read_bytes()
-                   for p in sorted(out.rglob("*")) if p.is_file()}
+        outputs: dict[str, bytes | str] = {}
+        for path in sorted(p for p in out.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            outputs[path.relative_to(out).as_posix()] = sha if sha in bundle.known else data
     return Shipped(Outcome(bundle.project, "built", time.perf_counter() - start,
                            warnings=len(result.diagnostics.warnings)), outputs)
 
@@ -321,14 +331,48 @@ def _shipped_up_to_date(project: Path, bundle: Bundle) -> bool:
     return True
 
 
-def _receive(project: Path, template: BuildRequest, shipped: Shipped, inputs: str) -> Outcome:
+class _Blobs:
+    """The large outputs received in this run, by their SHA-256 (at most :data:`LIMIT`
+    bytes): a later project's identical files come as their hash alone."""
+
+    LIMIT = 256 * MB
+    SMALLEST = 64 * 1024
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+        self.size = 0
+
+    def known(self) -> frozenset[str]:
+        return frozenset(self.data)
+
+    def resolve(self, outputs: dict[str, bytes | str]) -> dict[str, bytes]:
+        found = {}
+        for name, data in outputs.items():
+            if isinstance(data, str):
+                if data not in self.data:
+                    raise BuildError(f"a worker sent '{name}' as a hash this process does "
+                                     "not hold", hint="build again")
+                found[name] = self.data[data]
+                continue
+            found[name] = data
+            sha = hashlib.sha256(data).hexdigest()
+            if len(data) >= self.SMALLEST and sha not in self.data \
+                    and self.size + len(data) <= self.LIMIT:
+                self.data[sha] = data
+                self.size += len(data)
+        return found
+
+
+def _receive(project: Path, template: BuildRequest, shipped: Shipped, inputs: str,
+             blobs: _Blobs) -> Outcome:
     """A worker's outputs put in ``project/dist`` together, or none (a failed build: none)."""
     if shipped.outcome.status != "built":
         return shipped.outcome
     out = project / "dist"
+    outputs = blobs.resolve(shipped.outputs)
     staging = Staging(out)
     try:
-        for name, data in shipped.outputs.items():
+        for name, data in outputs.items():
             relative = PurePosixPath(name)
             if relative.is_absolute() or ".." in relative.parts:
                 raise BuildError(f"a worker sent an output with a bad name: '{name}'", project)
@@ -342,7 +386,7 @@ def _receive(project: Path, template: BuildRequest, shipped: Shipped, inputs: st
     Cache.for_project(project, template.cache).store("shipped", _record_key(project), {
         "inputs": inputs,
         "files": {name: hashlib.sha256(data).hexdigest()
-                  for name, data in shipped.outputs.items()}})
+                  for name, data in outputs.items()}})
     return shipped.outcome
 
 

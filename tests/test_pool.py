@@ -68,6 +68,29 @@ def test_the_scheduler_comes_from_the_option_or_the_environment(
         assert pool.shares_files
 
 
+def test_without_dask_the_scheduler_option_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # (an import of it fails)
+    with pytest.raises(BuildError) as raised:
+        open_pool(scheduler="tcp://127.0.0.1:8786")
+    assert str(raised.value) == ("error: --scheduler needs Dask distributed, which is not "
+                                 "installed (hint: pip install 'builder[cluster]')")
+
+
+@pytest.mark.slow
+@pytest.mark.external
+def test_a_scheduler_nobody_runs_is_one_line(tmp_path: Path) -> None:
+    make_archive(tmp_path, 1)
+    found = run_builder("build-all", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9")
+    assert found.returncode == 2
+    assert found.stdout == ""
+    assert found.stderr.splitlines() == [
+        "error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: Timed out trying to "
+        "connect to tcp://127.0.0.1:9 after 20 s (hint: start it (dask scheduler), or check "
+        "--scheduler and $BUILDER_SCHEDULER)"]
+    assert not (tmp_path / "articles" / "a01" / "dist").exists()
+
+
 # --- a real cluster: a scheduler and two workers, each its own process --------------------
 
 def _dask(*args: str, log: Path) -> subprocess.Popen[bytes]:
