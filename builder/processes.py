@@ -1,5 +1,5 @@
-"""Work shared with forked copies of this process (the machine's second core): the only
-module that forks.
+"""Work shared with forked copies of this process (the machine's second core) within one
+build.  (``builder/pool.py`` forks too: the worker processes of ``build-all``.)
 
 - :class:`FromBothEnds`: a list of results made from both ends at once (citations);
 - :class:`Background`: one piece of work in a child while this process does others
