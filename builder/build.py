@@ -59,6 +59,7 @@ class BuildRequest:
     toc: bool | None = None
     draft: bool = False  # --draft: the PDF laid out once (no footnote re-layout)
     cache: bool = True  # False: --no-cache, every stage and format done again
+    jobs: int | None = None  # --jobs: processes laying out the PDF in chunks (None: cores)
 
 
 @dataclass
@@ -588,7 +589,7 @@ def build(request: BuildRequest, progress: Progress = lambda *_: None) -> BuildR
 def format_options(request: BuildRequest, cache: Cache | None = None) -> Options:
     return Options(request.project_root, request.strict, request.allow_remote,
                    _source_date_epoch(), request.page_size, request.print_ready, request.bleed,
-                   request.pdf_variant, request.toc, cache, request.draft)
+                   request.pdf_variant, request.toc, cache, request.draft, request.jobs)
 
 
 def _source_date_epoch() -> int | None:

@@ -66,6 +66,10 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--draft", action="store_true",
                        help="a quick PDF: never laid out a second time, so a footnote left "
                             "on the page after its call stays there (with a warning)")
+    # --jobs: the PDF laid out in chunks by N processes (formats/pdf_chunks.py)
+    build.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                       help="processes laying out the PDF, a chapter each at a time "
+                            "(default: the number of cores; 1: the whole book in one layout)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--allow-remote", action="store_true",
                        help="allow http(s) images and stylesheets (never other schemes)")
@@ -173,6 +177,13 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK if report["passed"] else EXIT_ERROR
 
 
+def _jobs(text: str) -> int:
+    """``--jobs N``: a whole number from 1 up."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of processes (1 or more)")
+    return int(text)
+
+
 def _build(args: argparse.Namespace) -> int:
     from .build import FORMATS, BuildRequest, build
     formats = tuple(f.strip().lower() for f in args.to.split(",") if f.strip())
@@ -188,7 +199,7 @@ def _build(args: argparse.Namespace) -> int:
         bibliography=tuple(p.resolve() for p in args.bibliography), strict=args.strict,
         allow_remote=args.allow_remote, page_size=args.page_size,
         print_ready=args.print_ready, bleed=args.bleed, pdf_variant=args.pdf_variant, toc=args.toc,
-        cache=args.cache, draft=args.draft)
+        cache=args.cache, draft=args.draft, jobs=args.jobs)
     show = _Progress(args.quiet)
     try:
         result = build(request, show)

@@ -36,3 +36,4 @@ class Options:
     toc: bool | None = None           # a table of contents after the title page
     cache: object = None              # a builder.cache.Cache for costly pieces (EPUB fonts)
     draft: bool = False               # --draft: one PDF layout, footnotes left where they fall
+    jobs: int | None = None           # --jobs: processes laying out the PDF's chunks (cores)
