@@ -698,6 +698,10 @@ def _lay_out(tasks: list[ChunkTask], keys: list[str], cache: Cache,
 # --- joining ---------------------------------------------------------------------------
 
 
+_OWN_KEYS = ("/Type", "/Pages", "/Outlines", "/Names", "/StructTreeRoot", "/AcroForm",
+             "/PageMode")
+
+
 def join(results: list[ChunkResult], target: Path) -> None:
     """The chunks' PDFs as one: pages, outline, named destinations, links, metadata."""
     from pypdf import PdfReader, PdfWriter
@@ -714,8 +718,7 @@ def join(results: list[ChunkResult], target: Path) -> None:
     writer.pdf_header = front.pdf_header
     root = cast(DictionaryObject, front.trailer["/Root"])
     for name, value in root.items():
-        if name not in ("/Type", "/Pages", "/Outlines", "/Names", "/StructTreeRoot",
-                        "/AcroForm", "/PageMode"):
+        if name not in _OWN_KEYS:
             writer._root_object[NameObject(name)] = value.clone(writer)
     if front.metadata:
         writer.add_metadata(dict(front.metadata))
@@ -757,6 +760,166 @@ def join(results: list[ChunkResult], target: Path) -> None:
         outline(reader.outline, reader, first, None)
     if "/PageMode" in root:
         writer._root_object[NameObject("/PageMode")] = root["/PageMode"]
-    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    merge_fonts(writer)
     with open(target, "wb") as handle:
         writer.write(handle)
+
+
+# --- one copy of each font -----------------------------------------------------------------
+
+
+def merge_fonts(writer: Any) -> None:
+    """Each font once: the chunks' subsets of one font (WeasyPrint gives them the same
+    name, and keeps each glyph at its number in the font: HarfBuzz's retain-gids) become
+    one font program holding every glyph any chunk used, with the widths and the text
+    mapping (ToUnicode) of all; every page then uses that one.  A font that is not a
+    TrueType CID font, or whose subsets do not agree on the glyph order, is left as it
+    is (a copy per chunk)."""
+    from pypdf.generic import DictionaryObject, NameObject
+    uses: dict[str, list[tuple[Any, Any, Any]]] = {}
+    for page in writer.pages:
+        resources = page.get("/Resources")
+        fonts = resources.get_object().get("/Font") if resources is not None else None
+        if fonts is None:
+            continue
+        fonts = fonts.get_object()
+        for key, reference in list(fonts.items()):
+            font = reference.get_object()
+            if font.get("/Subtype") == "/Type0":
+                uses.setdefault(str(font.get("/BaseFont")), []).append((fonts, key, reference))
+    for uses_of_one in uses.values():
+        distinct: dict[int, Any] = {}
+        for _, _, reference in uses_of_one:
+            distinct.setdefault(getattr(reference, "idnum", id(reference)), reference)
+        if len(distinct) < 2:
+            continue
+        fonts = [reference.get_object() for reference in distinct.values()]
+        try:
+            merged = _merged_font(fonts)
+        except Exception as exc:  # noqa: BLE001 - keep the copies: still a valid PDF
+            log.debug("font %s not merged: %s", fonts[0].get("/BaseFont"), exc)
+            continue
+        if not merged:
+            continue
+        canonical = next(iter(distinct.values()))
+        for holder, key, _ in uses_of_one:
+            cast(DictionaryObject, holder)[NameObject(key)] = canonical
+        for reference in list(distinct.values())[1:]:  # the other copies, now unused
+            _drop(writer, reference)
+
+
+def _drop(writer: Any, reference: Any) -> None:
+    """A merged-away font, its descendant, descriptor, program and ToUnicode: written as
+    nulls (pypdf writes every object it was given, referenced or not)."""
+    from pypdf.generic import IndirectObject, NullObject
+    font = reference.get_object()
+    found = [reference, font.get("/ToUnicode")]
+    for descendant in font.get("/DescendantFonts", []):
+        found.append(descendant)
+        descriptor = descendant.get_object().get("/FontDescriptor")
+        found += [descriptor, descriptor.get_object().get("/FontFile2") if descriptor else None]
+    for item in found:
+        if isinstance(item, IndirectObject) and item.pdf is writer:
+            writer._objects[item.idnum - 1] = NullObject()
+
+
+def _merged_font(fonts: list[Any]) -> bool:
+    """Merge the glyphs, widths and ToUnicode of ``fonts`` (Type0 dicts) into the first."""
+    from fontTools.ttLib import TTFont
+    from pypdf.generic import ArrayObject, NameObject, NumberObject
+    descendants = [font["/DescendantFonts"][0].get_object() for font in fonts]
+    if any(d.get("/Subtype") != "/CIDFontType2" or d.get("/CIDToGIDMap") != "/Identity"
+           or "/FontFile2" not in d["/FontDescriptor"].get_object() for d in descendants):
+        return False
+    programs = [d["/FontDescriptor"].get_object()["/FontFile2"].get_object()
+                for d in descendants]
+    faces = [TTFont(io.BytesIO(program.get_data()), lazy=True) for program in programs]
+    largest = max(range(len(faces)), key=lambda n: len(faces[n].getGlyphOrder()))
+    base = faces[largest]
+    order = base.getGlyphOrder()
+    glyf, hmtx = base["glyf"], base["hmtx"]
+    for face in faces:
+        if face is base:
+            continue
+        # the glyph names differ from subset to subset (they come from each one's cmap):
+        # glyphs are matched by number, and a composite's parts renamed to the base's names
+        other = face.getGlyphOrder()
+        for gid, name in enumerate(other):
+            glyph = face["glyf"][name]
+            if glyph.numberOfContours == 0 or glyf[order[gid]].numberOfContours != 0:
+                continue
+            if glyph.isComposite():
+                glyph.expand(face["glyf"])
+                for component in glyph.components:
+                    component.glyphName = order[face.getGlyphID(component.glyphName)]
+            glyf[order[gid]] = glyph
+            hmtx[order[gid]] = face["hmtx"][name]
+    data = io.BytesIO()
+    base.save(data)
+    target = programs[0]
+    target.set_data(data.getvalue())
+    if "/Length1" in target:
+        target[NameObject("/Length1")] = NumberObject(len(data.getvalue()))
+    widths: dict[int, int] = {}
+    for descendant in descendants:
+        widths.update(_widths(descendant.get("/W", [])))
+    array = ArrayObject()
+    for cid in sorted(widths):
+        array.extend([NumberObject(cid), ArrayObject([NumberObject(widths[cid])])])
+    descendants[0][NameObject("/W")] = array
+    unicode: dict[str, str] = {}
+    if any(b"bfrange" in font["/ToUnicode"].get_object().get_data() for font in fonts
+           if "/ToUnicode" in font):
+        return False
+    for font in fonts:
+        if "/ToUnicode" in font:
+            unicode.update(_bfchars(font["/ToUnicode"].get_object().get_data()))
+    if "/ToUnicode" in fonts[0]:
+        fonts[0]["/ToUnicode"].get_object().set_data(_cmap(unicode))
+    return True
+
+
+def _widths(array: Any) -> dict[int, int]:
+    """A CID font's /W: ``c [w1 w2 ...]`` and ``c_first c_last w``."""
+    found: dict[int, int] = {}
+    items = list(array)
+    i = 0
+    while i < len(items):
+        first = int(items[i])
+        follow = items[i + 1].get_object() if hasattr(items[i + 1], "get_object") else items[i + 1]
+        if isinstance(follow, list):
+            for offset, width in enumerate(follow):
+                found[first + offset] = int(width)
+            i += 2
+        else:
+            for cid in range(first, int(follow) + 1):
+                found[cid] = int(items[i + 2])
+            i += 3
+    return found
+
+
+_BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
+
+
+def _bfchars(data: bytes) -> dict[str, str]:
+    """The ``bfchar`` pairs of a ToUnicode CMap as WeasyPrint writes it."""
+    found = {}
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.S):
+        for code, text in _BFCHAR.findall(block):
+            found[code.decode("ascii").lower()] = text.decode("ascii")
+    return found
+
+
+def _cmap(pairs: dict[str, str]) -> bytes:
+    lines = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+             "/CIDSystemInfo", "<< /Registry (Adobe)", "/Ordering (UCS)", "/Supplement 0",
+             ">> def", "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
+             "1 begincodespacerange", "<0000> <ffff>", "endcodespacerange"]
+    codes = sorted(pairs)
+    for start in range(0, len(codes), 100):  # at most 100 entries a block
+        block = codes[start:start + 100]
+        lines.append(f"{len(block)} beginbfchar")
+        lines += [f"<{code}> <{pairs[code]}>" for code in block]
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    return "\n".join(lines).encode("ascii")
