@@ -490,6 +490,9 @@ def _stage(book: Book, out_dir: Path, staged: dict[str, Path], options: Options,
             remove_stale_temporaries(out_dir, target_name(staged["pdf"].name))
     if "layouts" in written.get("pdf", Written()).stats:
         result.timings["pdf_layouts"] = written["pdf"].stats["layouts"]
+    for name, value in written.get("pdf", Written()).stats.items():
+        if name.startswith("chunk"):  # the PDF laid out in chunks (formats/pdf_chunks.py)
+            result.timings[f"pdf_{name}"] = value
     return written
 
 
