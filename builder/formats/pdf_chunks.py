@@ -754,7 +754,7 @@ def join(results: list[ChunkResult], target: Path) -> None:
             page = first + reader.get_destination_page_number(item)
             count = item.get("/Count", 0)
             last = writer.add_outline_item(
-                str(item.title), page, parent=parent,
+                title=str(item.title), page_number=page, parent=parent,
                 fit=Fit.xyz(item.left, item.top, 0), is_open=not (count and count < 0))
     for reader, first in zip(readers, firsts):
         outline(reader.outline, reader, first, None)
