@@ -117,7 +117,8 @@ def split(html: str) -> tuple[str, list[str], str]:
         depth += 1
     if not cuts:
         return html[:start], [body], html[end:]
-    parts = [body[:cuts[0]]] + [body[a:b] for a, b in zip(cuts, cuts[1:] + [len(body)])]
+    ends = [*cuts[1:], len(body)]
+    parts = [body[:cuts[0]]] + [body[a:b] for a, b in zip(cuts, ends, strict=True)]
     return html[:start], parts, html[end:]
 
 
@@ -211,7 +212,7 @@ class _Numbering:
         if self.keep_notes:
             view = types.SimpleNamespace(pages=[types.SimpleNamespace(
                 anchors=dict.fromkeys(names), _page_box=box)
-                for box, names in zip(self.pages, _anchors_by_page(self.pages))])
+                for box, names in zip(self.pages, _anchors_by_page(self.pages), strict=True)])
             blocks = set(pdf_format.blocks_to_keep(view))
             if blocks:
                 raise _Relayout(blocks)
@@ -361,9 +362,10 @@ def _layout_chunk(task: ChunkTask, ask: Ask | None) -> ChunkResult:
                 _local.numbering = None
             break
         messages = list(_MESSAGES[0]) if _MESSAGES else []
+        shift = numbering.offset or 0
         for note, call_page, note_page in pdf_format.misplaced_notes(rendering):
-            messages.append(f"footnote {note} is on page {note_page + numbering.offset}, "
-                            f"its call on page {call_page + numbering.offset}")
+            messages.append(f"footnote {note} is on page {note_page + shift}, "
+                            f"its call on page {call_page + shift}")
         count, anchors = numbering.count, numbering.anchors
         if numbering.blank_after:
             rendering.pages.append(_blank_page(task, numbering, sheet, fetcher, fonts,
@@ -391,7 +393,7 @@ def _blank_page(task: ChunkTask, numbering: _Numbering, sheet: Any, fetcher: Any
     start = "right" if side == "left" else "left"
     html = (f'<html style="break-before: {start}"><body><div></div>'
             f'<div style="break-before: {task.side}"></div></body></html>')
-    blank = _Numbering(replace(task, offset=numbering.offset + numbering.count - 1),
+    blank = _Numbering(replace(task, offset=(numbering.offset or 0) + numbering.count - 1),
                        None, keep_notes=False)
     _local.numbering = blank
     try:
@@ -415,7 +417,8 @@ def _serve(connection: Any) -> None:
 
     def run(task: ChunkTask) -> None:
         def ask(pages: int, anchors: dict[str, int]) -> tuple[int, int, bool]:
-            event, answer = threading.Event(), []
+            event = threading.Event()
+            answer: list[Any] = []
             waiting[task.index] = (event, answer)
             connection.send(("paginated", task.index, pages, anchors))
             stopped.set()
@@ -595,7 +598,7 @@ class _Dispatch:
         from multiprocessing.connection import wait
         connections = {connection: n for n, (_, connection) in enumerate(self.pool.workers)
                        if n not in self.free}
-        connection = wait(list(connections))[0]
+        connection = cast(Any, wait(list(connections))[0])
         try:
             message = connection.recv()
         except EOFError:
@@ -603,7 +606,7 @@ class _Dispatch:
                              hint="run again; if it happens again, build with --jobs 1") from None
         self.free.append(connections[connection])
         if message[0] == "error":
-            raise BuildError(*message[2])
+            raise BuildError(*cast(tuple[Any, ...], message[2]))
         return connections[connection], message
 
 
@@ -655,9 +658,9 @@ def _lay_out(tasks: list[ChunkTask], keys: list[str], cache: Cache,
             held[number] = worker
             dispatch.feed(queue)
         plan = _plan(cast(list[int], counts), [task.side for task in tasks])
-        results[0] = front(plan)
-        if results[0].pages != counts[0]:  # the real numbers changed the contents' length
-            counts[0], anchors[0] = results[0].pages, results[0].anchors
+        laid = results[0] = front(plan)
+        if laid.pages != counts[0]:  # the real numbers changed the contents' length
+            counts[0], anchors[0] = laid.pages, laid.anchors
             cache.store("pdf-pages", keys[0], (counts[0], anchors[0]))
             plan = _plan(cast(list[int], counts), [task.side for task in tasks])
             results[0] = front(plan)
@@ -705,8 +708,14 @@ _OWN_KEYS = ("/Type", "/Pages", "/Outlines", "/Names", "/StructTreeRoot", "/Acro
 def join(results: list[ChunkResult], target: Path) -> None:
     """The chunks' PDFs as one: pages, outline, named destinations, links, metadata."""
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import (ArrayObject, DictionaryObject, FloatObject, NameObject,
-                               NumberObject, TextStringObject)
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
     writer = PdfWriter()
     readers = [PdfReader(io.BytesIO(result.pdf)) for result in results]
     firsts = []
@@ -726,11 +735,12 @@ def join(results: list[ChunkResult], target: Path) -> None:
         writer._ID = cast(ArrayObject, front.trailer["/ID"]).clone(writer)
     # named destinations: each from the chunk whose layout has it
     names = []
-    for number, (reader, result) in enumerate(zip(readers, results)):
+    for number, (reader, result) in enumerate(zip(readers, results, strict=True)):
         own = result.anchors
         for name, dest in reader.named_destinations.items():
             if name in own:
-                page = writer.pages[firsts[number] + reader.get_destination_page_number(dest)]
+                at = reader.get_destination_page_number(dest) or 0
+                page = writer.pages[firsts[number] + at]
                 names.append((name, ArrayObject([page.indirect_reference, NameObject("/XYZ"),
                                                  FloatObject(dest.left or 0),
                                                  FloatObject(dest.top or 0),
@@ -756,7 +766,7 @@ def join(results: list[ChunkResult], target: Path) -> None:
             last = writer.add_outline_item(
                 title=str(item.title), page_number=page, parent=parent,
                 fit=Fit.xyz(item.left, item.top, 0), is_open=not (count and count < 0))
-    for reader, first in zip(readers, firsts):
+    for reader, first in zip(readers, firsts, strict=True):
         outline(reader.outline, reader, first, None)
     if "/PageMode" in root:
         writer._root_object[NameObject("/PageMode")] = root["/PageMode"]
