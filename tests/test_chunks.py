@@ -219,7 +219,7 @@ def test_a_chunk_task_is_a_picklable_pure_function(book: Path) -> None:
     html, css = pdf_format.weasyprint_input(prepared, options)
     head, parts, tail = pdf_chunks.split(html)
     task = pdf_chunks.ChunkTask(
-        1, head + parts[1] + tail, css, str(book), prepared.theme, False, layout,
+        1, head + parts[1] + tail, css, "", str(book), prepared.theme, False, layout,
         {"pdf_identifier": b"x", "pdf_variant": None}, "slug", ("a", "b"), False, (),
         "right", offset=4, total=40)
     copy = pickle.loads(pickle.dumps(task))

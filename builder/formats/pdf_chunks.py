@@ -145,7 +145,8 @@ class ChunkTask:
 
     index: int
     html: str                      # the chunk's whole HTML document
-    css: str                       # the book's stylesheet and the chunk's own rules
+    css: str                       # the book's stylesheet (parsed once per process)
+    own_css: str                   # the chunk's own rules (page side, footnote counter)
     project_root: str
     theme: Theme
     allow_remote: bool
@@ -162,7 +163,8 @@ class ChunkTask:
 
     def key(self) -> str:
         """The hash of what its pages depend on (not its page numbers)."""
-        return digest(code_version(), "pdf-chunk", self.html, self.css, self.project_root,
+        return digest(code_version(), "pdf-chunk", self.html, self.css, self.own_css,
+                      self.project_root,
                       folder_digest(self.theme.folders), self.allow_remote, repr(self.layout),
                       sorted(self.pdf_options.items()), self.slug, self.dates,
                       self.draft, self.external, self.side)
@@ -307,6 +309,7 @@ _MESSAGES: list[list[str]] = []  # what WeasyPrint said in this process (while p
 
 
 _FONTS: dict[int, Any] = {}
+_SHEETS: dict[tuple[int, str], Any] = {}
 
 
 def _font_config() -> Any:
@@ -337,8 +340,13 @@ def _layout_chunk(task: ChunkTask, ask: Ask | None) -> ChunkResult:
     fetcher = pdf_format._svg_fetcher(fetcher, task.theme, cmyk=layout.print_ready)
     fonts = _font_config()
     profiles: dict[str, Any] = {}
-    sheet = weasyprint.CSS(string=task.css, url_fetcher=fetcher, font_config=fonts,
-                           color_profiles=profiles)
+    sheet = _SHEETS.get((os.getpid(), task.css))
+    if sheet is None:  # (one per process: every chunk has the book's stylesheet)
+        sheet = weasyprint.CSS(string=task.css, url_fetcher=fetcher, font_config=fonts,
+                               color_profiles=profiles)
+        _SHEETS.clear()
+        _SHEETS[(os.getpid(), task.css)] = sheet
+    own = [weasyprint.CSS(string=task.own_css)] if task.own_css else []
     kept: set[str] = set()
     layouts = 0
     _local.external = task.external
@@ -346,8 +354,8 @@ def _layout_chunk(task: ChunkTask, ask: Ask | None) -> ChunkResult:
         while True:
             numbering = _Numbering(task, ask, keep_notes=not task.draft
                                    and layouts < pdf_format.MAX_RELAYOUTS)
-            sheets = [sheet] + ([weasyprint.CSS(string=pdf_format.keep_css(kept))]
-                                if kept else [])
+            sheets = [sheet, *own] + ([weasyprint.CSS(string=pdf_format.keep_css(kept))]
+                                      if kept else [])
             document = weasyprint.HTML(string=task.html, base_url=str(root),
                                        url_fetcher=fetcher)
             _local.numbering = numbering
@@ -471,6 +479,7 @@ class Pool:
     def __init__(self, jobs: int) -> None:
         from ..processes import fork_worker
         self.workers: list[tuple[int, Any]] = []
+        self.cpu: list[float] = []  # each worker's CPU seconds, once it has exited
         for _ in range(jobs):
             self.workers.append(fork_worker(_serve))
 
@@ -484,7 +493,8 @@ class Pool:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
             with contextlib.suppress(OSError, ChildProcessError):
-                os.waitpid(pid, 0)
+                _, _, usage = os.wait4(pid, 0)
+                self.cpu.append(usage.ru_utime + usage.ru_stime)
 
 
 # --- the book ----------------------------------------------------------------------------
@@ -515,7 +525,7 @@ def _plan(counts: list[int], sides: list[str]) -> _Plan:
 def write(book: Book, dest: Path, options: Options, layout: pdf_format.Layout, html: str,
           css: str) -> Written:
     """The PDF of ``book`` laid out in chunks (see the module's docstring)."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     cache = options.cache if isinstance(options.cache, Cache) else Cache(None)
     head, parts, tail = split(html)
     side = layout.chapter_start
@@ -538,7 +548,7 @@ def write(book: Book, dest: Path, options: Options, layout: pdf_format.Layout, h
         own = ids[number]
         external = tuple(sorted({name for name in _HREF.findall(part) if name not in own}))
         tasks.append(ChunkTask(
-            number, head + part + tail, css + "\n" + "\n".join(rules),
+            number, head + part + tail, css, "\n".join(rules),
             str(options.project_root), book.theme, options.allow_remote, layout, pdf_options,
             book.slug, (metadata.created, metadata.modified), options.draft,
             external, side if number else "right"))
@@ -552,7 +562,8 @@ def write(book: Book, dest: Path, options: Options, layout: pdf_format.Layout, h
     messages = list(dict.fromkeys(m for result in results for m in result.messages))
     stats.update({"layouts": max(result.layouts for result in results), "chunks": len(tasks),
                   "chunk_layout_s": laid_out - started,
-                  "chunk_join_s": time.perf_counter() - laid_out})
+                  "chunk_join_s": time.perf_counter() - laid_out,
+                  "chunk_parent_cpu_s": time.process_time() - cpu})
     return Written([Warning_(pdf_format._theme_place(m, book, css)) for m in messages], stats)
 
 
@@ -614,8 +625,13 @@ def _lay_out(tasks: list[ChunkTask], keys: list[str], cache: Cache,
              jobs: int) -> tuple[list[ChunkResult], dict[str, Any]]:
     """Every chunk's result: from the cache, or laid out in the pool (the chunks whose
     page counts are not known in two steps, the others as whole tasks); the front chunk
-    in this process, meanwhile."""
+    in this process, meanwhile.  The chunks are given their numbers as soon as every
+    body chunk is paginated, from the contents' length with placeholder numbers; should
+    the real numbers change that length, the chunks laid out for the old numbers are
+    laid out again."""
+    started = time.perf_counter()
     count = len(tasks)
+    sides = [task.side for task in tasks]
     counts: list[int | None] = [None] * count
     anchors: list[dict[str, int]] = [{} for _ in range(count)]
     for number in range(count):
@@ -624,10 +640,11 @@ def _lay_out(tasks: list[ChunkTask], keys: list[str], cache: Cache,
             counts[number], anchors[number] = known
     results: list[ChunkResult | None] = [None] * count
     stats: dict[str, Any] = {"chunks_laid_out": 0, "chunks_cached": 0}
+    sent: dict[int, tuple[int | None, int | None, bool]] = {}  # the numbers each was given
 
     def front(plan: _Plan | None) -> ChunkResult:
         task = _front(tasks[0], plan, anchors)
-        key = digest(keys[0], task.html, task.css, task.total, task.blank_after)
+        key = digest(keys[0], task.html, task.css, task.own_css, task.total, task.blank_after)
         found = cache.load("pdf-chunks", key)
         if isinstance(found, ChunkResult):
             stats["chunks_cached"] += 1
@@ -637,14 +654,38 @@ def _lay_out(tasks: list[ChunkTask], keys: list[str], cache: Cache,
         cache.store("pdf-chunks", key, result)
         return result
 
+    def numbered(plan: _Plan) -> list[Any]:
+        """Each body chunk given its numbers: from the cache, or to lay out (returned)."""
+        todo = []
+        for number in range(1, count):
+            task = tasks[number] = replace(tasks[number], offset=plan.offsets[number],
+                                           total=plan.total, blank_after=plan.blanks[number])
+            if number in held:
+                assert dispatch is not None
+                dispatch.queues[held.pop(number)].append(
+                    ("numbers", number, task.offset, task.total, task.blank_after))
+                sent[number] = (task.offset, task.total, task.blank_after)
+                continue
+            if number in sent:
+                continue  # (being laid out: checked when it comes back)
+            found = cache.load("pdf-chunks", task.numbered_key(keys[number]))
+            if isinstance(found, ChunkResult) and found.pages == counts[number]:
+                results[number] = found
+                stats["chunks_cached"] += 1
+            else:
+                results[number] = None
+                todo.append(("layout", task))
+                sent[number] = (task.offset, task.total, task.blank_after)
+        return todo
+
     unknown = sorted((n for n in range(1, count) if counts[n] is None),
                      key=lambda n: -len(tasks[n].html))
     dispatch: _Dispatch | None = None
     held: dict[int, int] = {}  # a paused chunk -> its worker
     try:
+        queue = [("layout", tasks[n]) for n in unknown]
         if unknown:
             dispatch = _Dispatch(min(jobs, len(unknown)))
-            queue = [("layout", tasks[n]) for n in unknown]
             dispatch.feed(queue)
         if counts[0] is None:  # the contents' length, with placeholder numbers
             placeholder = front(None)
@@ -657,44 +698,45 @@ def _lay_out(tasks: list[ChunkTask], keys: list[str], cache: Cache,
             cache.store("pdf-pages", keys[number], (message[2], message[3]))
             held[number] = worker
             dispatch.feed(queue)
-        plan = _plan(cast(list[int], counts), [task.side for task in tasks])
+        numbers_at = time.perf_counter()  # every page count known
+        plan = _plan(cast(list[int], counts), sides)
+        todo = numbered(plan)
+        if todo and dispatch is None:
+            dispatch = _Dispatch(min(jobs, len(todo)))
+        if dispatch is not None:
+            dispatch.feed(todo)  # the workers go on while the contents are laid out here
         laid = results[0] = front(plan)
         if laid.pages != counts[0]:  # the real numbers changed the contents' length
             counts[0], anchors[0] = laid.pages, laid.anchors
             cache.store("pdf-pages", keys[0], (counts[0], anchors[0]))
-            plan = _plan(cast(list[int], counts), [task.side for task in tasks])
+            plan = _plan(cast(list[int], counts), sides)
             results[0] = front(plan)
-            if held:  # their offsets were not the ones they were paused for: start again
-                raise BuildError("the contents page changed length while the chunks were "
-                                 "laid out", hint="build again (the cache has the lengths)")
-        todo = []
-        for number in range(1, count):
-            tasks[number] = replace(tasks[number], offset=plan.offsets[number],
-                                    total=plan.total, blank_after=plan.blanks[number])
-            if number in held:
-                assert dispatch is not None
-                dispatch.queues[held[number]].append(
-                    ("numbers", number, plan.offsets[number], plan.total, plan.blanks[number]))
-                continue
-            found = cache.load("pdf-chunks", tasks[number].numbered_key(keys[number]))
-            if isinstance(found, ChunkResult) and found.pages == counts[number]:
-                results[number] = found
-                stats["chunks_cached"] += 1
-            else:
-                todo.append(("layout", tasks[number]))
-        if todo and dispatch is None:
-            dispatch = _Dispatch(min(jobs, len(todo)))
+            todo += numbered(plan)
+            if todo and dispatch is None:
+                dispatch = _Dispatch(min(jobs, len(todo)))
         while any(result is None for result in results):
             assert dispatch is not None
             dispatch.feed(todo)
             worker, message = dispatch.receive()
             number, result = message[1], message[2]
-            results[number] = result
+            task = tasks[number]
+            given = sent.pop(number, None)
             stats["chunks_laid_out"] += 1
-            cache.store("pdf-chunks", tasks[number].numbered_key(keys[number]), result)
+            cache.store("pdf-chunks", replace(task, offset=given[0], total=given[1],
+                                              blank_after=given[2]).numbered_key(keys[number])
+                        if given else task.numbered_key(keys[number]), result)
+            if given == (task.offset, task.total, task.blank_after):
+                results[number] = result
+            else:  # laid out for the numbers before the contents changed length
+                todo.append(("layout", task))
+                sent[number] = (task.offset, task.total, task.blank_after)
+        stats["chunk_numbers_s"] = numbers_at - started
     finally:
         if dispatch is not None:
             dispatch.pool.close()
+            if dispatch.pool.cpu:  # the critical path on an idle machine: the busiest worker
+                stats["chunk_worker_cpu_max_s"] = max(dispatch.pool.cpu)
+                stats["chunk_worker_cpu_sum_s"] = sum(dispatch.pool.cpu)
     return cast(list[ChunkResult], results), stats
 
 
