@@ -309,7 +309,7 @@ _MESSAGES: list[list[str]] = []  # what WeasyPrint said in this process (while p
 
 
 _FONTS: dict[int, Any] = {}
-_SHEETS: dict[tuple[int, str], Any] = {}
+_SHEETS: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
 
 
 def _font_config() -> Any:
@@ -339,13 +339,14 @@ def _layout_chunk(task: ChunkTask, ask: Ask | None) -> ChunkResult:
     fetcher = make_url_fetcher(root, task.theme, allow_remote=task.allow_remote)
     fetcher = pdf_format._svg_fetcher(fetcher, task.theme, cmyk=layout.print_ready)
     fonts = _font_config()
-    profiles: dict[str, Any] = {}
-    sheet = _SHEETS.get((os.getpid(), task.css))
-    if sheet is None:  # (one per process: every chunk has the book's stylesheet)
-        sheet = weasyprint.CSS(string=task.css, url_fetcher=fetcher, font_config=fonts,
-                               color_profiles=profiles)
+    parsed = _SHEETS.get((os.getpid(), task.css))
+    if parsed is None:  # (one per process: every chunk has the book's stylesheet)
+        profiles: dict[str, Any] = {}  # (filled from @color-profile: the output intent)
+        parsed = (weasyprint.CSS(string=task.css, url_fetcher=fetcher, font_config=fonts,
+                                 color_profiles=profiles), profiles)
         _SHEETS.clear()
-        _SHEETS[(os.getpid(), task.css)] = sheet
+        _SHEETS[(os.getpid(), task.css)] = parsed
+    sheet, profiles = parsed
     own = [weasyprint.CSS(string=task.own_css)] if task.own_css else []
     kept: set[str] = set()
     layouts = 0
@@ -555,7 +556,11 @@ def write(book: Book, dest: Path, options: Options, layout: pdf_format.Layout, h
     images = digest(sorted((src, file_digest(Path(str(options.project_root)) / src))
                            for chapter in book.chapters for src in chapter.images))
     keys = [digest(task.key(), images) for task in tasks]
-    results, stats = _lay_out(tasks, keys, cache, jobs_for(options))
+    try:
+        results, stats = _lay_out(tasks, keys, cache, jobs_for(options))
+    finally:  # (the front chunk's stylesheet and fonts, parsed in this process)
+        _SHEETS.clear()
+        _FONTS.pop(os.getpid(), None)
     laid_out = time.perf_counter()
     with atomic_path(dest) as tmp:
         join(results, tmp)
