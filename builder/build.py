@@ -62,6 +62,7 @@ class BuildRequest:
     inputs: Inputs = Inputs()  # Markdown and metadata files, -M values (builder.sources)
     output_name: str | None = None  # the outputs' file name without suffix (default: slug)
     html_split: str = "none"  # "chapter": the HTML as a site, a page per chapter
+    jobs: int | None = None  # --jobs: processes laying out the PDF in chunks (None: cores)
 
 
 @dataclass
@@ -495,6 +496,9 @@ def _stage(book: Book, out_dir: Path, staged: dict[str, Path], options: Options,
             remove_stale_temporaries(out_dir, target_name(staged["pdf"].name))
     if "layouts" in written.get("pdf", Written()).stats:
         result.timings["pdf_layouts"] = written["pdf"].stats["layouts"]
+    for name, value in written.get("pdf", Written()).stats.items():
+        if name.startswith("chunk"):  # the PDF laid out in chunks (formats/pdf_chunks.py)
+            result.timings[f"pdf_{name}"] = value
     return written
 
 
@@ -597,7 +601,7 @@ def format_options(request: BuildRequest, cache: Cache | None = None) -> Options
     return Options(request.project_root, request.strict, request.allow_remote,
                    _source_date_epoch(), request.page_size, request.print_ready, request.bleed,
                    request.pdf_variant, request.toc, cache, request.draft,
-                   request.html_split)
+                   request.html_split, request.jobs)
 
 
 def _source_date_epoch() -> int | None:

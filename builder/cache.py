@@ -10,6 +10,8 @@ again (``builder build --no-cache`` ignores the cache altogether).
         chapters/ab/abcd…             parsed chapters (pickled markdown-it tokens)
         citations/ab/abcd…            the rendered citations of the whole book
         fonts/ab/abcd…                subset fonts of the EPUB
+        pdf-pages/ab/abcd…            a PDF chunk's page count and anchors (formats/pdf_chunks.py)
+        pdf-chunks/ab/abcd…           a PDF chunk laid out: its PDF, for its page numbers
         outputs/<folder key>.json     what each output file of an output folder was
                                       built from (its key, size and mtime)
 

@@ -105,6 +105,10 @@ def _add_build_options(build: argparse.ArgumentParser) -> None:
     build.add_argument("--draft", action="store_true",
                        help="a quick PDF: never laid out a second time, so a footnote left "
                             "on the page after its call stays there (with a warning)")
+    # --jobs: the PDF laid out in chunks by N processes (formats/pdf_chunks.py)
+    build.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                       help="processes laying out the PDF, a chapter each at a time "
+                            "(default: the number of cores; 1: the whole book in one layout)")
     build.add_argument("--allow-remote", action="store_true",
                        help="allow http(s) images and stylesheets (never other schemes)")
     build.add_argument("--no-cache", dest="cache", action="store_false",
@@ -267,6 +271,13 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK if report["passed"] else EXIT_ERROR
 
 
+def _jobs(text: str) -> int:
+    """``--jobs N``: a whole number from 1 up."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of processes (1 or more)")
+    return int(text)
+
+
 def _build(args: argparse.Namespace) -> int:
     from .build import build
     request, settings = _request(args)
@@ -350,7 +361,8 @@ def _request(args: argparse.Namespace) -> tuple[Any, Any]:
         strict=settings["strict"], allow_remote=args.allow_remote,
         page_size=settings["page-size"], print_ready=settings["print"],
         bleed=settings["bleed"], pdf_variant=settings["pdf-variant"], toc=settings["toc"],
-        cache=args.cache, draft=args.draft, output_name=settings["output"],
+        cache=args.cache, draft=args.draft, jobs=getattr(args, "jobs", None),
+        output_name=settings["output"],
         inputs=Inputs(files, metadata_files, tuple(
             [_metadata_value(m) for m in args.metadata]
             + ([("number-sections", True)] if args.number_sections else []))))

@@ -4,6 +4,9 @@ build.  (``builder/pool.py`` forks too: the worker processes of ``build-all``.)
 - :class:`FromBothEnds`: a list of results made from both ends at once (citations);
 - :class:`Background`: one piece of work in a child while this process does others
   (the PDF's layout while the EPUB and the HTML are written);
+- :func:`fork_worker`: a child that serves requests on a pipe (the PDF's chunks,
+  ``formats.pdf_chunks``), started with ``os.fork`` so that it works in a
+  :class:`Background` child too (multiprocessing gives a daemon no children);
 - :func:`sigterm_stops`: SIGTERM stops the build as Ctrl-C does (:class:`Terminated`).
 
 A forked child inherits everything the parent has computed (nothing is pickled on
@@ -232,6 +235,29 @@ def _background(work: Callable[[Callable[[int], None]], Any], send: Any, count: 
     finally:
         send.close()
     os._exit(0)  # no atexit handlers or buffers of the parent run twice
+
+
+def fork_worker(serve: Callable[[Any], None]) -> tuple[int, Any]:
+    """A forked child running ``serve(connection)`` (one end of a duplex pipe), then
+    exiting; returns its pid and the other end.  The child dies with this process and on
+    SIGTERM or Ctrl-C (the parent cleans up); the caller reaps it (``os.waitpid``)."""
+    import multiprocessing
+    mine, theirs = multiprocessing.Pipe(duplex=True)
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 0
+        try:
+            signal.signal(signal.SIGTERM, lambda *_: os._exit(1))
+            signal.signal(signal.SIGINT, lambda *_: os._exit(1))
+            die_with_parent()
+            mine.close()
+            serve(theirs)
+        except BaseException:  # noqa: BLE001 - the parent sees the pipe close
+            code = 1
+        finally:
+            os._exit(code)  # no atexit handlers or buffers of the parent run twice
+    theirs.close()
+    return pid, mine
 
 
 def _fields(exc: BuildError) -> tuple[Any, ...]:

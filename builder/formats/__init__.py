@@ -37,3 +37,4 @@ class Options:
     cache: object = None              # a builder.cache.Cache for costly pieces (EPUB fonts)
     draft: bool = False               # --draft: one PDF layout, footnotes left where they fall
     html_split: str = "none"          # HTML only: "chapter", a page per chapter (a small site)
+    jobs: int | None = None           # --jobs: processes laying out the PDF's chunks (cores)

@@ -309,6 +309,9 @@ def write(book: Book, dest: Path, options: Options) -> Written:
     layout = layout_for(book.theme, options)
     html = document_for(book, layout)
     css = stylesheet(book, layout) + list_start_css(html)
+    from . import pdf_chunks
+    if pdf_chunks.wanted(layout, options, html):  # chapters laid out in parallel, cached
+        return pdf_chunks.write(book, dest, options, layout, html, css)
     fetcher = make_url_fetcher(Path(str(options.project_root)), book.theme,
                                allow_remote=options.allow_remote)
     fetcher = _svg_fetcher(fetcher, book.theme, cmyk=layout.print_ready)
