@@ -115,7 +115,8 @@ def _suggest(key: str) -> str:
 def _section(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     from .files import Gate
     from .yamlfile import load_yaml
-    text = Gate(path.parent.parent, [path]).read_text(path, "metadata")
+    markdown = path.suffix not in (".yml", ".yaml")
+    text = Gate(path.parent.parent, [path]).read_text(path, "chapter" if markdown else "metadata")
     first = 1
     if path.suffix != ".yml" and path.suffix != ".yaml":  # a Markdown file's front matter
         match = re.match(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", text, re.S)
