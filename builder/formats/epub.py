@@ -756,7 +756,13 @@ def _code_points(texts: Iterable[str], langs: Iterable[str] = ()) -> list[int]:
 
 
 def _subset_font(path: Path, unicodes: list[int]) -> bytes:
+    import logging
+
     from fontTools import subset
+
+    # its "meta NOT subset; dropped" notes are no warnings of the book's (a build-all worker
+    # on Dask logs at INFO)
+    logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
     options = subset.Options()
     options.layout_features = ["*"]  # kerning, ligatures, old-style figures
