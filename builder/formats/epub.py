@@ -760,9 +760,9 @@ def _subset_font(path: Path, unicodes: list[int]) -> bytes:
 
     from fontTools import subset
 
-    # its "meta NOT subset; dropped" notes are no warnings of the book's (a build-all worker
-    # on Dask logs at INFO)
-    logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
+    # its "meta NOT subset; dropped" warnings are none of the book's (a build-all worker on
+    # Dask logs warnings; the command line logs errors only)
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
     options = subset.Options()
     options.layout_features = ["*"]  # kerning, ligatures, old-style figures
