@@ -24,7 +24,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -280,8 +279,7 @@ def _jobs(text: str) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from .build import build
-    request, settings = _request(args)
-    request = replace(request, html_split=settings["html-split"])
+    request, _ = _request(args)
     if args.watch:  # builder/watch.py
         from .watch import build_on_save
         return build_on_save(request, _say)
@@ -326,7 +324,6 @@ def _request(args: argparse.Namespace) -> tuple[Any, Any]:
     """The build the options ask for: the project (or the files named), the settings of
     its book.yml's ``build:`` section, the command line over them."""
     from . import config
-    from .build import BuildRequest
     from .sources import Inputs
     root, files = _inputs(args.inputs)
     given: dict[str, Any] = {
@@ -352,21 +349,26 @@ def _request(args: argparse.Namespace) -> tuple[Any, Any]:
         settings_file = next((p for p in (*metadata_files, *files)
                               if p.suffix in (".yml", ".yaml")), files[0])
     settings = config.load(root, given, settings_file)
-    request = BuildRequest(
-        project_root=root, formats=settings["to"], style=settings["style"],
-        locale=settings["locale"], out_dir=settings["out"] or (Path.cwd() / "dist" if files
-                                                               else None),
-        theme=settings["theme"],
-        bibliography=tuple(p.resolve() for p in args.bibliography),
-        strict=settings["strict"], allow_remote=args.allow_remote,
-        page_size=settings["page-size"], print_ready=settings["print"],
-        bleed=settings["bleed"], pdf_variant=settings["pdf-variant"], toc=settings["toc"],
+    request = _from_settings(
+        root, settings, args, formats=settings["to"],
+        out_dir=settings["out"] or (Path.cwd() / "dist" if files else None),
         cache=args.cache, draft=args.draft, jobs=getattr(args, "jobs", None),
-        output_name=settings["output"],
         inputs=Inputs(files, metadata_files, tuple(
             [_metadata_value(m) for m in args.metadata]
             + ([("number-sections", True)] if args.number_sections else []))))
     return request, settings
+
+
+def _from_settings(root: Path, settings: Any, args: argparse.Namespace, **more: Any) -> Any:
+    """The request of a build (or a preview) with these settings, and ``more``."""
+    from .build import BuildRequest
+    return BuildRequest(
+        project_root=root, style=settings["style"], locale=settings["locale"],
+        theme=settings["theme"], bibliography=tuple(p.resolve() for p in args.bibliography),
+        strict=settings["strict"], allow_remote=args.allow_remote,
+        page_size=settings["page-size"], print_ready=settings["print"],
+        bleed=settings["bleed"], pdf_variant=settings["pdf-variant"], toc=settings["toc"],
+        output_name=settings["output"], html_split=settings["html-split"], **more)
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -482,7 +484,6 @@ def _add_preview_and_watch(commands: Any, build: argparse.ArgumentParser) -> Non
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from .build import BuildRequest
     from .preview import serve
     if not args.project.is_dir():
         raise BuildError("project folder not found", args.project, category="usage")
@@ -491,14 +492,8 @@ def _preview(args: argparse.Namespace) -> int:
     settings = config.load(root, {"style": args.style, "locale": args.locale,
                                   "theme": args.theme, "html-split": args.html_split,
                                   "out": args.out.resolve() if args.out else None})
-    request = BuildRequest(  # the build: section's settings, as builder build has them
-        project_root=root, style=settings["style"], locale=settings["locale"],
-        out_dir=settings["out"], theme=settings["theme"],
-        bibliography=tuple(p.resolve() for p in args.bibliography),
-        strict=settings["strict"], allow_remote=args.allow_remote,
-        page_size=settings["page-size"], print_ready=settings["print"],
-        bleed=settings["bleed"], pdf_variant=settings["pdf-variant"], toc=settings["toc"],
-        output_name=settings["output"], html_split=settings["html-split"])
+    # the build: section's settings, as builder build has them (every format: the page)
+    request = _from_settings(root, settings, args, out_dir=settings["out"])
     return serve(request, args.port, _say, args.open)
 
 
