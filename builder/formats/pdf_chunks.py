@@ -30,7 +30,8 @@ chunk under one root, the named destinations (each from the chunk that has the
 element), links kept across chunks (a chunk keeps its links to the others' anchors:
 ``_patched``), the catalogue's metadata, output intents and identifier taken from
 the front chunk.  Each font is written once: the chunks' subsets of it are merged
-glyph by glyph (:func:`merge_fonts`).  The join's file is some 50% larger than
+glyph by glyph (:func:`merge_fonts`); the CMYK profile of ``--print`` is written once too
+(:func:`one_cmyk_profile`).  The join's file is some 50% larger than
 WeasyPrint's own (pypdf writes no object streams).
 
 The layout of one chunk, :func:`layout_chunk`, is a pure top-level function of a
@@ -819,6 +820,7 @@ def join(results: list[ChunkResult], target: Path) -> None:
     if "/PageMode" in root:
         writer._root_object[NameObject("/PageMode")] = root["/PageMode"]
     merge_fonts(writer)
+    one_cmyk_profile(writer)
     with open(target, "wb") as handle:
         writer.write(handle)
 
@@ -864,6 +866,46 @@ def merge_fonts(writer: Any) -> None:
             cast(DictionaryObject, holder)[NameObject(key)] = canonical
         for reference in list(distinct.values())[1:]:  # the other copies, now unused
             _drop(writer, reference)
+
+
+def one_cmyk_profile(writer: Any) -> None:
+    """Every ``device-cmyk`` colour space (``--print``) on one ICC stream, the first page's.
+    Each chunk embeds the profile; a worker that has parsed the stylesheet before
+    serialises it anew, with other bytes, so which chunk held which copy changed from run
+    to run (the PDF was not byte-identical) and the book carried one copy per chunk.
+    The pages' resources are searched, and those of the forms they draw."""
+    from pypdf.generic import ArrayObject, IndirectObject, NameObject, NullObject
+    shared: list[Any] = []
+    dropped: set[int] = set()
+    seen: set[int] = set()
+
+    def visit(resources: Any) -> None:
+        if resources is None or id(resources.get_object()) in seen:
+            return
+        resources = resources.get_object()
+        seen.add(id(resources))
+        spaces = resources.get("/ColorSpace")
+        for key, space in list(spaces.get_object().items()) if spaces is not None else ():
+            space = space.get_object()
+            if not (isinstance(space, ArrayObject) and len(space) == 2
+                    and space[0] == "/ICCBased" and isinstance(space[1], IndirectObject)
+                    and cast(Any, space[1].get_object()).get("/N") == 4):
+                continue
+            if not shared:
+                shared.append(space[1])
+            elif space[1].idnum != shared[0].idnum:
+                dropped.add(space[1].idnum)
+                spaces.get_object()[NameObject(key)] = ArrayObject(
+                    [NameObject("/ICCBased"), shared[0]])
+        forms = resources.get("/XObject")
+        for form in forms.get_object().values() if forms is not None else ():
+            if form.get_object().get("/Subtype") == "/Form":
+                visit(form.get_object().get("/Resources"))
+
+    for page in writer.pages:
+        visit(page.get("/Resources"))
+    for idnum in dropped:  # (pypdf writes every object it was given, referenced or not)
+        writer._objects[idnum - 1] = NullObject()
 
 
 def _drop(writer: Any, reference: Any) -> None:
